@@ -1,0 +1,53 @@
+// Entry point of the `policylens` command: one small module per subcommand.
+import { runDemo } from './demo.js';
+import { runLoad } from './load.js';
+import { runMigrate } from './migrate.js';
+import { runSimulate } from './simulate.js';
+import { runSummary } from './summary.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = `usage: policylens <command> [options]
+
+commands:
+  simulate --events N --seed S --out FILE.ndjson [--bad-ratio R] [--dup-ratio R]
+                      write a deterministic simulated event stream and FILE.truth.json beside it
+  load FILE.ndjson [--batch-rows N]
+                      validate and load events; bad lines go to FILE.rejected.ndjson with a reason
+  migrate             apply warehouse migrations (also done on every start)
+  summary             print counts and engagement by frequency and regime
+  demo                simulate, load and summarise (what \`npm run demo\` runs)
+
+environment: POLICYLENS_DATA_DIR (embedded data, default ./.policylens/data),
+  POLICYLENS_CLICKHOUSE_URL, _USER, _PASSWORD, _DATABASE (use a ClickHouse server instead)`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  simulate: runSimulate,
+  load: runLoad,
+  migrate: () => runMigrate(),
+  summary: () => runSummary(),
+  demo: () => runDemo(),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`policylens: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`policylens ${command}: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`policylens ${command}: ${(err as Error).message}`);
+    if (process.env.POLICYLENS_DEBUG) console.error(err);
+    return 1;
+  }
+}

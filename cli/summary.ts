@@ -1,0 +1,34 @@
+import { loadConfig } from '../common/config.js';
+import { openReadyWarehouse } from '../warehouse/open.js';
+import { engagementByFrequencyAndRegime, rawCounts, type FrequencyRegimeRow } from '../warehouse/summary.js';
+import type { Warehouse } from '../warehouse/client.js';
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function formatFrequencyTable(rows: FrequencyRegimeRow[]): string {
+  const header = ['regime', 'frequency', 'sends', 'read rate', 'click rate', 'opt-outs', 'opt-outs / 1k sends'];
+  const body = rows.map((r) => [r.regime, r.frequency, String(r.sends), pct(r.read_rate), pct(r.click_rate), String(r.opt_outs), r.opt_outs_per_1k.toFixed(2)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export async function printSummary(wh: Warehouse): Promise<void> {
+  const counts = await rawCounts(wh);
+  const engagements = Object.entries(counts.engagements).map(([k, v]) => `${k} ${v}`).join(', ');
+  const subs = Object.entries(counts.subscriptions).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`\nwarehouse: ${counts.sends} sends; engagements: ${engagements}; subscriptions: ${subs}`);
+  console.log(`cost $${counts.cost_usd}, revenue $${counts.revenue_usd}\n`);
+  console.log('Recurring notifications: engagement and opt-outs by frequency and regime');
+  console.log(formatFrequencyTable(await engagementByFrequencyAndRegime(wh, loadConfig().ingest.attributionWindowHours)));
+}
+
+export async function runSummary(): Promise<number> {
+  const { wh } = await openReadyWarehouse(loadConfig());
+  try {
+    await printSummary(wh);
+  } finally {
+    await wh.close();
+  }
+  return 0;
+}

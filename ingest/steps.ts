@@ -1,0 +1,23 @@
+// Pipeline steps return a result instead of throwing: ok goes on, dlq goes aside with its reason, drop is counted.
+import { parseEvent } from '../events/parse.js';
+import type { EventFamily, NormalizedEvent } from '../events/types.js';
+import type { RejectReason } from '../events/validate.js';
+
+export type StepResult<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'dlq'; reason: RejectReason | 'wrong_topic'; detail: string }
+  | { kind: 'drop'; why: string };
+
+/** Bytes of one message or line to a validated event. */
+export function parseStep(input: string | Buffer, now: number): StepResult<NormalizedEvent> {
+  const result = parseEvent(input, now);
+  if (result.ok) return { kind: 'ok', value: result.event };
+  const { reason, path, problem } = result.rejection;
+  return { kind: 'dlq', reason, detail: `${path}: ${problem}` };
+}
+
+/** An event must arrive on its own family's topic; a send on the engagements topic is a producer bug. */
+export function topicStep(event: NormalizedEvent, expected: EventFamily | null): StepResult<NormalizedEvent> {
+  if (expected === null || event.family === expected) return { kind: 'ok', value: event };
+  return { kind: 'dlq', reason: 'wrong_topic', detail: `a ${event.family} event arrived on the ${expected} topic` };
+}

@@ -1,0 +1,78 @@
+// Opens the warehouse: embedded chdb by default, a ClickHouse server when a URL is configured.
+// Both go through @clickhouse/client so the rest of the code never knows which it has.
+import { mkdirSync } from 'node:fs';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '../common/config.js';
+
+/** The raw escape hatch of the embedded engine: correct bytes for binary formats. */
+export interface EmbeddedEngine {
+  queryAsync(sql: string, opts?: { format?: string }): Promise<{ bytes(): Uint8Array; text(): string }>;
+}
+
+export interface Warehouse {
+  client: ClickHouseClient;
+  mode: 'embedded' | 'server';
+  database: string;
+  /** Present in embedded mode only. */
+  embedded: EmbeddedEngine | null;
+  close(): Promise<void>;
+}
+
+// Rows the writer has already serialised pass through untouched; everything else is stringified as usual.
+const JSON_PASSTHROUGH = {
+  parse: JSON.parse,
+  stringify: (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value)),
+};
+
+export class WarehouseUnavailableError extends Error {
+  readonly retriable = false;
+}
+
+async function openEmbedded(config: Config): Promise<Warehouse> {
+  let mod: typeof import('chdb/connection');
+  try {
+    mod = await import('chdb/connection');
+  } catch (err) {
+    throw new WarehouseUnavailableError(
+      'The embedded engine (the optional "chdb" package) is not installed. ' +
+        'Run `npm install` with optional dependencies, or set POLICYLENS_CLICKHOUSE_URL to use a ClickHouse server. ' +
+        `Cause: ${(err as Error).message}`,
+    );
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const connection = mod.createChdbConnection({ path: config.dataDir });
+  const client = createClient({ connection, json: JSON_PASSTHROUGH } as Parameters<typeof createClient>[0]);
+  const database = config.clickhouse.database;
+  // The embedded session keeps USE (and SET) across statements, so unqualified names resolve like on a server.
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  await client.command({ query: `USE ${database}` });
+  return {
+    client,
+    mode: 'embedded',
+    database,
+    embedded: connection.chdb as unknown as EmbeddedEngine,
+    close: () => client.close(),
+  };
+}
+
+async function openServer(config: Config): Promise<Warehouse> {
+  const { url, user, password, database } = config.clickhouse;
+  const bootstrap = createClient({ url: url!, username: user, password });
+  await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  await bootstrap.close();
+  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, json: JSON_PASSTHROUGH });
+  return { client, mode: 'server', database, embedded: null, close: () => client.close() };
+}
+
+export async function openWarehouse(config: Config): Promise<Warehouse> {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(config.clickhouse.database)) {
+    throw new Error(`POLICYLENS_CLICKHOUSE_DATABASE must be a plain identifier, got ${JSON.stringify(config.clickhouse.database)}`);
+  }
+  return config.clickhouse.url ? openServer(config) : openEmbedded(config);
+}
+
+/** Runs a read query with typed parameters and returns its rows. */
+export async function queryRows<T>(wh: Warehouse, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const result = await wh.client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}

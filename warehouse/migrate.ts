@@ -1,0 +1,113 @@
+// Numbered SQL migrations, applied once each, in order, and recorded; safe to run any number of times.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { queryRows, type Warehouse } from './client.js';
+import { checkRegimes, loadDefaultRegimes, type Regime } from './regimes.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const FILE_NAME = /^(\d{2,})_([a-z0-9_]+)\.sql$/;
+
+export interface Migration {
+  version: number;
+  name: string;
+  checksum: string;
+  statements: string[];
+}
+
+/** Splits a migration into statements on semicolons that end a line; comments are dropped. */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n')
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function listMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .map((file) => {
+      const m = FILE_NAME.exec(file);
+      if (!m) throw new Error(`Migration file ${file} must be named NN_name.sql (lower case, digits, underscores)`);
+      const sql = readFileSync(join(dir, file), 'utf8');
+      return {
+        version: Number(m[1]),
+        name: m[2],
+        checksum: createHash('sha256').update(sql).digest('hex').slice(0, 16),
+        statements: splitStatements(sql),
+      };
+    })
+    .sort((a, b) => a.version - b.version);
+}
+
+export interface MigrateResult {
+  applied: string[];
+  alreadyApplied: number;
+}
+
+export async function migrate(wh: Warehouse, dir?: string): Promise<MigrateResult> {
+  await wh.client.command({
+    query: `CREATE TABLE IF NOT EXISTS schema_migrations
+            (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now())
+            ENGINE = MergeTree ORDER BY version`,
+  });
+  const done = new Map(
+    (await queryRows<{ version: number; checksum: string }>(wh, 'SELECT version, checksum FROM schema_migrations')).map((r) => [
+      Number(r.version),
+      r.checksum,
+    ]),
+  );
+  const result: MigrateResult = { applied: [], alreadyApplied: 0 };
+  for (const m of listMigrations(dir)) {
+    const seen = done.get(m.version);
+    if (seen !== undefined) {
+      if (seen !== m.checksum) {
+        throw new Error(`Migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead of editing it.`);
+      }
+      result.alreadyApplied++;
+      continue;
+    }
+    // Statements are idempotent (IF NOT EXISTS), so a migration cut short is simply run again.
+    for (const statement of m.statements) await wh.client.command({ query: statement });
+    await wh.client.insert({
+      table: 'schema_migrations',
+      values: [{ version: m.version, name: m.name, checksum: m.checksum }],
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: `migration-${m.version}-${m.checksum}` },
+    });
+    result.applied.push(`${String(m.version).padStart(2, '0')}_${m.name}`);
+  }
+  await seedRegimes(wh);
+  return result;
+}
+
+/** Loads the default regime table when the warehouse has none. */
+async function seedRegimes(wh: Warehouse): Promise<void> {
+  const [{ n }] = await queryRows<{ n: string }>(wh, 'SELECT count() AS n FROM regimes');
+  if (Number(n) > 0) return;
+  await replaceRegimes(wh, loadDefaultRegimes());
+}
+
+export async function replaceRegimes(wh: Warehouse, regimes: Regime[]): Promise<void> {
+  const problems = checkRegimes(regimes);
+  if (problems.length) throw new Error(`Invalid regime table:\n- ${problems.join('\n- ')}`);
+  await wh.client.command({ query: 'TRUNCATE TABLE regimes' });
+  await wh.client.insert({
+    table: 'regimes',
+    values: regimes.map(({ channel, regime, start, end, label }) => ({ channel, regime, start, end, label })),
+    format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: `regimes-${Date.now()}` },
+  });
+}
+
+export async function readRegimes(wh: Warehouse): Promise<Regime[]> {
+  const rows = await queryRows<Regime>(
+    wh,
+    'SELECT channel, regime, toString(start) AS start, if(isNull(end), NULL, toString(end)) AS end, label FROM regimes ORDER BY channel, start',
+  );
+  return rows;
+}
