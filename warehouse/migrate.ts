@@ -11,6 +11,8 @@ const FILE_NAME = /^(\d{2,})_([a-z0-9_]+)\.sql$/;
 
 export interface Migration {
   version: number;
+  /** The file name without .sql, e.g. 01_regimes. */
+  id: string;
   name: string;
   checksum: string;
   statements: string[];
@@ -36,6 +38,7 @@ export function listMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
       const sql = readFileSync(join(dir, file), 'utf8');
       return {
         version: Number(m[1]),
+        id: file.slice(0, -'.sql'.length),
         name: m[2],
         checksum: createHash('sha256').update(sql).digest('hex').slice(0, 16),
         statements: splitStatements(sql),
@@ -66,7 +69,7 @@ export async function migrate(wh: Warehouse, dir?: string): Promise<MigrateResul
     const seen = done.get(m.version);
     if (seen !== undefined) {
       if (seen !== m.checksum) {
-        throw new Error(`Migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead of editing it.`);
+        throw new Error(`Migration ${m.id} was changed after it was applied; add a new migration instead of editing it.`);
       }
       result.alreadyApplied++;
       continue;
@@ -79,7 +82,7 @@ export async function migrate(wh: Warehouse, dir?: string): Promise<MigrateResul
       format: 'JSONEachRow',
       clickhouse_settings: { insert_deduplication_token: `migration-${m.version}-${m.checksum}` },
     });
-    result.applied.push(`${String(m.version).padStart(2, '0')}_${m.name}`);
+    result.applied.push(m.id);
   }
   await seedRegimes(wh);
   return result;
