@@ -12,6 +12,7 @@ export interface WriteResult {
 }
 
 type RowOf<F extends EventFamily> = Extract<NormalizedEvent, { family: F }>['row'];
+export type Block = { [F in EventFamily]: { family: F; rows: RowOf<F>[] } }[EventFamily];
 export type RegimeOf = (row: NormalizedEvent['row']) => string;
 
 
@@ -89,31 +90,53 @@ export class BatchWriter {
 
   /** Writes rows of one family; rows whose event_id was seen before (here or earlier) are counted as duplicates. */
   async write<F extends EventFamily>(family: F, rows: RowOf<F>[]): Promise<WriteResult> {
-    const unique = new Map<string, RowOf<F>>();
-    for (const row of rows) if (!unique.has(row.event_id)) unique.set(row.event_id, row);
-    const existing = await this.existingIds([...unique.keys()]);
-    for (const id of existing) unique.delete(id);
-    const fresh = [...unique.values()];
-    if (fresh.length > 0) {
+    const [result] = await this.writeBlocks([{ family, rows } as Block]);
+    return result;
+  }
+
+  /**
+   * Writes several blocks with one id look-up and one id insert between them. Each block is its own raw insert
+   * with its own token, so a block rebuilt identically after a crash is dropped wherever it already landed.
+   * Duplicates are removed within a block and against ids already accepted, not across blocks of one call.
+   */
+  async writeBlocks(blocks: Block[]): Promise<WriteResult[]> {
+    const uniques = blocks.map((b) => {
+      const unique = new Map<string, NormalizedEvent['row']>();
+      for (const row of b.rows) if (!unique.has(row.event_id)) unique.set(row.event_id, row);
+      return unique;
+    });
+    const existing = await this.existingIds(uniques.flatMap((u) => [...u.keys()]));
+    const idLines: string[] = [];
+    const tokens: string[] = [];
+    const results: WriteResult[] = [];
+    for (let i = 0; i < blocks.length; i++) {
+      const { family, rows } = blocks[i];
+      const fresh = [...uniques[i].values()].filter((r) => !existing.has(r.event_id));
+      results.push({ written: fresh.length, duplicates: rows.length - fresh.length });
+      if (fresh.length === 0) continue;
       const ids = fresh.map((r) => r.event_id);
       const token = tokenFor(family, ids);
-      const shape = TABLES[family] as TableShape<F>;
+      const shape = TABLES[family] as TableShape<EventFamily>;
       await this.wh.client.insert({
         table: family,
         columns: shape.columns as [string, ...string[]],
-        values: body(fresh.map((r) => shape.line(r, r.regime ?? this.regimeOf(r)))),
+        values: body(fresh.map((r) => shape.line(r as never, r.regime ?? this.regimeOf(r)))),
         format: 'TabSeparated',
         clickhouse_settings: insertSettings(token),
       });
+      tokens.push(token);
+      for (const id of ids) idLines.push(`${tsvField(id)}\t${family}`);
+    }
+    if (idLines.length > 0) {
       // Only now are the ids recorded: an id in event_ids means its row is in the raw table and every rollup.
       await this.wh.client.insert({
         table: 'event_ids',
         columns: ['event_id', 'family'],
-        values: body(ids.map((id) => `${tsvField(id)}\t${family}`)),
+        values: body(idLines),
         format: 'TabSeparated',
-        clickhouse_settings: insertSettings(`${token}:ids`),
+        clickhouse_settings: insertSettings(`ids:${createHash('sha256').update(tokens.join(',')).digest('hex').slice(0, 32)}`),
       });
     }
-    return { written: fresh.length, duplicates: rows.length - fresh.length };
+    return results;
   }
 }

@@ -1,0 +1,47 @@
+// kafkajs set up the way policylens uses it: our logger, our topics, settings that let 2 MB messages through.
+import kafkajs, { type Admin, type Kafka as KafkaClient, type logCreator } from 'kafkajs';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import { DLQ_TOPIC, EVENT_TOPICS } from '../events/topics.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** Broker-side limit for one message; the contract caps events at 64 KiB, but poison can be larger and must reach the DLQ. */
+export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+function kafkaLogs(log: Logger): logCreator {
+  return () => ({ level, log: entry }) => {
+    const { message, ...rest } = entry;
+    const fields = { component: 'kafkajs', ...rest };
+    if (level === logLevel.ERROR) log.error(message, fields);
+    else if (level === logLevel.WARN) log.warn(message, fields);
+  };
+}
+
+export function createKafka(config: Config, log: Logger, clientId = config.kafka.clientId): KafkaClient {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  return new Kafka({
+    clientId,
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogs(log),
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+}
+
+/** Creates the event topics and the dead-letter topic when missing. */
+export async function ensureTopics(admin: Admin, partitions: number): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const wanted = [...EVENT_TOPICS, DLQ_TOPIC].filter((t) => !existing.has(t));
+  if (wanted.length === 0) return [];
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: wanted.map((topic) => ({
+      topic,
+      numPartitions: partitions,
+      replicationFactor: 1,
+      configEntries: [{ name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) }],
+    })),
+  });
+  return wanted;
+}

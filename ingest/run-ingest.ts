@@ -1,0 +1,71 @@
+// Runs the ingest as a process: warehouse, topics, metrics, consumer, clean shutdown on SIGTERM/SIGINT.
+import type { Server } from 'node:http';
+import type { Config } from '../common/config.js';
+import { createLogger, type Logger } from '../common/log.js';
+import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
+import { IngestConsumer, type IngestStats } from './consumer.js';
+import { waitUntilIdle } from './idle.js';
+import { createKafka, ensureTopics } from './kafka.js';
+import { createIngestMetrics, serveMetrics } from './metrics.js';
+
+export interface RunIngestOptions {
+  config: Config;
+  /** Exit once every partition has been caught up for this many seconds. */
+  untilIdleSeconds?: number;
+  /** Port for /metrics; null for none. */
+  metricsPort?: number | null;
+  log?: Logger;
+  /** Use this warehouse instead of opening one (`up` shares it with the API). */
+  warehouse?: ReadyWarehouse;
+}
+
+export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
+  const log = opts.log ?? createLogger({ component: 'ingest' });
+  const ready = opts.warehouse ?? (await openReadyWarehouse(opts.config));
+  const kafka = createKafka(opts.config, log);
+  const metrics = createIngestMetrics(undefined, true);
+  let server: Server | null = null;
+  const admin = kafka.admin();
+  const consumer = new IngestConsumer({ config: opts.config, kafka, writer: ready.writer, log, metrics });
+  const stopSignal = new AbortController();
+  const onSignal = (sig: string) => {
+    log.info('stopping', { signal: sig });
+    stopSignal.abort();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await admin.connect();
+    const created = await ensureTopics(admin, opts.config.kafka.partitions);
+    if (created.length) log.info('topics created', { topics: created });
+    if (opts.metricsPort !== null) {
+      server = await serveMetrics(metrics.registry, opts.metricsPort ?? 9464);
+      log.info('metrics', { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics` });
+    }
+    await consumer.start();
+    log.info('ingest running', { brokers: opts.config.kafka.brokers, group: opts.config.kafka.groupId, warehouse: ready.wh.mode });
+    const stopped = new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+    const idle =
+      opts.untilIdleSeconds !== undefined
+        ? waitUntilIdle({
+            admin,
+            groupId: opts.config.kafka.groupId,
+            topics: consumer.topicNames,
+            idleMs: opts.untilIdleSeconds * 1000,
+            held: () => consumer.held(),
+            signal: stopSignal.signal,
+          }).then(() => log.info('caught up and idle; stopping', { idleSeconds: opts.untilIdleSeconds }))
+        : new Promise<void>(() => undefined);
+    await Promise.race([stopped, idle, consumer.failed]);
+    await consumer.stop();
+    log.info('ingest stopped', { ...consumer.stats });
+    return consumer.stats;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    stopSignal.abort();
+    await admin.disconnect().catch(() => undefined);
+    server?.close();
+    if (!opts.warehouse) await ready.wh.close();
+  }
+}
