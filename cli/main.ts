@@ -1,5 +1,7 @@
 // Entry point of the `policylens` command: one small module per subcommand.
 import { runDemo } from './demo.js';
+import { runIngestCommand } from './ingest.js';
+import { runKafka } from './kafka.js';
 import { runLoad } from './load.js';
 import { runMigrate } from './migrate.js';
 import { runSimulate } from './simulate.js';
@@ -9,20 +11,28 @@ import { UsageError } from './usage-error.js';
 const USAGE = `usage: policylens <command> [options]
 
 commands:
-  simulate --events N --seed S --out FILE.ndjson [--bad-ratio R] [--dup-ratio R]
-                      write a deterministic simulated event stream and FILE.truth.json beside it
+  simulate --events N --seed S (--out FILE.ndjson | --kafka) [--bad-ratio R] [--dup-ratio R]
+                      write a deterministic simulated event stream and FILE.truth.json beside it,
+                      or produce it to the Kafka topics (truth to .policylens/kafka-truth.json)
   load FILE.ndjson [--batch-rows N]
                       validate and load events; bad lines go to FILE.rejected.ndjson with a reason
+  kafka start|stop|status|fetch
+                      run a local Apache Kafka broker (KRaft, 127.0.0.1:9092) from the official jars
+  ingest [--until-idle SECONDS] [--metrics-port N | --no-metrics]
+                      consume the topics into the warehouse; with --until-idle, exit once caught up
   migrate             apply warehouse migrations (also done on every start)
   summary             print counts and engagement by frequency and regime
   demo                simulate, load and summarise (what \`npm run demo\` runs)
 
 environment: POLICYLENS_DATA_DIR (embedded data, default ./.policylens/data),
-  POLICYLENS_CLICKHOUSE_URL, _USER, _PASSWORD, _DATABASE (use a ClickHouse server instead)`;
+  POLICYLENS_CLICKHOUSE_URL, _USER, _PASSWORD, _DATABASE (use a ClickHouse server instead),
+  POLICYLENS_KAFKA_BROKERS (default 127.0.0.1:9092), POLICYLENS_KAFKA_PARTITIONS (default 6)`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   simulate: runSimulate,
   load: runLoad,
+  kafka: runKafka,
+  ingest: runIngestCommand,
   migrate: () => runMigrate(),
   summary: () => runSummary(),
   demo: () => runDemo(),

@@ -30,9 +30,9 @@ export function createKafka(config: Config, log: Logger, clientId = config.kafka
 }
 
 /** Creates the event topics and the dead-letter topic when missing. */
-export async function ensureTopics(admin: Admin, partitions: number): Promise<string[]> {
+export async function ensureTopics(admin: Admin, partitions: number, topics: string[] = [...EVENT_TOPICS, DLQ_TOPIC]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const wanted = [...EVENT_TOPICS, DLQ_TOPIC].filter((t) => !existing.has(t));
+  const wanted = topics.filter((t) => !existing.has(t));
   if (wanted.length === 0) return [];
   await admin.createTopics({
     waitForLeaders: true,

@@ -1,0 +1,35 @@
+import { brokerStatus, ensureJars, startBroker, stopBroker } from '../ingest/local-broker.js';
+import { UsageError } from './usage-error.js';
+
+const say = (m: string) => console.error(m);
+
+export async function runKafka(argv: string[]): Promise<number> {
+  const [action] = argv;
+  switch (action) {
+    case 'start': {
+      const s = await startBroker({ log: say });
+      console.log(`kafka ${s.version} running on ${s.bootstrap} (pid ${s.pid}); log: ${s.logFile}`);
+      return 0;
+    }
+    case 'stop': {
+      const r = await stopBroker({ log: say });
+      console.log(r.stopped ? `kafka stopped (pid ${r.pid}${r.killed ? ', killed' : ''})` : 'kafka was not running');
+      return 0;
+    }
+    case 'status': {
+      const s = await brokerStatus();
+      console.log(
+        s.running
+          ? `kafka ${s.version} ${s.answering ? 'answering' : 'NOT answering'} on ${s.bootstrap} (pid ${s.pid}); log: ${s.logFile}`
+          : 'kafka is not running',
+      );
+      return s.running && s.answering ? 0 : 1;
+    }
+    case 'fetch': {
+      console.log(`kafka jars in ${await ensureJars({ log: say })}`);
+      return 0;
+    }
+    default:
+      throw new UsageError('kafka needs an action: start, stop, status or fetch');
+  }
+}

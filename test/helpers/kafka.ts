@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { createLogger } from '../../common/log.js';
+import type { Config } from '../../common/config.js';
+import type { EventFamily } from '../../events/types.js';
+import { createKafka, ensureTopics } from '../../ingest/kafka.js';
+
+export interface TestTopics {
+  topics: Record<EventFamily, string>;
+  dlqTopic: string;
+  groupId: string;
+}
+
+/** Every test gets its own topics and group, so tests never see each other's messages. */
+export async function makeTestTopics(config: Config, partitions = 3): Promise<TestTopics & { kafka: Kafka }> {
+  const id = randomBytes(4).toString('hex');
+  const topics = { sends: `t${id}.sends`, engagements: `t${id}.engagements`, subscriptions: `t${id}.subscriptions` };
+  const dlqTopic = `t${id}.dlq`;
+  const kafka = createKafka(config, createLogger({ test: id }, 'error'));
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, partitions, [...Object.values(topics), dlqTopic]);
+  await admin.disconnect();
+  return { kafka, topics, dlqTopic, groupId: `g${id}` };
+}
+
+export function brokers(): string {
+  const b = process.env.POLICYLENS_KAFKA_BROKERS;
+  if (!b) throw new Error('POLICYLENS_KAFKA_BROKERS is not set: the global setup should have started the broker');
+  return b;
+}
