@@ -10,7 +10,7 @@ import { printSummary } from './summary.js';
 const DEMO_EVENTS = 200_000;
 const DEMO_SEED = 7;
 
-export async function runDemo(): Promise<number> {
+export async function runDemo(_argv: string[] = []): Promise<number> {
   const config = loadConfig();
   const dir = join(config.dataDir, '..', 'demo');
   mkdirSync(dir, { recursive: true });

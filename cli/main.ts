@@ -1,11 +1,4 @@
 // Entry point of the `policylens` command: one small module per subcommand.
-import { runDemo } from './demo.js';
-import { runIngestCommand } from './ingest.js';
-import { runKafka } from './kafka.js';
-import { runLoad } from './load.js';
-import { runMigrate } from './migrate.js';
-import { runSimulate } from './simulate.js';
-import { runSummary } from './summary.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: policylens <command> [options]
@@ -28,14 +21,15 @@ environment: POLICYLENS_DATA_DIR (embedded data, default ./.policylens/data),
   POLICYLENS_CLICKHOUSE_URL, _USER, _PASSWORD, _DATABASE (use a ClickHouse server instead),
   POLICYLENS_KAFKA_BROKERS (default 127.0.0.1:9092), POLICYLENS_KAFKA_PARTITIONS (default 6)`;
 
+// Loaded on demand: `ingest` should not pay for the simulator, nor `kafka status` for the warehouse.
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  simulate: runSimulate,
-  load: runLoad,
-  kafka: runKafka,
-  ingest: runIngestCommand,
-  migrate: () => runMigrate(),
-  summary: () => runSummary(),
-  demo: () => runDemo(),
+  simulate: async (argv) => (await import('./simulate.js')).runSimulate(argv),
+  load: async (argv) => (await import('./load.js')).runLoad(argv),
+  kafka: async (argv) => (await import('./kafka.js')).runKafka(argv),
+  ingest: async (argv) => (await import('./ingest.js')).runIngestCommand(argv),
+  migrate: async () => (await import('./migrate.js')).runMigrate(),
+  summary: async () => (await import('./summary.js')).runSummary(),
+  demo: async (argv) => (await import('./demo.js')).runDemo(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

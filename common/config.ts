@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 export interface Config {
   dataDir: string;
   clickhouse: { url: string | null; user: string; password: string; database: string };
-  kafka: { brokers: string[]; partitions: number; clientId: string; groupId: string };
+  kafka: { brokers: string[]; partitions: number; clientId: string; groupId: string; topicPrefix: string };
   ingest: { batchMaxRows: number; batchMaxMs: number; attributionWindowHours: number };
   port: number;
 }
@@ -31,6 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       partitions: intFrom(env, 'POLICYLENS_KAFKA_PARTITIONS', 6),
       clientId: env.POLICYLENS_KAFKA_CLIENT_ID || 'policylens',
       groupId: env.POLICYLENS_KAFKA_GROUP || 'policylens-ingest',
+      topicPrefix: env.POLICYLENS_TOPIC_PREFIX || 'policylens',
     },
     ingest: {
       batchMaxRows: intFrom(env, 'POLICYLENS_BATCH_MAX_ROWS', 50_000),

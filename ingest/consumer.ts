@@ -4,7 +4,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer }
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { isRetriable, sleep } from '../common/retry.js';
-import { DLQ_TOPIC, TOPICS } from '../events/topics.js';
+import { topicNames } from '../events/topics.js';
 import type { EventFamily } from '../events/types.js';
 import type { BatchWriter } from '../warehouse/writer.js';
 import { deadLetterMessage } from './dead-letter.js';
@@ -57,9 +57,10 @@ export class IngestConsumer {
   readonly failed: Promise<never>;
 
   constructor(private readonly opts: IngestOptions) {
-    this.topics = opts.topics ?? TOPICS;
+    const names = topicNames(opts.config.kafka.topicPrefix);
+    this.topics = opts.topics ?? names.events;
     this.familyOf = new Map(Object.entries(this.topics).map(([family, topic]) => [topic, family as EventFamily]));
-    this.dlqTopic = opts.dlqTopic ?? DLQ_TOPIC;
+    this.dlqTopic = opts.dlqTopic ?? names.dlq;
     this.groupId = opts.groupId ?? opts.config.kafka.groupId;
     this.consumer = opts.kafka.consumer({
       groupId: this.groupId,

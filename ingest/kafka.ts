@@ -2,7 +2,7 @@
 import kafkajs, { type Admin, type Kafka as KafkaClient, type logCreator } from 'kafkajs';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
-import { DLQ_TOPIC, EVENT_TOPICS } from '../events/topics.js';
+import { allTopics, topicNames } from '../events/topics.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -30,7 +30,7 @@ export function createKafka(config: Config, log: Logger, clientId = config.kafka
 }
 
 /** Creates the event topics and the dead-letter topic when missing. */
-export async function ensureTopics(admin: Admin, partitions: number, topics: string[] = [...EVENT_TOPICS, DLQ_TOPIC]): Promise<string[]> {
+export async function ensureTopics(admin: Admin, partitions: number, topics: string[] = allTopics(topicNames())): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const wanted = topics.filter((t) => !existing.has(t));
   if (wanted.length === 0) return [];

@@ -2,7 +2,6 @@
 import type { Kafka, Message } from 'kafkajs';
 import { createHash } from 'node:crypto';
 import { createProgress } from '../common/progress.js';
-import { TOPICS } from '../events/topics.js';
 import type { EventFamily } from '../events/types.js';
 
 export interface ProducibleLine {
@@ -13,7 +12,7 @@ export interface ProducibleLine {
 }
 
 export interface ProduceOptions {
-  topics?: Record<EventFamily, string>;
+  topics: Record<EventFamily, string>;
   total?: number | null;
   progress?: boolean;
   batchSize?: number;
@@ -22,8 +21,8 @@ export interface ProduceOptions {
 const FAMILIES: EventFamily[] = ['sends', 'engagements', 'subscriptions'];
 const topicForBadLine = (key: string): EventFamily => FAMILIES[createHash('md5').update(key).digest()[0] % 3];
 
-export async function produceLines(kafka: Kafka, lines: Iterable<ProducibleLine>, opts: ProduceOptions = {}): Promise<number> {
-  const topics = opts.topics ?? TOPICS;
+export async function produceLines(kafka: Kafka, lines: Iterable<ProducibleLine>, opts: ProduceOptions): Promise<number> {
+  const topics = opts.topics;
   const batchSize = opts.batchSize ?? 5_000;
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();

@@ -7,6 +7,7 @@ import { IngestConsumer, type IngestStats } from './consumer.js';
 import { waitUntilIdle } from './idle.js';
 import { createKafka, ensureTopics } from './kafka.js';
 import { createIngestMetrics, serveMetrics } from './metrics.js';
+import { allTopics, topicNames } from '../events/topics.js';
 
 export interface RunIngestOptions {
   config: Config;
@@ -36,7 +37,7 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
   process.once('SIGINT', onSignal);
   try {
     await admin.connect();
-    const created = await ensureTopics(admin, opts.config.kafka.partitions);
+    const created = await ensureTopics(admin, opts.config.kafka.partitions, allTopics(topicNames(opts.config.kafka.topicPrefix)));
     if (created.length) log.info('topics created', { topics: created });
     if (opts.metricsPort !== null) {
       server = await serveMetrics(metrics.registry, opts.metricsPort ?? 9464);

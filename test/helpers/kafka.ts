@@ -4,6 +4,7 @@ import { createLogger } from '../../common/log.js';
 import type { Config } from '../../common/config.js';
 import type { EventFamily } from '../../events/types.js';
 import { createKafka, ensureTopics } from '../../ingest/kafka.js';
+import { topicNames } from '../../events/topics.js';
 
 export interface TestTopics {
   topics: Record<EventFamily, string>;
@@ -12,16 +13,17 @@ export interface TestTopics {
 }
 
 /** Every test gets its own topics and group, so tests never see each other's messages. */
-export async function makeTestTopics(config: Config, partitions = 3): Promise<TestTopics & { kafka: Kafka }> {
+export async function makeTestTopics(config: Config, partitions = 3): Promise<TestTopics & { kafka: Kafka; prefix: string }> {
   const id = randomBytes(4).toString('hex');
-  const topics = { sends: `t${id}.sends`, engagements: `t${id}.engagements`, subscriptions: `t${id}.subscriptions` };
-  const dlqTopic = `t${id}.dlq`;
+  const names = topicNames(`t${id}`);
+  const topics = names.events;
+  const dlqTopic = names.dlq;
   const kafka = createKafka(config, createLogger({ test: id }, 'error'));
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, partitions, [...Object.values(topics), dlqTopic]);
   await admin.disconnect();
-  return { kafka, topics, dlqTopic, groupId: `g${id}` };
+  return { kafka, topics, dlqTopic, groupId: `g${id}`, prefix: `t${id}` };
 }
 
 export function brokers(): string {
