@@ -142,6 +142,7 @@ export class IngestConsumer {
     const family = this.familyOf.get(batch.topic)!;
     const buf = this.buffers.get(batch.topic, batch.partition, family);
     const now = Date.now();
+    this.opts.log.debug('batch', { topic: batch.topic, partition: batch.partition, messages: batch.messages.length, lag: batch.offsetLag() });
     for (const message of batch.messages) {
       if (this.stopping || !isRunning() || isStale() || generation !== this.generation) return;
       const offset = BigInt(message.offset);
@@ -263,5 +264,6 @@ export class IngestConsumer {
       this.stats.duplicates += r.duplicates;
     }
     this.stats.flushes++;
+    this.opts.log.debug('flushed', { partitions: snaps.length, rows: snaps.reduce((n, s) => n + s.rows.length, 0), ms: Math.round(performance.now() - started) });
   }
 }
