@@ -2,6 +2,9 @@
 import { MAX_EVENT_BYTES } from './types.js';
 import { validateEvent, type ValidationResult } from './validate.js';
 
+// Fatal decoding: invalid UTF-8 is a rejection, not silently replaced characters.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function parseEvent(input: string | Buffer, now: number = Date.now()): ValidationResult {
   // UTF-8 needs at most 3 bytes per UTF-16 unit, so short strings skip the byte count.
   const size = typeof input !== 'string' ? input.length : input.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(input, 'utf8');
@@ -10,7 +13,7 @@ export function parseEvent(input: string | Buffer, now: number = Date.now()): Va
   }
   let value: unknown;
   try {
-    value = JSON.parse(typeof input === 'string' ? input : input.toString('utf8'));
+    value = JSON.parse(typeof input === 'string' ? input : UTF8.decode(input));
   } catch (err) {
     return { ok: false, rejection: { reason: 'not_json', path: '$', problem: `not valid JSON: ${(err as Error).message}` } };
   }

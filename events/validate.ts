@@ -23,13 +23,24 @@ export type ValidationResult = { ok: true; event: NormalizedEvent } | { ok: fals
 const MIN_TIME = Date.parse('2010-01-01T00:00:00Z');
 const DAY_MS = 86_400_000;
 // RFC 3339 with a mandatory offset; fractional seconds optional.
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
 class Reject extends Error {
   constructor(readonly path: string, readonly problem: string, readonly reason: RejectReason = 'contract') {
     super(problem);
   }
 }
+
+/** Length in characters (code points), as JSON Schema counts; ASCII-only strings take the fast path. */
+function charLength(v: string, max: number): number {
+  if (v.length <= max) return v.length; // a string no longer than max units has no more than max characters
+  let n = 0;
+  for (const _ of v) n++;
+  return n;
+}
+
+// Date cannot format times beyond ±8.64e15 ms; such values are still rejected, just shown as numbers.
+const showTime = (ms: number): string => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
@@ -38,7 +49,8 @@ function requireString(e: Record<string, unknown>, field: string, max: number): 
   const v = e[field];
   if (v === undefined) throw new Reject(`$.${field}`, 'is required');
   if (typeof v !== 'string') throw new Reject(`$.${field}`, `must be a string, got ${describe(v)}`);
-  if (v.length < 1 || v.length > max) throw new Reject(`$.${field}`, `must be 1–${max} characters, got ${v.length}`);
+  const n = charLength(v, max);
+  if (n < 1 || n > max) throw new Reject(`$.${field}`, `must be 1–${max} characters, got ${n}`);
   return v;
 }
 
@@ -46,7 +58,8 @@ function optionalString(e: Record<string, unknown>, field: string, max: number):
   const v = e[field];
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') throw new Reject(`$.${field}`, `must be a string or null, got ${describe(v)}`);
-  if (v.length > max) throw new Reject(`$.${field}`, `must be at most ${max} characters, got ${v.length}`);
+  const n = charLength(v, max);
+  if (n > max) throw new Reject(`$.${field}`, `must be at most ${max} characters, got ${n}`);
   return v;
 }
 
@@ -103,8 +116,8 @@ function parseTime(v: unknown, now: number): number {
   } else {
     throw new Reject('$.occurred_at', `must be a string or integer, got ${describe(v)}`);
   }
-  if (ms < MIN_TIME) throw new Reject('$.occurred_at', `must be on or after 2010-01-01, got ${new Date(ms).toISOString()}`);
-  if (ms > now + DAY_MS) throw new Reject('$.occurred_at', `must be at most one day in the future, got ${new Date(ms).toISOString()}`);
+  if (ms < MIN_TIME) throw new Reject('$.occurred_at', `must be on or after 2010-01-01, got ${showTime(ms)}`);
+  if (ms > now + DAY_MS) throw new Reject('$.occurred_at', `must be at most one day in the future, got ${showTime(ms)}`);
   return ms;
 }
 
@@ -129,6 +142,7 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   const user_id = requireString(e, 'user_id', 128);
   const channel = requireEnum(e, 'channel', CHANNELS);
   const regime = optionalString(e, 'regime', 64);
+  if (regime === '') throw new Reject('$.regime', 'must be 1–64 characters, got 0; leave it out to derive the regime');
   if (isSend) {
     const category = requireEnum(e, 'category', SEND_CATEGORIES);
     const frequency = optionalEnum(e, 'frequency', FREQUENCIES);

@@ -47,10 +47,11 @@ export async function loadFile(file: string, writer: BatchWriter, opts: LoadOpti
     });
   };
 
-  const handleLine = async (line: string): Promise<void> => {
+  const handleLine = async (line: Buffer): Promise<void> => {
     result.lines++;
-    if (line.trim() === '') return;
-    const step = parseStep(line, now);
+    if (line.length === 0 || (line.length === 1 && line[0] === 13)) return;
+    // Bytes, not text, go to the parser, so invalid UTF-8 is rejected rather than silently replaced.
+    const step = parseStep(line[line.length - 1] === 13 ? line.subarray(0, -1) : line, now);
     if (step.kind === 'ok') {
       const { family, row } = step.value;
       buffers[family].push(row);
@@ -60,26 +61,26 @@ export async function loadFile(file: string, writer: BatchWriter, opts: LoadOpti
     if (step.kind === 'dlq') {
       result.rejected++;
       rejects ??= createWriteStream(rejectedFile);
-      const ok = rejects.write(`${JSON.stringify({ line: result.lines, reason: step.reason, error: step.detail, raw: line })}\n`);
+      const ok = rejects.write(`${JSON.stringify({ line: result.lines, reason: step.reason, error: step.detail, raw: line.toString('utf8') })}\n`);
       if (!ok) await new Promise<void>((r) => rejects!.once('drain', () => r()));
     }
   };
 
-  let carry = '';
+  let carry: Buffer = Buffer.alloc(0);
   let bytes = 0;
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    bytes += Buffer.byteLength(chunk as string);
-    const text = carry + (chunk as string);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    bytes += (chunk as Buffer).length;
+    const data = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
     let start = 0;
     let nl: number;
-    while ((nl = text.indexOf('\n', start)) !== -1) {
-      await handleLine(text.slice(start, nl));
+    while ((nl = data.indexOf(10, start)) !== -1) {
+      await handleLine(data.subarray(start, nl));
       start = nl + 1;
     }
-    carry = text.slice(start);
+    carry = Buffer.from(data.subarray(start));
     progress?.tick(bytes);
   }
-  if (carry !== '') await handleLine(carry);
+  if (carry.length) await handleLine(carry);
   for (const family of Object.keys(buffers) as EventFamily[]) await flush(family);
   await inFlight;
   if (rejects) {

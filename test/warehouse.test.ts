@@ -119,6 +119,16 @@ describe('loading a file', () => {
     expect(await rollupCounts(t.wh)).toEqual(await rawCounts(t.wh));
   });
 
+  it('rejects a line that is not valid UTF-8 instead of repairing it', async () => {
+    const bad = join(t.dir, 'latin1.ndjson');
+    const line = Buffer.from(JSON.stringify(sendEvent({ topic: 'caf\u00e9' })), 'latin1'); // é as one byte 0xE9
+    writeFileSync(bad, Buffer.concat([line, Buffer.from('\n')]));
+    const r = await loadFile(bad, t.writer, { batchRows: 10 });
+    expect(r).toMatchObject({ loaded: 0, rejected: 1 });
+    const [rejected] = readFileSync(rejectedPathFor(bad), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rejected.reason).toBe('not_json');
+  });
+
   it('removes a stale rejected file when a load rejects nothing', async () => {
     const clean = join(t.dir, 'clean.ndjson');
     writeFileSync(rejectedPathFor(clean), 'stale\n');
