@@ -1,0 +1,54 @@
+// API keys: read from POLICYLENS_API_KEYS (a file of key:role lines, or key:role,key:role), held only as hashes.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+
+export const ROLES = ['analyst', 'product', 'researcher', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export type Permission = 'query' | 'dashboards' | 'exports' | 'regimes';
+
+const GRANTS: Record<Role, Permission[]> = {
+  analyst: ['query', 'dashboards'],
+  product: ['query'],
+  researcher: ['query', 'exports'],
+  admin: ['query', 'dashboards', 'exports', 'regimes'],
+};
+
+export const roleMay = (role: Role, permission: Permission): boolean => GRANTS[role].includes(permission);
+
+export interface KeyRing {
+  /** The role of a presented key, or null; compares every stored hash in constant time. */
+  roleOf(key: string): Role | null;
+  size: number;
+}
+
+const hash = (key: string) => createHash('sha256').update(key).digest();
+
+export function parseKeySpec(spec: string): { key: string; role: Role }[] {
+  const text = existsSync(spec) ? readFileSync(spec, 'utf8') : spec;
+  return text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith('#'))
+    .map((entry) => {
+      const i = entry.lastIndexOf(':');
+      const key = entry.slice(0, i);
+      const role = entry.slice(i + 1) as Role;
+      if (i <= 0 || !ROLES.includes(role)) throw new Error(`POLICYLENS_API_KEYS: "${entry.replace(/^(.{4}).*(:.*)$/, '$1…$2')}" must be key:role with role one of ${ROLES.join(', ')}`);
+      if (key.length < 16) throw new Error('POLICYLENS_API_KEYS: every key must be at least 16 characters');
+      return { key, role };
+    });
+}
+
+export function createKeyRing(entries: { key: string; role: Role }[]): KeyRing {
+  const stored = entries.map((e) => ({ digest: hash(e.key), role: e.role }));
+  return {
+    size: stored.length,
+    roleOf(key) {
+      const d = hash(key);
+      let found: Role | null = null;
+      // Every entry is compared, so timing says nothing about which key (if any) matched.
+      for (const s of stored) if (timingSafeEqual(s.digest, d)) found = s.role;
+      return found;
+    },
+  };
+}

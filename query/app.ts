@@ -1,0 +1,106 @@
+// Builds the HTTP API as a function, so tests can drive it with inject() and `serve`/`up` can listen.
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from '../common/config.js';
+import { createLogger, type Logger } from '../common/log.js';
+import type { Warehouse } from '../warehouse/client.js';
+import { roleMay, type KeyRing, type Permission, type Role } from './api-keys.js';
+import { ApiError, ERRORS, errorBody, type ErrorCode } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a key's role must grant to call the route; absent means public. */
+    permission?: Permission;
+  }
+  interface FastifyRequest {
+    role?: Role;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  wh: Warehouse;
+  keys: KeyRing;
+  log?: Logger;
+  /** Requests per minute per API key (or per address without one). */
+  rateLimitPerMinute?: number;
+}
+
+export type RouteModule = (app: FastifyInstance, deps: Required<Pick<AppDeps, 'config' | 'wh' | 'keys' | 'log'>>) => void | Promise<void>;
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Route modules are the files query/route-*.ts, each exporting `routes`; one concern per file. */
+async function loadRouteModules(): Promise<{ name: string; routes: RouteModule }[]> {
+  const dir = fileURLToPath(new URL('.', import.meta.url));
+  const files = readdirSync(dir).filter((f) => /^route-[a-z0-9-]+\.ts$/.test(f)).sort();
+  return Promise.all(files.map(async (f) => ({ name: f, routes: ((await import(`./${f.replace(/\.ts$/, '.js')}`)) as { routes: RouteModule }).routes })));
+}
+
+function bearer(header: string | undefined): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m ? m[1] : null;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const log = deps.log ?? createLogger({ component: 'api' });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'policylens API', version: '1.0.0', description: 'Engagement, spam risk and revenue by frequency, policy regime, channel and category.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (req) => {
+    const permission = req.routeOptions.config?.permission;
+    if (!permission) return;
+    const key = bearer(req.headers.authorization);
+    const role = key ? deps.keys.roleOf(key) : null;
+    if (!role) throw new ApiError('UNAUTHORIZED');
+    if (!roleMay(role, permission)) throw new ApiError('FORBIDDEN', `Role ${role} lacks "${permission}".`);
+    req.role = role;
+  });
+
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? 600,
+    timeWindow: 60_000,
+    keyGenerator: (req) => bearer(req.headers.authorization) ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => {
+      const err = new ApiError('RATE_LIMITED', `Limit ${ctx.max} per minute.`);
+      return Object.assign(err, { statusCode: 429 });
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    if (err instanceof ApiError) return reply.status(err.statusCode).send(errorBody(err.code, err.message));
+    const fe = err as FastifyError;
+    let code: ErrorCode = 'INTERNAL';
+    if (fe.validation) code = 'BAD_REQUEST';
+    else if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') code = 'BODY_TOO_LARGE';
+    else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') code = 'BAD_REQUEST';
+    else if (fe.statusCode === 429) code = 'RATE_LIMITED';
+    else if (/ECONNREFUSED|socket hang up|ETIMEDOUT/.test(fe.message)) code = 'WAREHOUSE_UNAVAILABLE';
+    if (code === 'INTERNAL' || code === 'WAREHOUSE_UNAVAILABLE') log.error('request failed', { url: req.url, error: fe.message });
+    const message = code === 'BAD_REQUEST' ? `${ERRORS.BAD_REQUEST.message} ${fe.message}` : ERRORS[code].message;
+    return reply.status(ERRORS[code].status).send(errorBody(code, message));
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `${ERRORS.NOT_FOUND.message} ${req.method} ${req.url.split('?')[0]}`)));
+
+  const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log };
+  for (const m of await loadRouteModules()) await m.routes(app, full);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,49 @@
+// One catalog of API error codes. docs/errors.md lists the same codes; test/errors-doc.test.ts keeps them in step.
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'The request does not match the schema of this endpoint.' },
+  INVALID_DATE_RANGE: { status: 400, message: 'The date range is invalid: from must be on or before to, both YYYY-MM-DD.' },
+  DATE_RANGE_TOO_LONG: { status: 400, message: 'The date range is longer than this endpoint allows.' },
+  UNKNOWN_METRIC: { status: 400, message: 'A metric is not one of the defined metrics.' },
+  UNKNOWN_DIMENSION: { status: 400, message: 'A dimension or filter dimension is not one of the allowed dimensions.' },
+  INVALID_REGIMES: { status: 400, message: 'The regime table is invalid: ranges must be well formed and must not overlap within a channel.' },
+  UNAUTHORIZED: { status: 401, message: 'A valid API key is required: send it as "Authorization: Bearer <key>".' },
+  FORBIDDEN: { status: 403, message: 'This API key’s role may not use this endpoint.' },
+  NOT_FOUND: { status: 404, message: 'No such endpoint or resource.' },
+  EXPORT_SECRET_MISSING: { status: 409, message: 'Exports of identifiers need POLICYLENS_EXPORT_SECRET to pseudonymise them; it is not set.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests for this API key; retry after the time in the Retry-After header.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side; the server log has the details.' },
+  WAREHOUSE_UNAVAILABLE: { status: 503, message: 'The warehouse is not reachable right now; retry later.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class ApiError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+  ) {
+    super(detail ? `${ERRORS[code].message} ${detail}` : ERRORS[code].message);
+    this.statusCode = ERRORS[code].status;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export const errorBody = (code: ErrorCode, message: string = ERRORS[code].message): ErrorBody => ({ error: { code, message } });
+
+/** The response schema every 4xx/5xx shares, for the OpenAPI document. */
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', enum: Object.keys(ERRORS) }, message: { type: 'string' } },
+    },
+  },
+} as const;

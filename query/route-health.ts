@@ -1,0 +1,21 @@
+// Liveness, readiness and Prometheus metrics: public, for load balancers and scrapers.
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { RouteModule } from './app.js';
+
+const ok = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } as const;
+
+export const routes: RouteModule = (app, { wh }) => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'policylens_api_' });
+
+  app.get('/healthz', { schema: { tags: ['health'], security: [], response: { 200: ok } } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { tags: ['health'], security: [], response: { 200: ok, 503: ok } } }, async (_req, reply) => {
+    const ping = await wh.client.ping();
+    return ping.success ? { status: 'ready' } : reply.status(503).send({ status: 'warehouse unreachable' });
+  });
+
+  app.get('/metrics', { schema: { tags: ['health'], security: [], hide: true } }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+};
