@@ -103,13 +103,17 @@ export class IngestConsumer {
     return this.buffers.heldRows();
   }
 
-  /** Stops fetching, writes what is held, commits and leaves the group. */
-  async stop(): Promise<void> {
+  /**
+   * Stops fetching, writes what is held, commits and leaves the group. With `flush: false` what is held is
+   * abandoned uncommitted (as a crash would), and whoever owns the partitions next reads it again.
+   */
+  async stop({ flush = true }: { flush?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.consumer.pause(this.topicNames.map((topic) => ({ topic })));
-    await this.flushDue(true);
+    if (flush) await this.flushDue(true);
+    else await this.lock;
     await this.consumer.disconnect();
     await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
   }

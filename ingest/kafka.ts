@@ -9,11 +9,15 @@ const { Kafka, logLevel } = kafkajs;
 /** Broker-side limit for one message; the contract caps events at 64 KiB, but poison can be larger and must reach the DLQ. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
+const EXPECTED_DURING_REBALANCE = /rebalancing|group coordinator is not available|not the correct coordinator|member id is not valid/i;
+
 function kafkaLogs(log: Logger): logCreator {
   return () => ({ level, log: entry }) => {
     const { message, ...rest } = entry;
     const fields = { component: 'kafkajs', ...rest };
-    if (level === logLevel.ERROR) log.error(message, fields);
+    // kafkajs logs these at error level although it handles them itself by rejoining or retrying.
+    if (EXPECTED_DURING_REBALANCE.test(String((rest as { error?: unknown }).error ?? ''))) log.debug(message, fields);
+    else if (level === logLevel.ERROR) log.error(message, fields);
     else if (level === logLevel.WARN) log.warn(message, fields);
   };
 }

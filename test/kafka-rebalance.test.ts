@@ -1,0 +1,83 @@
+// Two consumers in one group (one process, as embedded mode requires); one leaves mid-stream.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { createLogger } from '../common/log.js';
+import { IngestConsumer } from '../ingest/consumer.js';
+import { groupLag } from '../ingest/idle.js';
+import { createIngestMetrics } from '../ingest/metrics.js';
+import { produceLines } from '../ingest/produce.js';
+import { queryRows } from '../warehouse/client.js';
+import { rawCounts, rollupCounts } from '../warehouse/summary.js';
+import { brokers, makeTestTopics, type TestTopics } from './helpers/kafka.js';
+import { plainStream } from './helpers/stream.js';
+import { waitFor } from './helpers/wait.js';
+import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+
+const HALF = 50_000;
+
+async function distinctAndTotal(t: TestWarehouse): Promise<{ total: number; distinct: number }> {
+  const [r] = await queryRows<{ total: string; distinct: string }>(
+    t.wh,
+    `SELECT count() AS total, uniqExact(event_id) AS distinct FROM
+       (SELECT event_id FROM sends UNION ALL SELECT event_id FROM engagements UNION ALL SELECT event_id FROM subscriptions)`,
+  );
+  return { total: Number(r.total), distinct: Number(r.distinct) };
+}
+
+describe.each([
+  { how: 'leaves cleanly', flush: true },
+  { how: 'drops out without writing what it held', flush: false },
+])('a consumer that $how mid-stream', ({ flush }) => {
+  let t: TestWarehouse;
+  let k: TestTopics & { kafka: Kafka };
+  const consumers: IngestConsumer[] = [];
+
+  beforeAll(async () => {
+    t = await openTestWarehouse({ POLICYLENS_KAFKA_BROKERS: brokers(), POLICYLENS_BATCH_MAX_ROWS: '2000', POLICYLENS_BATCH_MAX_MS: '300' });
+    k = await makeTestTopics(t.config, 6);
+  });
+  afterAll(async () => {
+    for (const c of consumers) await c.stop().catch(() => undefined);
+    await t?.dispose();
+  });
+
+  const makeConsumer = (name: string) => {
+    const c = new IngestConsumer({
+      config: t.config,
+      kafka: k.kafka,
+      writer: t.writer,
+      log: createLogger({ consumer: name }, 'error'),
+      metrics: createIngestMetrics(),
+      groupId: k.groupId,
+      topics: k.topics,
+      dlqTopic: k.dlqTopic,
+    });
+    consumers.push(c);
+    return c;
+  };
+
+  it('loses and doubles nothing', async () => {
+    const tag = flush ? 'clean' : 'drop';
+    await produceLines(k.kafka, plainStream(HALF, `${tag}-a`), { topics: k.topics });
+    const a = makeConsumer('a');
+    const b = makeConsumer('b');
+    await Promise.all([a.start(), b.start()]);
+    await waitFor(async () => (await distinctAndTotal(t)).total > 5_000, 'the two consumers to write some rows');
+    expect(a.stats.flushes).toBeGreaterThan(0);
+    expect(b.stats.flushes).toBeGreaterThan(0);
+    // The second half arrives while the group rebalances around the consumer that stops.
+    const more = produceLines(k.kafka, plainStream(HALF, `${tag}-b`), { topics: k.topics });
+    await a.stop({ flush });
+    await more;
+    const admin = k.kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(async () => (await groupLag(admin, k.groupId, Object.values(k.topics))).total === 0 && b.held() === 0, 'the remaining consumer to catch up', 120_000);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(await distinctAndTotal(t)).toEqual({ total: 2 * HALF, distinct: 2 * HALF });
+    const raw = await rawCounts(t.wh);
+    expect(await rollupCounts(t.wh)).toEqual(raw);
+  });
+});
