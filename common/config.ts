@@ -7,6 +7,9 @@ export interface Config {
   kafka: { brokers: string[]; partitions: number; clientId: string; groupId: string; topicPrefix: string };
   ingest: { batchMaxRows: number; batchMaxMs: number; attributionWindowHours: number };
   port: number;
+  /** Address the API listens on; 127.0.0.1 unless deployed behind something (0.0.0.0 in containers). */
+  host: string;
+  metrics: { port: number; host: string };
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -39,5 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       attributionWindowHours: intFrom(env, 'POLICYLENS_ATTRIBUTION_WINDOW_HOURS', 72),
     },
     port: intFrom(env, 'POLICYLENS_PORT', 8787),
+    host: env.POLICYLENS_HOST || '127.0.0.1',
+    metrics: { port: intFrom(env, 'POLICYLENS_METRICS_PORT', 9464), host: env.POLICYLENS_METRICS_HOST || '127.0.0.1' },
   };
 }

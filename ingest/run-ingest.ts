@@ -40,7 +40,7 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
     const created = await ensureTopics(admin, opts.config.kafka.partitions, allTopics(topicNames(opts.config.kafka.topicPrefix)));
     if (created.length) log.info('topics created', { topics: created });
     if (opts.metricsPort !== null) {
-      server = await serveMetrics(metrics.registry, opts.metricsPort ?? 9464);
+      server = await serveMetrics(metrics.registry, opts.metricsPort ?? opts.config.metrics.port, opts.config.metrics.host);
       log.info('metrics', { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics` });
     }
     await consumer.start();

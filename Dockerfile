@@ -1,0 +1,19 @@
+# policylens for a server deployment: the ingest and the API talk to a ClickHouse server, so the
+# embedded engine (the optional chdb package, ~540 MB) is left out.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
+COPY bin ./bin
+COPY cli ./cli
+COPY common ./common
+COPY events ./events
+COPY ingest ./ingest
+COPY query ./query
+COPY dashboards ./dashboards
+COPY warehouse ./warehouse
+COPY tsconfig.json ./
+USER node
+ENTRYPOINT ["node", "bin/policylens.js"]
+CMD ["serve"]
