@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
-const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'));
+const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
 const pom = readFileSync(new URL('../ingest/broker/pom.xml', import.meta.url), 'utf8');
 
 describe('docker-compose.yml', () => {
