@@ -1,0 +1,32 @@
+// Produces a simulated stream to the topics and writes its truth file, for the demo, tests and benchmarks.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from '../common/config.js';
+import { createLogger, type Logger } from '../common/log.js';
+import { allTopics, topicNames } from '../events/topics.js';
+import { createSimulation, type SimulateOptions, type Truth } from '../simulator/index.js';
+import { createKafka, ensureTopics } from './kafka.js';
+import { produceLines } from './produce.js';
+
+export async function simulateToKafka(
+  config: Config,
+  opts: SimulateOptions & { truthFile: string; progress?: boolean; log?: Logger },
+): Promise<Truth> {
+  const log = opts.log ?? createLogger({ component: 'simulate' });
+  const kafka = createKafka(config, log);
+  const names = topicNames(config.kafka.topicPrefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, config.kafka.partitions, allTopics(names));
+  } finally {
+    await admin.disconnect();
+  }
+  const sim = createSimulation(opts);
+  const total = opts.events + Math.round(opts.events * (opts.badRatio ?? 0)) + Math.round(opts.events * (opts.dupRatio ?? 0));
+  await produceLines(kafka, sim.lines(), { topics: names.events, total, progress: opts.progress });
+  const truth = sim.truth();
+  mkdirSync(dirname(opts.truthFile), { recursive: true });
+  writeFileSync(opts.truthFile, `${JSON.stringify(truth, null, 2)}\n`);
+  return truth;
+}
