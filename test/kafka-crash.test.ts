@@ -52,8 +52,19 @@ describe('ingest killed with SIGKILL and restarted', () => {
   };
   const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
+  const eventsWritten = async (): Promise<number> => {
+    const ready = await openReadyWarehouse(t.config);
+    try {
+      const [{ n }] = await queryRows<{ n: string }>(ready.wh, 'SELECT count() AS n FROM event_ids');
+      return Number(n);
+    } finally {
+      await ready.wh.close();
+    }
+  };
+
   it(`loses and doubles nothing across ${KILLS} kills (seed ${seed})`, async () => {
     const random = seeded(seed);
+    const progress: number[] = [];
     for (let i = 0; i < KILLS; i++) {
       const child = startIngest([]);
       // The process needs ~2 s to start; kill it anywhere from start-up to well into the stream.
@@ -61,8 +72,11 @@ describe('ingest killed with SIGKILL and restarted', () => {
       await new Promise((r) => setTimeout(r, after));
       child.kill('SIGKILL');
       await exited(child);
-      log.push(`killed after ${after} ms\n`);
+      progress.push(await eventsWritten());
+      log.push(`killed after ${after} ms with ${progress.at(-1)} events written\n`);
     }
+    // The kills must have landed mid-stream, not all before the first write or after the last.
+    expect(progress.some((n) => n > 0 && n < EVENTS), progress.join(', ')).toBe(true);
     const last = startIngest(['--until-idle', '3']);
     const code = await exited(last);
     expect(code, log.join('').slice(-4000)).toBe(0);
