@@ -1,29 +1,65 @@
+// `npm run demo`: simulate, ingest through the local Kafka broker (or load the file where Java is missing),
+// and print engagement and opt-outs by frequency and regime.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../common/config.js';
+import { loadConfig, type Config } from '../common/config.js';
+import { createLogger } from '../common/log.js';
 import { loadFile } from '../ingest/load-file.js';
+import { startBroker } from '../ingest/local-broker.js';
+import { runIngest } from '../ingest/run-ingest.js';
+import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
 import { simulateToFile } from '../simulator/index.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { printLoadResult } from './load.js';
 import { printSummary } from './summary.js';
 
-const DEMO_EVENTS = 200_000;
-const DEMO_SEED = 7;
+const DEMO = { events: 200_000, seed: 7, badRatio: 0.001, dupRatio: 0.01 };
+
+const hasJava = () => spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+
+async function viaKafka(config: Config, dir: string): Promise<void> {
+  if (!process.env.POLICYLENS_KAFKA_BROKERS) {
+    console.log('starting the local Kafka broker (first run downloads the official jars with Maven)…');
+    const broker = await startBroker({ log: (m) => console.error(`  ${m}`) });
+    console.log(`kafka ${broker.version} on ${broker.bootstrap}`);
+  }
+  console.log(`producing ${DEMO.events.toLocaleString('en-US')} simulated events (seed ${DEMO.seed}) to ${config.kafka.brokers.join(',')}`);
+  await simulateToKafka(config, { ...DEMO, truthFile: join(dir, 'kafka-truth.json'), progress: true });
+  console.log('ingesting until every partition has been idle for 2 s…');
+  const ready = await openReadyWarehouse(config);
+  try {
+    const stats = await runIngest({ config, untilIdleSeconds: 2, metricsPort: null, warehouse: ready, log: createLogger({ component: 'ingest' }, 'warn') });
+    console.log(`consumed ${stats.consumed}  written ${stats.written}  duplicates ${stats.duplicates}  dead-lettered ${stats.deadLettered}`);
+    await printSummary(ready.wh);
+  } finally {
+    await ready.wh.close();
+  }
+}
+
+async function viaFile(config: Config, dir: string): Promise<void> {
+  const file = join(dir, 'events.ndjson');
+  console.log(`simulating ${DEMO.events.toLocaleString('en-US')} events (seed ${DEMO.seed}) to ${file}`);
+  await simulateToFile({ ...DEMO, out: file, progress: true });
+  const { wh, writer } = await openReadyWarehouse(config);
+  try {
+    console.log(`loading into the ${wh.mode} warehouse`);
+    printLoadResult(await loadFile(file, writer, { batchRows: config.ingest.batchMaxRows, progress: true }));
+    await printSummary(wh);
+  } finally {
+    await wh.close();
+  }
+}
 
 export async function runDemo(_argv: string[] = []): Promise<number> {
   const config = loadConfig();
   const dir = join(config.dataDir, '..', 'demo');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'events.ndjson');
-  console.log(`simulating ${DEMO_EVENTS.toLocaleString('en-US')} events (seed ${DEMO_SEED}) to ${file}`);
-  await simulateToFile({ events: DEMO_EVENTS, seed: DEMO_SEED, badRatio: 0.001, dupRatio: 0.01, out: file, progress: true });
-  const { wh, writer } = await openReadyWarehouse(config);
-  try {
-    console.log(`loading into the ${wh.mode} warehouse (${wh.mode === 'embedded' ? config.dataDir : config.clickhouse.url})`);
-    printLoadResult(await loadFile(file, writer, { batchRows: config.ingest.batchMaxRows, progress: true }));
-    await printSummary(wh);
-  } finally {
-    await wh.close();
+  if (process.env.POLICYLENS_KAFKA_BROKERS || hasJava()) await viaKafka(config, dir);
+  else {
+    console.log('Java was not found, so the demo cannot run a local Kafka broker: loading the simulated file directly instead.');
+    console.log('(Install Java 17+ and Maven, or set POLICYLENS_KAFKA_BROKERS, to run the demo through Kafka.)');
+    await viaFile(config, dir);
   }
   return 0;
 }
