@@ -5,7 +5,7 @@ export interface Config {
   dataDir: string;
   clickhouse: { url: string | null; user: string; password: string; database: string };
   kafka: { brokers: string[]; partitions: number; clientId: string; groupId: string; topicPrefix: string };
-  ingest: { batchMaxRows: number; batchMaxMs: number; attributionWindowHours: number };
+  ingest: { batchMaxRows: number; batchMaxMs: number; maxHeldRows: number; attributionWindowHours: number };
   port: number;
   /** Address the API listens on; 127.0.0.1 unless deployed behind something (0.0.0.0 in containers). */
   host: string;
@@ -39,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: {
       batchMaxRows: intFrom(env, 'POLICYLENS_BATCH_MAX_ROWS', 50_000),
       batchMaxMs: intFrom(env, 'POLICYLENS_BATCH_MAX_MS', 1_000),
+      maxHeldRows: intFrom(env, 'POLICYLENS_MAX_HELD_ROWS', 200_000),
       attributionWindowHours: intFrom(env, 'POLICYLENS_ATTRIBUTION_WINDOW_HOURS', 72),
     },
     port: intFrom(env, 'POLICYLENS_PORT', 8787),

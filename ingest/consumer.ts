@@ -160,6 +160,9 @@ export class IngestConsumer {
       if (buf.mustEndAt !== null && offset >= buf.mustEndAt) await this.flush([buf]);
       else if (buf.rows.length >= this.opts.config.ingest.batchMaxRows) await this.flushDue(false);
     }
+    // Backpressure: Kafka hands out messages far faster than the warehouse takes them, so past a bound on
+    // what is held, fetching waits for everything held to be written. This bounds memory and makes inserts large.
+    if (this.buffers.heldRows() >= this.opts.config.ingest.maxHeldRows) await this.flushDue(true);
     this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
   }
@@ -181,11 +184,14 @@ export class IngestConsumer {
     }
   }
 
-  /** Flushes buffers that are full or old enough; all of them when `all`. */
+  /**
+   * Once any buffer is full or old enough (or when `all`), flushes every buffer that holds something: each
+   * flush pays for two commits and two id round trips whatever its size, so fewer, larger flushes go faster.
+   */
   private flushDue(all: boolean): Promise<void> {
     const { batchMaxRows, batchMaxMs } = this.opts.config.ingest;
-    const due = all ? this.buffers.nonEmpty() : this.buffers.due(Date.now(), batchMaxRows, batchMaxMs);
-    return due.length ? this.flush(due) : Promise.resolve();
+    const due = all || this.buffers.due(Date.now(), batchMaxRows, batchMaxMs).length > 0;
+    return due ? this.flush(this.buffers.nonEmpty()) : Promise.resolve();
   }
 
   /** One flush at a time: ranges are announced, written and committed in order. */

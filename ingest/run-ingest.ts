@@ -59,7 +59,7 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
         : new Promise<void>(() => undefined);
     await Promise.race([stopped, idle, consumer.failed]);
     await consumer.stop();
-    log.info('ingest stopped', { ...consumer.stats });
+    log.info('ingest stopped', { ...consumer.stats, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
     return consumer.stats;
   } finally {
     process.off('SIGTERM', onSignal);

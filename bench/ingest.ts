@@ -1,0 +1,100 @@
+// npm run bench:ingest — N simulated events Kafka → warehouse, end to end, beside (a) the kafkajs consume-only
+// rate on the same topics and (b) the engine's own ingest of the same events from an NDJSON file.
+// Usage: npm run bench:ingest -- [events=1000000]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from '../common/config.js';
+import { createLogger } from '../common/log.js';
+import { topicNames } from '../events/topics.js';
+import { createKafka } from '../ingest/kafka.js';
+import { startBroker } from '../ingest/local-broker.js';
+import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
+import { simulateToFile } from '../simulator/index.js';
+import { openReadyWarehouse } from '../warehouse/open.js';
+import { engineFileRate } from './engine-file-rate.js';
+
+const events = Number(process.argv[2] ?? 1_000_000);
+const SIM = { events, seed: 7, badRatio: 0, dupRatio: 0 };
+const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
+const log = createLogger({ component: 'bench' }, 'warn');
+
+/** Reads every message of the topics with a do-nothing eachBatch: the ceiling kafkajs sets. */
+async function consumeOnly(config: Config, total: number): Promise<number> {
+  const kafka = createKafka(config, log);
+  const consumer = kafka.consumer({ groupId: `${config.kafka.groupId}-consume-only`, maxBytesPerPartition: 10 << 20, maxBytes: 50 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: Object.values(topicNames(config.kafka.topicPrefix).events), fromBeginning: true });
+  let seen = 0;
+  let started = 0;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        if (!started) started = performance.now();
+        seen += batch.messages.length;
+        if (seen >= total) resolve();
+      },
+    });
+  });
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.disconnect();
+  return total / seconds;
+}
+
+/** Runs `policylens ingest --until-idle 1` as its own process and reads its closing log line. */
+async function ingestProcess(env: NodeJS.ProcessEnv): Promise<{ seconds: number; stats: Record<string, number> }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'ingest', '--until-idle', '1', '--no-metrics'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`ingest exited ${code}:\n${stderr.slice(-2000)}`);
+  const seconds = (performance.now() - started) / 1000 - 1; // less the idle second it waits before stopping
+  const stopped = stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'ingest stopped');
+  return { seconds, stats: stopped };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'policylens-bench-ingest-'));
+try {
+  const prefix = `bench${Date.now()}`;
+  const env = { ...process.env, POLICYLENS_DATA_DIR: join(dir, 'data'), POLICYLENS_TOPIC_PREFIX: prefix, POLICYLENS_KAFKA_GROUP: `${prefix}-ingest`, POLICYLENS_CLICKHOUSE_URL: '' };
+  if (!process.env.POLICYLENS_KAFKA_BROKERS) await startBroker();
+  const config = loadConfig(env);
+  let t = performance.now();
+  await simulateToKafka(config, { ...SIM, truthFile: join(dir, 'truth.json'), log });
+  const produceRate = events / ((performance.now() - t) / 1000);
+
+  const consumeRate = await consumeOnly(config, events);
+  const ingest = await ingestProcess(env);
+  const endToEnd = events / ingest.seconds;
+
+  const file = join(dir, 'events.ndjson');
+  await simulateToFile({ ...SIM, out: file });
+  const { wh } = await openReadyWarehouse(config);
+  const engine = await engineFileRate(wh, file);
+  await wh.close();
+
+  const result = {
+    date: new Date().toISOString(),
+    events,
+    produce_per_s: Math.round(produceRate),
+    consume_only_per_s: Math.round(consumeRate),
+    end_to_end_per_s: Math.round(endToEnd),
+    end_to_end_vs_consume_only: +(endToEnd / consumeRate).toFixed(3),
+    engine_file_insert_per_s: Math.round(engine.rate),
+    end_to_end_vs_engine_file: +(endToEnd / engine.rate).toFixed(3),
+    ingest_peak_rss_mb: ingest.stats.max_rss_mb,
+    written: ingest.stats.written,
+    flushes: ingest.stats.flushes,
+    targets: { end_to_end_per_s: 100_000, vs_consume_only: 0.7, peak_rss_mb: 600 },
+  };
+  console.log(JSON.stringify(result, null, 2));
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/ingest-${events}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
