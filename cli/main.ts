@@ -13,6 +13,8 @@ commands:
                       run a local Apache Kafka broker (KRaft, 127.0.0.1:9092) from the official jars
   ingest [--until-idle SECONDS] [--metrics-port N | --no-metrics]
                       consume the topics into the warehouse; with --until-idle, exit once caught up
+  serve [--port N]    the HTTP API (POLICYLENS_PORT, default 8787; keys from POLICYLENS_API_KEYS)
+  up [--port N]       ingest and API in one process (how embedded mode runs both)
   migrate             apply warehouse migrations (also done on every start)
   summary             print counts and engagement by frequency and regime
   demo                simulate, load and summarise (what \`npm run demo\` runs)
@@ -29,6 +31,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   ingest: async (argv) => (await import('./ingest.js')).runIngestCommand(argv),
   migrate: async () => (await import('./migrate.js')).runMigrate(),
   summary: async () => (await import('./summary.js')).runSummary(),
+  serve: async (argv) => (await import('./serve.js')).runServe(argv, false),
+  up: async (argv) => (await import('./serve.js')).runServe(argv, true),
   demo: async (argv) => (await import('./demo.js')).runDemo(argv),
 };
 

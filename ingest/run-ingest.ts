@@ -18,6 +18,8 @@ export interface RunIngestOptions {
   log?: Logger;
   /** Use this warehouse instead of opening one (`up` shares it with the API). */
   warehouse?: ReadyWarehouse;
+  /** Stops the ingest when aborted; otherwise SIGTERM/SIGINT do. */
+  stopSignal?: AbortSignal;
 }
 
 export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
@@ -33,8 +35,11 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
     log.info('stopping', { signal: sig });
     stopSignal.abort();
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  if (opts.stopSignal) opts.stopSignal.addEventListener('abort', () => stopSignal.abort(), { once: true });
+  else {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
   try {
     await admin.connect();
     const created = await ensureTopics(admin, opts.config.kafka.partitions, allTopics(topicNames(opts.config.kafka.topicPrefix)));
