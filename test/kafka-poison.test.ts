@@ -40,6 +40,7 @@ describe('poison messages', () => {
   let t: TestWarehouse;
   let k: TestTopics & { kafka: Kafka };
   let consumer: IngestConsumer;
+  const metrics = createIngestMetrics();
   const good = [sendEvent({ event_id: 'good-send-1' }), sendEvent({ event_id: 'good-send-2' })];
   const goodEngagement = engagementEvent('good-send-1', 'read', { event_id: 'good-read-1' });
   const goodSub = subscriptionEvent('opt_out', { event_id: 'good-optout-1' });
@@ -74,7 +75,7 @@ describe('poison messages', () => {
       kafka: k.kafka,
       writer: t.writer,
       log: createLogger({ test: 'poison' }, 'error'),
-      metrics: createIngestMetrics(),
+      metrics,
       groupId: k.groupId,
       topics: k.topics,
       dlqTopic: k.dlqTopic,
@@ -108,5 +109,8 @@ describe('poison messages', () => {
       expect(Buffer.compare(d!.value!, Buffer.from(p.value))).toBe(0);
     }
     expect(consumer.stats.deadLettered).toBe(poison.length);
+    const counted = await metrics.registry.getSingleMetricAsString('policylens_ingest_dlq_messages_total');
+    expect(counted).toMatch(/policylens_ingest_dlq_messages_total\{reason="not_json"\} 2/);
+    expect(counted).toMatch(/policylens_ingest_dlq_messages_total\{reason="too_large"\} 1/);
   });
 });

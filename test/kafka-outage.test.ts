@@ -1,0 +1,69 @@
+// The warehouse stops answering for a while: the consumer pauses, retries with backoff, resumes and loses nothing.
+// The outage is injected in front of the real writer (a server here would refuse connections the same way).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { createLogger } from '../common/log.js';
+import { IngestConsumer } from '../ingest/consumer.js';
+import { createIngestMetrics } from '../ingest/metrics.js';
+import { produceLines } from '../ingest/produce.js';
+import { queryRows } from '../warehouse/client.js';
+import type { BatchWriter } from '../warehouse/writer.js';
+import { brokers, makeTestTopics, type TestTopics } from './helpers/kafka.js';
+import { plainStream } from './helpers/stream.js';
+import { waitFor } from './helpers/wait.js';
+import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+
+const EVENTS = 20_000;
+
+describe('warehouse outage during ingest', () => {
+  let t: TestWarehouse;
+  let k: TestTopics & { kafka: Kafka };
+  let consumer: IngestConsumer;
+  const metrics = createIngestMetrics();
+  let failuresLeft = 4;
+
+  beforeAll(async () => {
+    t = await openTestWarehouse({ POLICYLENS_KAFKA_BROKERS: brokers(), POLICYLENS_BATCH_MAX_MS: '200' });
+    k = await makeTestTopics(t.config, 3);
+    await produceLines(k.kafka, plainStream(EVENTS, 'outage'), { topics: k.topics });
+    const flaky = Object.create(t.writer) as BatchWriter;
+    flaky.writeBlocks = async (blocks) => {
+      if (failuresLeft > 0) {
+        failuresLeft--;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
+      }
+      return t.writer.writeBlocks(blocks);
+    };
+    consumer = new IngestConsumer({
+      config: t.config,
+      kafka: k.kafka,
+      writer: flaky,
+      log: createLogger({ test: 'outage' }, 'error'),
+      metrics,
+      groupId: k.groupId,
+      topics: k.topics,
+      dlqTopic: k.dlqTopic,
+    });
+    await consumer.start();
+  });
+  afterAll(async () => {
+    await consumer?.stop();
+    await t?.dispose();
+  });
+
+  it('retries until the warehouse answers, then writes every event once', async () => {
+    await waitFor(async () => {
+      const [{ n }] = await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM event_ids');
+      return Number(n) === EVENTS;
+    }, 'every event written after the outage', 120_000);
+    expect(failuresLeft).toBe(0);
+    const text = await metrics.registry.getSingleMetricAsString('policylens_ingest_retries_total');
+    expect(text).toMatch(/policylens_ingest_retries_total\{operation="flush"\} 4/);
+    const [{ total, distinct }] = await queryRows<{ total: string; distinct: string }>(
+      t.wh,
+      `SELECT count() AS total, uniqExact(event_id) AS distinct FROM
+         (SELECT event_id FROM sends UNION ALL SELECT event_id FROM engagements UNION ALL SELECT event_id FROM subscriptions)`,
+    );
+    expect([Number(total), Number(distinct)]).toEqual([EVENTS, EVENTS]);
+  });
+});
