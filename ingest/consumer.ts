@@ -47,6 +47,7 @@ export class IngestConsumer {
   private readonly dlqTopic: string;
   private readonly groupId: string;
   private generation = 0;
+  private assignment: Record<string, number[]> = {};
   private ready: Promise<void> = Promise.resolve();
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -87,6 +88,7 @@ export class IngestConsumer {
       // A new generation re-reads every assigned partition from its committed offset, so nothing held is kept.
       this.generation++;
       this.buffers.clear();
+      this.assignment = payload.memberAssignment;
       this.ready = this.loadAnnouncedRanges(payload.memberAssignment).catch((err) => this.fail(err as Error));
       this.opts.log.info('partitions assigned', { group: this.groupId, assignment: payload.memberAssignment });
     });
@@ -96,6 +98,11 @@ export class IngestConsumer {
     await this.consumer.subscribe({ topics: this.topicNames, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.handleBatch(p) });
     this.timer = setInterval(() => void this.flushDue(false), 200);
+  }
+
+  /** How many partitions this member was given at the last rebalance. */
+  assignedPartitions(): number {
+    return Object.values(this.assignment).reduce((n, ps) => n + ps.length, 0);
   }
 
   /** Rows and dead letters held in memory, not yet written. */

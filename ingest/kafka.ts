@@ -33,6 +33,21 @@ export function createKafka(config: Config, log: Logger, clientId = config.kafka
   });
 }
 
+/** A new topic can be created before every partition has a leader the broker will serve; wait for that. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Creates the event topics and the dead-letter topic when missing. */
 export async function ensureTopics(admin: Admin, partitions: number, topics: string[] = allTopics(topicNames())): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
@@ -47,5 +62,6 @@ export async function ensureTopics(admin: Admin, partitions: number, topics: str
       configEntries: [{ name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) }],
     })),
   });
+  await waitForLeaders(admin, wanted);
   return wanted;
 }

@@ -37,7 +37,7 @@ describe('ingest killed with SIGKILL and restarted', () => {
       POLICYLENS_TOPIC_PREFIX: k.prefix,
       POLICYLENS_KAFKA_GROUP: k.groupId,
       POLICYLENS_BATCH_MAX_ROWS: '20000',
-      POLICYLENS_LOG_LEVEL: 'warn',
+      POLICYLENS_LOG_LEVEL: 'info',
     };
     await produceLines(k.kafka, plainStream(EVENTS, 'crash'), { topics: k.topics });
   });
@@ -50,6 +50,17 @@ describe('ingest killed with SIGKILL and restarted', () => {
     child.stdout!.on('data', (d) => log.push(String(d)));
     return child;
   };
+  const running = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      const onData = (d: Buffer) => {
+        if (String(d).includes('"partitions assigned"')) {
+          child.stderr!.off('data', onData);
+          resolve();
+        }
+      };
+      child.stderr!.on('data', onData);
+      child.once('exit', () => resolve());
+    });
   const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const eventsWritten = async (): Promise<number> => {
@@ -65,10 +76,12 @@ describe('ingest killed with SIGKILL and restarted', () => {
   it(`loses and doubles nothing across ${KILLS} kills (seed ${seed})`, async () => {
     const random = seeded(seed);
     const progress: number[] = [];
-    for (let i = 0; i < KILLS; i++) {
+    // At least KILLS kills, and more (up to 3×) until one has landed mid-stream, however slow the machine is.
+    for (let i = 0; i < KILLS || (!progress.some((n) => n > 0 && n < EVENTS) && i < 3 * KILLS); i++) {
       const child = startIngest([]);
-      // The process needs ~2 s to start; kill it anywhere from start-up to well into the stream.
-      const after = 1500 + Math.floor(random() * 4000);
+      // Kill it anywhere from just after it starts consuming to well into the stream.
+      await running(child);
+      const after = 100 + Math.floor(random() * 3000);
       await new Promise((r) => setTimeout(r, after));
       child.kill('SIGKILL');
       await exited(child);
