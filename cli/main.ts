@@ -13,6 +13,11 @@ commands:
                       run a local Apache Kafka broker (KRaft, 127.0.0.1:9092) from the official jars
   ingest [--until-idle SECONDS] [--metrics-port N | --no-metrics]
                       consume the topics into the warehouse; with --until-idle, exit once caught up
+  export DATASET --out FILE [--format parquet|csv|jsonl] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+                      sends, engagements, subscriptions or daily_metrics with datapackage.json beside it;
+                      identifiers pseudonymised (needs POLICYLENS_EXPORT_SECRET, except daily_metrics)
+  dashboards build [--out DIR] [--api URL] [--from D --to D]
+                      build the static dashboards (default .policylens/dashboards, served at /dashboards/)
   serve [--port N]    the HTTP API (POLICYLENS_PORT, default 8787; keys from POLICYLENS_API_KEYS)
   up [--port N]       ingest and API in one process (how embedded mode runs both)
   migrate             apply warehouse migrations (also done on every start)
@@ -31,6 +36,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   ingest: async (argv) => (await import('./ingest.js')).runIngestCommand(argv),
   migrate: async () => (await import('./migrate.js')).runMigrate(),
   summary: async () => (await import('./summary.js')).runSummary(),
+  export: async (argv) => (await import('./export.js')).runExport(argv),
+  dashboards: async (argv) => (await import('./dashboards.js')).runDashboards(argv),
   serve: async (argv) => (await import('./serve.js')).runServe(argv, false),
   up: async (argv) => (await import('./serve.js')).runServe(argv, true),
   demo: async (argv) => (await import('./demo.js')).runDemo(argv),

@@ -8,30 +8,69 @@ import { createLogger } from '../common/log.js';
 import { runIngest } from '../ingest/run-ingest.js';
 import { createKeyRing, parseKeySpec, type KeyRing } from '../query/api-keys.js';
 import { buildApp } from '../query/app.js';
-import { openReadyWarehouse } from '../warehouse/open.js';
+import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../common/log.js';
 import { positiveInt } from './usage-error.js';
 
-/** Keys from POLICYLENS_API_KEYS, or one admin key made up for this run and printed, so a first start works. */
-export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): { keys: KeyRing; generated: string | null } {
-  if (env.POLICYLENS_API_KEYS) return { keys: createKeyRing(parseKeySpec(env.POLICYLENS_API_KEYS)), generated: null };
-  const key = randomBytes(18).toString('base64url');
-  return { keys: createKeyRing([{ key, role: 'admin' }]), generated: key };
+const newKey = () => randomBytes(18).toString('base64url');
+
+/**
+ * Keys from POLICYLENS_API_KEYS, or one admin key made up for this run and printed, so a first start works.
+ * An internal admin key, never shown, lets the process build its own dashboards through the API.
+ */
+export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): { keys: KeyRing; generated: string | null; internal: string } {
+  const internal = newKey();
+  const configured = env.POLICYLENS_API_KEYS ? parseKeySpec(env.POLICYLENS_API_KEYS) : null;
+  const generated = configured ? null : newKey();
+  const entries = [...(configured ?? [{ key: generated!, role: 'admin' as const }]), { key: internal, role: 'admin' as const }];
+  return { keys: createKeyRing(entries), generated, internal };
 }
 
-export async function startServer(config: Config, opts: { withIngest: boolean }): Promise<number> {
+/** Builds the dashboards now and then every `everySeconds`, from this process's own API. */
+function scheduleDashboards(app: FastifyInstance, key: string, config: Config, log: Logger): () => void {
+  let running: Promise<void> | null = null;
+  const build = () => {
+    if (running) return; // a slow build is not stacked on by the next tick
+    running = (async () => {
+      const [{ buildSite }, { injectSource }, { dashboardsDir }, { loadDefaultRegimes }] = await Promise.all([
+        import('../dashboards/build.js'),
+        import('../dashboards/source.js'),
+        import('../dashboards/paths.js'),
+        import('../warehouse/regimes.js'),
+      ]);
+      const m = await buildSite({ source: injectSource(app, key), out: dashboardsDir(config), fallbackRegimes: loadDefaultRegimes });
+      log.info('dashboards built', { pages: m.pages.length, ms: m.timings_ms.total });
+    })()
+      .catch((err: Error) => log.error('dashboard build failed', { error: err.message }))
+      .finally(() => (running = null));
+  };
+  build();
+  const timer = config.dashboardsEverySeconds > 0 ? setInterval(build, config.dashboardsEverySeconds * 1000) : null;
+  return () => {
+    if (timer) clearInterval(timer);
+  };
+}
+
+export async function startServer(config: Config, opts: { withIngest: boolean; dashboards?: boolean; ready?: ReadyWarehouse }): Promise<number> {
   const log = createLogger({ component: opts.withIngest ? 'up' : 'serve' });
-  const ready = await openReadyWarehouse(config);
-  const { keys, generated } = keysFromEnv();
+  const ready = opts.ready ?? (await openReadyWarehouse(config));
+  const { keys, generated, internal } = keysFromEnv();
   const app = await buildApp({ config, wh: ready.wh, keys, log });
   const ingestStop = new AbortController();
   const ingest = opts.withIngest ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal }) : null;
   const address = await app.listen({ port: config.port, host: config.host });
+  const stopDashboards = opts.dashboards === false ? () => undefined : scheduleDashboards(app, internal, config, log);
   console.log(`policylens API on ${address}  (docs: ${address}/docs)`);
-  if (generated) console.log(`POLICYLENS_API_KEYS is not set; an admin key for this run only: ${generated}`);
+  if (generated) {
+    console.log(`POLICYLENS_API_KEYS is not set; an admin key for this run only: ${generated}`);
+    if (opts.dashboards !== false) console.log(`dashboards: ${address}/dashboards/?key=${generated}`);
+  } else if (opts.dashboards !== false) console.log(`dashboards: ${address}/dashboards/?key=<an analyst or admin key>`);
   await new Promise<void>((resolve) => {
     closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
       if (err) log.error('stopping after an error', { error: err.message });
       else log.info('stopping', { signal });
+      stopDashboards();
       ingestStop.abort();
       await ingest?.catch((e: Error) => log.error('ingest failed', { error: e.message }));
       await app.close();

@@ -10,6 +10,8 @@ export interface Config {
   /** Address the API listens on; 127.0.0.1 unless deployed behind something (0.0.0.0 in containers). */
   host: string;
   metrics: { port: number; host: string };
+  /** Seconds between dashboard rebuilds in `serve`/`up`; 0 builds once at start only. */
+  dashboardsEverySeconds: number;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     port: intFrom(env, 'POLICYLENS_PORT', 8787),
     host: env.POLICYLENS_HOST || '127.0.0.1',
+    dashboardsEverySeconds: env.POLICYLENS_DASHBOARDS_EVERY === '0' ? 0 : intFrom(env, 'POLICYLENS_DASHBOARDS_EVERY', 300),
     metrics: { port: intFrom(env, 'POLICYLENS_METRICS_PORT', 9464), host: env.POLICYLENS_METRICS_HOST || '127.0.0.1' },
   };
 }

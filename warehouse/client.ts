@@ -46,6 +46,11 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
   // The embedded session keeps USE (and SET) across statements, so unqualified names resolve like on a server.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   await client.command({ query: `USE ${database}` });
+  // The embedded session keeps every SET, so a deduplication token from one insert would silently apply to the
+  // next insert that names none. Every insert therefore states one, empty (no token) unless the caller gives it.
+  const insert = client.insert.bind(client);
+  client.insert = ((params: Parameters<typeof insert>[0]) =>
+    insert({ ...params, clickhouse_settings: { insert_deduplication_token: '', ...params.clickhouse_settings } })) as typeof client.insert;
   return {
     client,
     mode: 'embedded',

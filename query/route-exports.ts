@@ -1,0 +1,128 @@
+// GET /v1/exports/{dataset}: event-level datasets (pseudonymised) and daily metrics (small cells suppressed)
+// for researchers, streamed as Parquet, CSV or JSON Lines; GET /v1/exports/{dataset}/datapackage.json
+// describes one as a Frictionless Data Package. docs/exports.md has the datasets, fields and guarantees.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readRegimes } from '../warehouse/migrate.js';
+import type { RouteModule } from './app.js';
+import { errorSchema } from './errors.js';
+import { buildDataPackage } from './export-datapackage.js';
+import { DATASETS, exportQuery, FORMATS, minCellFrom, resolveExport, type ExportFormat, type ResolvedExport } from './export-datasets.js';
+import { keyFingerprint } from './export-pseudonym.js';
+import { drainExports, FORMAT_INFO, openExportStream, sweepStaleExports } from './export-stream.js';
+
+interface Params {
+  dataset: string;
+}
+interface Query {
+  format: ExportFormat;
+  from?: string;
+  to?: string;
+}
+
+const params = {
+  type: 'object',
+  required: ['dataset'],
+  properties: { dataset: { type: 'string', maxLength: 64, description: `One of ${DATASETS.join(', ')}; any other is 404.` } },
+} as const;
+
+const querystring = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    format: { type: 'string', enum: [...FORMATS], default: 'parquet', description: 'parquet (default), csv or jsonl.' },
+    from: { type: 'string', maxLength: 32, description: 'First UTC day, YYYY-MM-DD, inclusive; default: no lower bound.' },
+    to: { type: 'string', maxLength: 32, description: 'Last UTC day, YYYY-MM-DD, inclusive; default: no upper bound.' },
+  },
+} as const;
+
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+
+function fileName(r: ResolvedExport): string {
+  const span = r.window.from || r.window.to ? `_${r.window.from ?? 'start'}_${r.window.to ?? 'end'}` : '';
+  return `${r.dataset}${span}.${FORMAT_INFO[r.format].extension}`;
+}
+
+export const routes: RouteModule = (app, { wh, config, log }) => {
+  minCellFrom(); // a malformed POLICYLENS_EXPORT_MIN_CELL stops the server at start, not at the first export
+  void sweepStaleExports().then(
+    (n) => n && log.info('removed temp files of interrupted exports', { count: n }),
+    () => undefined,
+  );
+  // Closing waits for running exports to end and remove their temp files.
+  app.addHook('onClose', async () => drainExports());
+  app.get<{ Params: Params; Querystring: Query }>(
+    '/v1/exports/:dataset',
+    {
+      config: { permission: 'exports' },
+      // HEAD would run the whole export to throw the body away.
+      exposeHeadRoute: false,
+      schema: {
+        tags: ['exports'],
+        summary: 'Export a dataset (researcher or admin key)',
+        description:
+          `Streams ${DATASETS.join(', ')} as Parquet, CSV or JSON Lines. user_id, business_id, event ids and campaign ids are ` +
+          'pseudonymised with HMAC-SHA256 under POLICYLENS_EXPORT_SECRET (409 EXPORT_SECRET_MISSING without it); ' +
+          'daily_metrics suppresses cells of fewer than POLICYLENS_EXPORT_MIN_CELL (default 10) sends. See docs/exports.md.',
+        params,
+        querystring,
+        response: {
+          200: {
+            description: 'The export, streamed (chunked).',
+            content: {
+              'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
+              'text/csv': { schema: { type: 'string' } },
+              'application/x-ndjson': { schema: { type: 'string' } },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
+      const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to);
+      const query = exportQuery({ ...r, minCell: minCellFrom(), attributionWindowHours: config.ingest.attributionWindowHours });
+      const started = Date.now();
+      const ex = await openExportStream(wh, query, r.format, { secret: r.secret });
+      ex.stream.once('error', (err) => log.error('export failed mid-stream', { dataset: r.dataset, format: r.format, error: err.message }));
+      void ex.done.then(
+        () => log.info('export finished', { dataset: r.dataset, format: r.format, from: r.window.from, to: r.window.to, role: req.role, ms: Date.now() - started }),
+        (err: Error) => log.warn('export cleanup failed', { error: err.message }),
+      );
+      const fmt = FORMAT_INFO[r.format];
+      return reply
+        .header('content-type', r.format === 'parquet' ? fmt.mediatype : `${fmt.mediatype}; charset=utf-8`)
+        .header('content-disposition', `attachment; filename="${fileName(r)}"`)
+        .header('cache-control', 'no-store')
+        .send(ex.stream);
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: Query }>(
+    '/v1/exports/:dataset/datapackage.json',
+    {
+      config: { permission: 'exports' },
+      schema: {
+        tags: ['exports'],
+        summary: 'Describe an export as a Frictionless Data Package v2',
+        description: 'Fields with types, descriptions and constraints, the metric definitions, the regime table and the query window of the export with the same parameters.',
+        params,
+        querystring,
+        response: { 200: { type: 'object', additionalProperties: true }, ...errors },
+      },
+    },
+    async (req) => {
+      const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to);
+      const q = new URLSearchParams({ format: r.format, ...(r.window.from ? { from: r.window.from } : {}), ...(r.window.to ? { to: r.window.to } : {}) });
+      return buildDataPackage({
+        dataset: r.dataset,
+        format: r.format,
+        window: r.window,
+        regimes: await readRegimes(wh),
+        path: `${req.protocol}://${req.host}/v1/exports/${r.dataset}?${q}`,
+        keyFingerprint: r.secret ? keyFingerprint(r.secret) : null,
+        minCell: minCellFrom(),
+        attributionWindowHours: config.ingest.attributionWindowHours,
+      });
+    },
+  );
+};
