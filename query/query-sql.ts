@@ -385,7 +385,7 @@ export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: R
       confidence: 0.95,
       intervals: {
         rate: 'Wilson score',
-        events_per_1k: 'Poisson count (Byar approximation to exact limits)',
+        events_per_1k: 'exact (Garwood) Poisson limits on the event count',
         amount_per_1k: 'normal, compound-Poisson variance (sum of squared conversion revenue)',
       },
       took_ms: Math.round((performance.now() - started) * 10) / 10,

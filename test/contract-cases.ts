@@ -37,12 +37,6 @@ export interface ContractCase {
    * occurred_at after now + 1 day, or within a day of 2010-01-01 once the offset is applied.
    */
   validatorOnly?: string;
-  /**
-   * The validator disagrees with the contract here; the tests run the case with `it.fails`, so they go red
-   * the day events/validate.ts or events/parse.ts is fixed: then delete this field. Every known bug must
-   * change the verdict (or throw), otherwise `it.fails` has nothing to fail on.
-   */
-  knownBug?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------

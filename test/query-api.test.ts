@@ -57,7 +57,8 @@ afterAll(async () => {
 
 describe('auth', () => {
   it('answers 401 without a key or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-a-key-at-all-000' }, { authorization: 'Basic abc' }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer not-a-key-at-all-000' }, { authorization: 'Basic abc' }];
+    for (const headers of attempts) {
       const res = await post(base, null, headers);
       expect(res.statusCode).toBe(401);
       expect(res.json().error.code).toBe('UNAUTHORIZED');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
-import type { EventFamily } from '../events/types.js';
+import type { EventFamily, NormalizedEvent } from '../events/types.js';
 import { parseStep } from '../ingest/steps.js';
 import { normalizeQuery, type QueryRequest } from '../query/query-request.js';
 import { runMetricsQuery } from '../query/query-sql.js';
@@ -23,7 +23,32 @@ const send = (id: string, at: string, over: Ev = {}): Ev => ({
 const eng = (id: string, sendId: string, type: string, at: string, over: Ev = {}): Ev => ({ event_id: id, type, occurred_at: at, ...common, send_id: sendId, ...over });
 const sub = (id: string, type: string, at: string): Ev => ({ event_id: id, type, occurred_at: at, ...common });
 
-async function insert(writer: BatchWriter, ...batches: Ev[][]): Promise<void> {
+/** Writes events as a writer from before migration 04 did: the 01–03 columns only, no regime_named. */
+async function insert(wh: Warehouse, regimeOf: (row: NormalizedEvent['row']) => string, ...batches: Ev[][]): Promise<void> {
+  for (const batch of batches) {
+    const parsed = batch.map((e) => {
+      const step = parseStep(JSON.stringify(e), Date.parse('2026-11-01T00:00:00Z'));
+      if (step.kind !== 'ok') throw new Error(JSON.stringify(step));
+      return step.value;
+    });
+    const values = parsed.map(({ row }) => {
+      const r = row as unknown as Record<string, unknown>;
+      const out: Record<string, unknown> = { ...r, regime: row.regime ?? regimeOf(row) };
+      if ('frequency' in r) out.frequency = r.frequency ?? '';
+      for (const money of ['cost_usd', 'revenue_usd']) if (money in r) out[money] = (r[money] as number).toFixed(6);
+      return out;
+    });
+    await wh.client.insert({
+      table: parsed[0].family as EventFamily,
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: `pre04-${parsed[0].row.event_id}`, input_format_skip_unknown_fields: 1 },
+    });
+  }
+}
+
+/** Writes events through today's writer. */
+async function write(writer: BatchWriter, ...batches: Ev[][]): Promise<void> {
   for (const batch of batches) {
     const parsed = batch.map((e) => {
       const step = parseStep(JSON.stringify(e), Date.parse('2026-11-01T00:00:00Z'));
@@ -53,9 +78,9 @@ describe('migration 04 on a warehouse that already holds events', () => {
     wh = await openWarehouse(loadConfig({ ...process.env, POLICYLENS_CLICKHOUSE_URL: '', POLICYLENS_DATA_DIR: join(dir, 'data') }));
     await migrate(wh, migrations);
     const resolve = regimeResolver(await readRegimes(wh));
-    const writer = new BatchWriter(wh, (row) => resolve(row.channel, row.occurred_at));
     await insert(
-      writer,
+      wh,
+      (row) => resolve(row.channel, row.occurred_at),
       [eng('e1', 'm1', 'delivered', '2022-06-01T00:00:01Z'), eng('e2', 'm1', 'converted', '2022-06-01T00:10:00Z', { revenue_usd: 3 })],
       [send('m1', '2022-06-01T00:00:00Z'), send('m2', '2022-06-01T01:00:00Z', { regime: 'named_one' })],
       [sub('o1', 'opt_out', '2022-06-01T02:00:00Z'), sub('o2', 'opt_out', '2022-06-09T00:00:00Z')],
@@ -92,7 +117,7 @@ describe('migration 04 on a warehouse that already holds events', () => {
     expect((await migrate(wh)).applied).toEqual([]);
     const resolve = regimeResolver(await readRegimes(wh));
     const writer = new BatchWriter(wh, (row) => resolve(row.channel, row.occurred_at));
-    await insert(writer, [eng('e3', 'm3', 'delivered', '2022-06-02T00:00:01Z')], [send('m3', '2022-06-02T00:00:00Z')]);
+    await write(writer, [eng('e3', 'm3', 'delivered', '2022-06-02T00:00:01Z')], [send('m3', '2022-06-02T00:00:00Z')]);
     const rows = await both(wh, { date_range: ['2022-06-01', '2022-06-30'], metrics: ['sends', 'delivered'], dimensions: ['regime'] });
     expect(rows.recurring_all_frequencies).toEqual({ sends: 2, delivered: 2 });
   });
