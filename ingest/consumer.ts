@@ -53,6 +53,7 @@ export class IngestConsumer {
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   private paused = false;
+  private flushQueued = false;
   private failure: ((err: Error) => void) | null = null;
   /** Settles when the consumer stops because of an error it cannot get past. */
   readonly failed: Promise<never>;
@@ -66,8 +67,10 @@ export class IngestConsumer {
     this.consumer = opts.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
-      maxBytesPerPartition: MAX_MESSAGE_BYTES,
-      maxBytes: 5 * MAX_MESSAGE_BYTES,
+      // Small fetches keep what kafkajs decodes ahead of us bounded; the broker still returns a whole batch
+      // larger than this (a 2 MB poison message arrives), so the limit costs nothing but memory.
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 8 * 1024 * 1024,
       maxWaitTimeInMs: 250,
       sessionTimeout: 30_000,
       rebalanceTimeout: 60_000,
@@ -167,9 +170,16 @@ export class IngestConsumer {
       if (buf.mustEndAt !== null && offset >= buf.mustEndAt) await this.flush([buf]);
       else if (buf.rows.length >= this.opts.config.ingest.batchMaxRows) await this.flushDue(false);
     }
-    // Backpressure: Kafka hands out messages far faster than the warehouse takes them, so past a bound on
-    // what is held, fetching waits for everything held to be written. This bounds memory and makes inserts large.
-    if (this.buffers.heldRows() >= this.opts.config.ingest.maxHeldRows) await this.flushDue(true);
+    // Kafka hands out messages far faster than the warehouse takes them. Past a bound on what is held, a flush
+    // of everything starts while reading goes on (parsing overlaps the engine's work); past twice the bound,
+    // reading waits for the writes. This bounds memory and keeps inserts large.
+    const held = this.buffers.heldRows();
+    const bound = this.opts.config.ingest.maxHeldRows;
+    if (held >= bound && !this.flushQueued) {
+      this.flushQueued = true;
+      const flushing = this.flushDue(true).finally(() => (this.flushQueued = false));
+      if (held >= 2 * bound) await flushing;
+    } else if (held >= 2 * bound) await this.lock;
     this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
   }

@@ -19,6 +19,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     role?: Role;
   }
+  interface FastifyInstance {
+    /** Every route with the permission it needs (null when public), for the auth matrix and the docs. */
+    routeTable: { method: string; url: string; permission: Permission | null }[];
+  }
 }
 
 export interface AppDeps {
@@ -52,6 +56,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+  });
+
+  app.decorate('routeTable', [] as FastifyInstance['routeTable']);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') app.routeTable.push({ method, url: route.url, permission: route.config?.permission ?? null });
+    }
   });
 
   await app.register(swagger, {
