@@ -41,7 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: {
       batchMaxRows: intFrom(env, 'POLICYLENS_BATCH_MAX_ROWS', 50_000),
       batchMaxMs: intFrom(env, 'POLICYLENS_BATCH_MAX_MS', 1_000),
-      maxHeldRows: intFrom(env, 'POLICYLENS_MAX_HELD_ROWS', 200_000),
+      maxHeldRows: intFrom(env, 'POLICYLENS_MAX_HELD_ROWS', 100_000),
       attributionWindowHours: intFrom(env, 'POLICYLENS_ATTRIBUTION_WINDOW_HOURS', 72),
     },
     port: intFrom(env, 'POLICYLENS_PORT', 8787),
