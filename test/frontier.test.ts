@@ -1,15 +1,14 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFile } from '../ingest/load-file.js';
-import { createKeyRing, type Role } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
+import type { Role } from '../query/api-keys.js';
 import { clusteredWilson, DAYS_PER_MONTH, designEffect, frontierOf, frontierPoint, survivalDays, wilson, type FrontierSums } from '../query/frontier.js';
 import { queryRows } from '../warehouse/client.js';
 import { simulateToFile, type Truth } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
-import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+import { type TestWarehouse } from './helpers/warehouse.js';
+import { TEST_KEYS, authAs, openTestApi, type TestApi } from './helpers/api.js';
 
 // ---------- pure maths ----------
 
@@ -85,32 +84,18 @@ describe('frontier maths (pure)', () => {
 
 // ---------- the endpoint ----------
 
-const KEYS: Record<Role, string> = {
-  analyst: 'analyst-key-0123456789',
-  product: 'product-key-0123456789',
-  researcher: 'researcher-key-012345',
-  admin: 'admin-key-0123456789ab',
-};
-const auth = (role: Role = 'product') => ({ authorization: `Bearer ${KEYS[role]}` });
+const auth = (role: Role = 'product') => authAs(role);
 
+let api: TestApi;
 let t: TestWarehouse;
 let app: FastifyInstance;
-
-async function load(name: string, text: string): Promise<void> {
-  const file = join(t.dir, name);
-  writeFileSync(file, text);
-  const r = await loadFile(file, t.writer, { batchRows: 50_000 });
-  expect(r.rejected).toBe(0);
-}
+const load = (name: string, text: string) => api.load(name, text);
 
 beforeAll(async () => {
-  t = await openTestWarehouse();
-  app = await buildApp({ config: t.config, wh: t.wh, keys: createKeyRing(Object.entries(KEYS).map(([role, key]) => ({ key, role: role as Role }))) });
+  api = await openTestApi();
+  ({ t, app } = api);
 });
-afterAll(async () => {
-  await app?.close();
-  await t?.dispose();
-});
+afterAll(async () => api?.close());
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -199,7 +184,7 @@ describe('GET /v1/frequency-frontier: access and input safety', () => {
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
     expect((await app.inject({ url: ok, headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
-    for (const role of Object.keys(KEYS) as Role[]) expect((await app.inject({ url: ok, headers: auth(role) })).statusCode).toBe(200);
+    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await app.inject({ url: ok, headers: auth(role) })).statusCode).toBe(200);
   });
 
   it('answers every injection attempt and bad value with a 400 in the error shape', async () => {

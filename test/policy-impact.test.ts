@@ -1,16 +1,15 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
 import { loadFile } from '../ingest/load-file.js';
-import { createKeyRing, type Role } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
+import type { Role } from '../query/api-keys.js';
 import { clusterBootstrap, didFromTotals, differenceInDifferences, mulberry32, numIndex, olsSlope, percentileInterval, quantileSorted, vectorLength } from '../query/did.js';
 import { queryRows } from '../warehouse/client.js';
 import { cellRates, simulateToFile } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
-import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+import { type TestWarehouse } from './helpers/warehouse.js';
+import { TEST_KEYS, authAs, openTestApi, type TestApi } from './helpers/api.js';
 
 // ---------- pure DiD and bootstrap ----------
 
@@ -89,32 +88,18 @@ describe('difference in differences (pure)', () => {
 
 // ---------- the endpoint ----------
 
-const KEYS: Record<Role, string> = {
-  analyst: 'analyst-key-0123456789',
-  product: 'product-key-0123456789',
-  researcher: 'researcher-key-012345',
-  admin: 'admin-key-0123456789ab',
-};
-const auth = (role: Role = 'researcher') => ({ authorization: `Bearer ${KEYS[role]}` });
+const auth = (role: Role = 'researcher') => authAs(role);
 
+let api: TestApi;
 let t: TestWarehouse;
 let app: FastifyInstance;
-
-async function load(name: string, text: string): Promise<void> {
-  const file = join(t.dir, name);
-  writeFileSync(file, text);
-  const r = await loadFile(file, t.writer, { batchRows: 50_000 });
-  expect(r.rejected).toBe(0);
-}
+const load = (name: string, text: string) => api.load(name, text);
 
 beforeAll(async () => {
-  t = await openTestWarehouse();
-  app = await buildApp({ config: t.config, wh: t.wh, keys: createKeyRing(Object.entries(KEYS).map(([role, key]) => ({ key, role: role as Role }))) });
+  api = await openTestApi();
+  ({ t, app } = api);
 });
-afterAll(async () => {
-  await app?.close();
-  await t?.dispose();
-});
+afterAll(async () => api?.close());
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -230,7 +215,7 @@ describe('GET /v1/policy-impact: access and input safety', () => {
     const none = await app.inject({ url: `/v1/policy-impact?${ok}` });
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
-    for (const role of Object.keys(KEYS) as Role[]) expect((await app.inject({ url: `/v1/policy-impact?${ok}`, headers: auth(role) })).statusCode).toBe(200);
+    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await app.inject({ url: `/v1/policy-impact?${ok}`, headers: auth(role) })).statusCode).toBe(200);
   });
 
   it('answers every injection attempt and bad value with a 400 in the error shape', async () => {

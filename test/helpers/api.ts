@@ -1,0 +1,39 @@
+// An app over a fresh test warehouse with one key per role, and a way to load NDJSON text into it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import { loadFile } from '../../ingest/load-file.js';
+import { ROLES, createKeyRing, type Role } from '../../query/api-keys.js';
+import { buildApp } from '../../query/app.js';
+import { openTestWarehouse, type TestWarehouse } from './warehouse.js';
+
+export const TEST_KEYS = Object.fromEntries(ROLES.map((r) => [r, `${r}-test-key-0123456789`])) as Record<Role, string>;
+export const authAs = (role: Role) => ({ authorization: `Bearer ${TEST_KEYS[role]}` });
+
+export interface TestApi {
+  t: TestWarehouse;
+  app: FastifyInstance;
+  /** Loads NDJSON text through the real loader; every line must be accepted. */
+  load(name: string, text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const t = await openTestWarehouse(env);
+  const app = await buildApp({ config: t.config, wh: t.wh, keys: createKeyRing(ROLES.map((role) => ({ key: TEST_KEYS[role], role }))) });
+  return {
+    t,
+    app,
+    async load(name, text) {
+      const file = join(t.dir, name);
+      writeFileSync(file, text);
+      const r = await loadFile(file, t.writer, { batchRows: 50_000 });
+      expect(r.rejected).toBe(0);
+    },
+    async close() {
+      await app.close();
+      await t.dispose();
+    },
+  };
+}
