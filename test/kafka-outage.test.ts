@@ -2,13 +2,12 @@
 // The outage is injected in front of the real writer (a server here would refuse connections the same way).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { createLogger } from '../common/log.js';
 import { IngestConsumer } from '../ingest/consumer.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { produceLines } from '../ingest/produce.js';
 import { queryRows } from '../warehouse/client.js';
 import type { BatchWriter } from '../warehouse/writer.js';
-import { brokers, makeTestTopics, type TestTopics } from './helpers/kafka.js';
+import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
 import { plainStream } from './helpers/stream.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
@@ -34,16 +33,7 @@ describe('warehouse outage during ingest', () => {
       }
       return t.writer.writeBlocks(blocks);
     };
-    consumer = new IngestConsumer({
-      config: t.config,
-      kafka: k.kafka,
-      writer: flaky,
-      log: createLogger({ test: 'outage' }, 'error'),
-      metrics,
-      groupId: k.groupId,
-      topics: k.topics,
-      dlqTopic: k.dlqTopic,
-    });
+    consumer = testConsumer(t, k, { name: 'outage', writer: flaky, metrics });
     await consumer.start();
   });
   afterAll(async () => {

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../common/log.js';
 import { IngestConsumer } from '../ingest/consumer.js';
 import { DLQ_HEADERS } from '../ingest/dead-letter.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { queryRows } from '../warehouse/client.js';
 import { engagementEvent, sendEvent, subscriptionEvent } from './helpers/events.js';
-import { brokers, makeTestTopics, type TestTopics } from './helpers/kafka.js';
+import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
@@ -70,16 +69,7 @@ describe('poison messages', () => {
       ],
     });
     await producer.disconnect();
-    consumer = new IngestConsumer({
-      config: t.config,
-      kafka: k.kafka,
-      writer: t.writer,
-      log: createLogger({ test: 'poison' }, 'error'),
-      metrics,
-      groupId: k.groupId,
-      topics: k.topics,
-      dlqTopic: k.dlqTopic,
-    });
+    consumer = testConsumer(t, k, { name: 'poison', metrics });
     await consumer.start();
   });
 

@@ -1,14 +1,12 @@
 // Two consumers in one group (one process, as embedded mode requires); one leaves mid-stream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { createLogger } from '../common/log.js';
 import { IngestConsumer } from '../ingest/consumer.js';
 import { groupLag } from '../ingest/idle.js';
-import { createIngestMetrics } from '../ingest/metrics.js';
 import { produceLines } from '../ingest/produce.js';
 import { queryRows } from '../warehouse/client.js';
 import { rawCounts, rollupCounts } from '../warehouse/summary.js';
-import { brokers, makeTestTopics, type TestTopics } from './helpers/kafka.js';
+import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
 import { plainStream } from './helpers/stream.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
@@ -42,16 +40,7 @@ describe.each([
   });
 
   const makeConsumer = (name: string) => {
-    const c = new IngestConsumer({
-      config: t.config,
-      kafka: k.kafka,
-      writer: t.writer,
-      log: createLogger({ consumer: name }, 'error'),
-      metrics: createIngestMetrics(),
-      groupId: k.groupId,
-      topics: k.topics,
-      dlqTopic: k.dlqTopic,
-    });
+    const c = testConsumer(t, k, { name });
     consumers.push(c);
     return c;
   };

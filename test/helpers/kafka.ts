@@ -5,6 +5,9 @@ import type { Config } from '../../common/config.js';
 import type { EventFamily } from '../../events/types.js';
 import { createKafka, ensureTopics } from '../../ingest/kafka.js';
 import { topicNames } from '../../events/topics.js';
+import { IngestConsumer } from '../../ingest/consumer.js';
+import { createIngestMetrics, type IngestMetrics } from '../../ingest/metrics.js';
+import type { BatchWriter } from '../../warehouse/writer.js';
 
 export interface TestTopics {
   topics: Record<EventFamily, string>;
@@ -30,4 +33,22 @@ export function brokers(): string {
   const b = process.env.POLICYLENS_KAFKA_BROKERS;
   if (!b) throw new Error('POLICYLENS_KAFKA_BROKERS is not set: the global setup should have started the broker');
   return b;
+}
+
+/** An ingest consumer on a test's own topics and group, writing into a test warehouse. */
+export function testConsumer(
+  t: { config: Config; writer: BatchWriter },
+  k: TestTopics & { kafka: Kafka },
+  opts: { name: string; writer?: BatchWriter; metrics?: IngestMetrics },
+): IngestConsumer {
+  return new IngestConsumer({
+    config: t.config,
+    kafka: k.kafka,
+    writer: opts.writer ?? t.writer,
+    log: createLogger({ consumer: opts.name }, 'error'),
+    metrics: opts.metrics ?? createIngestMetrics(),
+    groupId: k.groupId,
+    topics: k.topics,
+    dlqTopic: k.dlqTopic,
+  });
 }
