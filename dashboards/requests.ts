@@ -1,0 +1,75 @@
+// The API requests each page makes for a variant (channel × period), and the constants they are made with.
+import type { RegimeBook } from './regime-book.js';
+import { addDays } from './days.js';
+import { FREQUENCIES, FUNNEL_STAGES } from './dimensions.js';
+import type { ApiRequest } from './source.js';
+
+export interface Variant {
+  /** null: every channel. */
+  channel: string | null;
+  from: string;
+  to: string;
+  /** Short name of the period in file names; '' for the default (whole) period. */
+  period: string;
+  periodLabel: string;
+}
+
+export const HORIZON_DAYS = 90;
+export const IMPACT_WINDOW_DAYS = 90;
+/** The API's largest `limit` (query/query-request.ts MAX_LIMIT); a truncated answer is said on the chart. */
+export const QUERY_LIMIT = 10_000;
+
+const channelFilter = (v: Variant): [string, string, string[]][] => (v.channel ? [['is', 'channel', [v.channel]]] : []);
+
+export const requests = {
+  regimes: (): ApiRequest => ({ method: 'GET', path: '/v1/regimes' }),
+  extent: (from: string, to: string): ApiRequest => ({ method: 'POST', path: '/v1/query', body: { metrics: ['sends'], dimensions: ['time:month'], date_range: [from, to], limit: QUERY_LIMIT } }),
+  scatter: (v: Variant): ApiRequest => ({
+    method: 'POST',
+    path: '/v1/query',
+    body: {
+      metrics: ['sends', 'spam_risk_per_1k', 'net_revenue_per_1k'],
+      dimensions: ['regime', 'frequency', 'business_id'],
+      date_range: [v.from, v.to],
+      filters: [['is', 'frequency', [...FREQUENCIES]], ...channelFilter(v)],
+      limit: QUERY_LIMIT,
+    },
+  }),
+  frequency: (v: Variant): ApiRequest => ({
+    method: 'POST',
+    path: '/v1/query',
+    body: {
+      metrics: ['sends', 'opt_outs_per_1k', 'read_rate', 'click_rate'],
+      dimensions: ['regime', 'channel', 'frequency'],
+      date_range: [v.from, v.to],
+      filters: [['is', 'frequency', [...FREQUENCIES]], ...channelFilter(v)],
+      limit: QUERY_LIMIT,
+    },
+  }),
+  frontier: (from: string, to: string, channel: string): ApiRequest => ({ method: 'GET', path: '/v1/frequency-frontier', query: { from, to, channel, horizon_days: HORIZON_DAYS } }),
+  timeline: (v: Variant): ApiRequest => ({
+    method: 'POST',
+    path: '/v1/query',
+    body: { metrics: ['sends', 'opt_outs_per_1k', 'net_revenue_per_1k'], dimensions: ['time:week', 'channel'], date_range: [v.from, v.to], filters: channelFilter(v), limit: QUERY_LIMIT },
+  }),
+  impact: (metric: string, treated: string, control: string, change: string): ApiRequest => ({
+    method: 'GET',
+    path: '/v1/policy-impact',
+    query: { metric, treated, control, change, window_days: IMPACT_WINDOW_DAYS },
+  }),
+  retention: (v: Variant): ApiRequest => ({ method: 'GET', path: '/v1/retention', query: { by: 'frequency', channel: v.channel ?? undefined, from: v.from, to: v.to } }),
+  funnel: (v: Variant): ApiRequest => ({
+    method: 'POST',
+    path: '/v1/query',
+    body: { metrics: [...FUNNEL_STAGES], dimensions: ['channel', 'category'], date_range: [v.from, v.to], filters: channelFilter(v), limit: QUERY_LIMIT },
+  }),
+};
+
+/** The control channel for a change on `treated`: one without a change of its own inside the window, if any. */
+export function controlFor(treated: string, date: string, book: RegimeBook): string {
+  const candidates = treated === 'whatsapp' ? ['messenger', 'instagram'] : ['whatsapp', treated === 'messenger' ? 'instagram' : 'messenger'];
+  const lo = addDays(date, -IMPACT_WINDOW_DAYS);
+  const hi = addDays(date, IMPACT_WINDOW_DAYS);
+  const quiet = candidates.find((c) => !book.boundaries([c], lo, hi).length);
+  return quiet ?? candidates[0];
+}

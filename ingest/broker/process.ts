@@ -1,0 +1,229 @@
+/**
+ * The detached broker JVM as seen from Node: its pid and state files, the
+ * start lock, port and kafkajs probes, spawning it, waiting for it to answer,
+ * and signalling it to stop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { classpath, jvmArgs } from './config-files.js';
+import { HOST, type Paths, type Resolved } from './options.js';
+import { tail } from './toolchain.js';
+
+interface BrokerState {
+  pid: number;
+  version: string;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  startedAt: string;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    // EPERM means it exists but belongs to someone else: not ours.
+    return false;
+  }
+}
+
+/** True when pid is alive and (where /proc exists) really is a Kafka JVM, so a recycled pid is not mistaken for the broker. */
+export function isBrokerPid(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+  } catch {
+    return false;
+  }
+}
+
+export function readState(paths: Paths): BrokerState | null {
+  try {
+    return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as BrokerState;
+  } catch {
+    return null;
+  }
+}
+
+export function readPid(paths: Paths): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(paths.pidFile, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+export function clearState(paths: Paths): void {
+  rmSync(paths.pidFile, { force: true });
+  rmSync(paths.stateFile, { force: true });
+}
+
+function logTail(paths: Paths, lines = 25): string {
+  try {
+    return tail(readFileSync(paths.logFile, 'utf8'), lines);
+  } catch {
+    return '(no log yet)';
+  }
+}
+
+/**
+ * A tiny cross-process lock so two test workers calling startBroker at once
+ * do not both format and spawn. Stale locks (holder died) are taken over.
+ */
+export async function withLock<T>(paths: Paths, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(paths.home, { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(paths.lockFile, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number.parseInt(readFileSync(paths.lockFile, 'utf8') || '0', 10);
+      if (!holder || !pidAlive(holder)) {
+        rmSync(paths.lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${paths.lockFile} (held by pid ${holder})`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(paths.lockFile, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------- probes
+
+function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host: HOST, port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolvePromise(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** One kafkajs round trip; true when the broker serves metadata. */
+export async function answers(port: number): Promise<boolean> {
+  if (!(await portOpen(port))) return false;
+  const kafka = new Kafka({
+    clientId: 'policylens-local-broker-probe',
+    brokers: [`${HOST}:${port}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+export async function waitUntilAnswering(r: Resolved, child: ChildProcess, pid: number): Promise<void> {
+  let exitCode: number | null | undefined;
+  child.once('exit', (code, signal) => (exitCode = code ?? (signal ? -1 : null)));
+  const deadline = Date.now() + r.startTimeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined || !pidAlive(pid)) {
+      throw new Error(
+        `The Kafka ${r.version} broker exited during start-up (exit ${exitCode ?? '?'}). ` +
+          `See ${r.paths.logFile}; its last lines:\n${logTail(r.paths)}`,
+      );
+    }
+    if (await answers(r.port)) return;
+    await sleep(250);
+  }
+  throw new Error(
+    `The Kafka ${r.version} broker (pid ${pid}) did not answer on ${HOST}:${r.port} within ` +
+      `${(r.startTimeoutMs / 1000).toFixed(1)} s. It is left running so you can look: see ${r.paths.logFile} ` +
+      `and stop it with stopBroker(). Last log lines:\n${logTail(r.paths)}`,
+  );
+}
+
+export async function waitForExisting(r: Resolved, pid: number): Promise<void> {
+  const deadline = Date.now() + r.startTimeoutMs;
+  while (Date.now() < deadline) {
+    if (!isBrokerPid(pid)) throw new Error(`The Kafka broker (pid ${pid}) exited. See ${r.paths.logFile}:\n${logTail(r.paths)}`);
+    if (await answers(r.port)) return;
+    await sleep(250);
+  }
+  throw new Error(`The Kafka broker (pid ${pid}) is running but does not answer on ${HOST}:${r.port}. See ${r.paths.logFile}.`);
+}
+
+export async function assertPortsFree(r: Resolved): Promise<void> {
+  for (const port of [r.port, r.controllerPort]) {
+    if (await portOpen(port)) {
+      throw new Error(
+        `Port ${HOST}:${port} is already in use by a process this module did not start ` +
+          `(another Kafka?). Stop that process, or start this broker on other ports (options port / controllerPort).`,
+      );
+    }
+  }
+}
+
+export function spawnBroker(r: Resolved, java: string, libs: string, loggingFlag: string): { child: ChildProcess; pid: number } {
+  const out = openSync(r.paths.logFile, 'w');
+  // detached: own process group, so the broker survives the caller (tests,
+  // CLI) and a Ctrl-C in the caller's terminal does not reach it.
+  const child = spawn(java, [...jvmArgs(r, loggingFlag), '-cp', classpath(libs), 'kafka.Kafka', r.paths.serverProps], {
+    cwd: r.paths.home,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  // Do not keep the caller's event loop alive for the broker's sake.
+  child.unref();
+  if (child.pid === undefined) throw new Error(`Could not start ${java}. See ${r.paths.logFile}.`);
+  const pid = child.pid;
+  writeFileSync(r.paths.pidFile, `${pid}\n`);
+  const state: BrokerState = {
+    pid,
+    version: r.version,
+    port: r.port,
+    controllerPort: r.controllerPort,
+    dataDir: r.paths.dataDir,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(r.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  return { child, pid };
+}
+
+/** kill() that tolerates the process having exited in the meantime. */
+export function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!pidAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !pidAlive(pid);
+}
