@@ -196,7 +196,7 @@ export class IngestConsumer {
     const parsed = value === null ? ({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' } as const) : parseStep(value, now);
     const step = parsed.kind === 'ok' ? topicStep(parsed.value, buf.family) : parsed;
     if (step.kind === 'ok') buf.rows.push(step.value.row);
-    else if (step.kind === 'dlq') {
+    else {
       buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
     }
   }

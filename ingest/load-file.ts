@@ -58,12 +58,10 @@ export async function loadFile(file: string, writer: BatchWriter, opts: LoadOpti
       if (buffers[family].length >= opts.batchRows) await flush(family);
       return;
     }
-    if (step.kind === 'dlq') {
-      result.rejected++;
-      rejects ??= createWriteStream(rejectedFile);
-      const ok = rejects.write(`${JSON.stringify({ line: result.lines, reason: step.reason, error: step.detail, raw: line.toString('utf8') })}\n`);
-      if (!ok) await new Promise<void>((r) => rejects!.once('drain', () => r()));
-    }
+    result.rejected++;
+    rejects ??= createWriteStream(rejectedFile);
+    const ok = rejects.write(`${JSON.stringify({ line: result.lines, reason: step.reason, error: step.detail, raw: line.toString('utf8') })}\n`);
+    if (!ok) await new Promise<void>((r) => rejects!.once('drain', () => r()));
   };
 
   let carry: Buffer = Buffer.alloc(0);

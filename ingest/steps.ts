@@ -1,12 +1,12 @@
-// Pipeline steps return a result instead of throwing: ok goes on, dlq goes aside with its reason, drop is counted.
+// Pipeline steps return a result instead of throwing: ok goes on, dlq goes aside with its reason. (Duplicates are
+// dropped later, by the writer, which is the only place that knows which ids were accepted.)
 import { parseEvent } from '../events/parse.js';
 import type { EventFamily, NormalizedEvent } from '../events/types.js';
 import type { RejectReason } from '../events/validate.js';
 
 export type StepResult<T> =
   | { kind: 'ok'; value: T }
-  | { kind: 'dlq'; reason: RejectReason | 'wrong_topic'; detail: string }
-  | { kind: 'drop'; why: string };
+  | { kind: 'dlq'; reason: RejectReason | 'wrong_topic'; detail: string };
 
 /** Bytes of one message or line to a validated event. */
 export function parseStep(input: string | Buffer, now: number): StepResult<NormalizedEvent> {

@@ -3,25 +3,22 @@
 import type { FastifyInstance } from 'fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, createKeyRing, roleMay, type Role } from '../query/api-keys.js';
+import { ROLES, createKeyRing, roleMay } from '../query/api-keys.js';
 import { buildApp } from '../query/app.js';
-import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+import { TEST_KEYS, openTestApi, type TestApi } from './helpers/api.js';
 
-const KEYS = Object.fromEntries(ROLES.map((r) => [r, `matrix-key-for-${r}-0123456789`])) as Record<Role, string>;
+const KEYS = TEST_KEYS;
 // Path parameters get a value the route knows, so a refusal can only come from access control.
 const concrete = (url: string) => url.replace(':dataset', 'sends').replace('*', 'index.html');
 
-let t: TestWarehouse;
+let api: TestApi;
 let app: FastifyInstance;
 beforeAll(async () => {
-  t = await openTestWarehouse({ POLICYLENS_EXPORT_SECRET: 'a-secret-of-at-least-16-chars' });
-  app = await buildApp({ config: t.config, wh: t.wh, keys: createKeyRing(ROLES.map((role) => ({ key: KEYS[role], role }))), rateLimitPerMinute: 100_000 });
+  api = await openTestApi({ POLICYLENS_EXPORT_SECRET: 'a-secret-of-at-least-16-chars' });
+  app = api.app;
   await app.ready();
 });
-afterAll(async () => {
-  await app?.close();
-  await t?.dispose();
-});
+afterAll(async () => api?.close());
 
 describe('auth matrix', () => {
   it('covers the API routes', () => {
@@ -83,6 +80,22 @@ describe('OpenAPI document', () => {
     for (const r of app.routeTable.filter((x) => x.permission)) {
       const path = r.url.replace(/:(\w+)/g, '{$1}');
       expect(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${path}`).toBeDefined();
+    }
+  });
+});
+
+describe('rate limit', () => {
+  it('answers RATE_LIMITED past the limit for one key, and counts each key on its own', async () => {
+    const limited = await buildApp({ config: api.t.config, wh: api.t.wh, keys: createKeyRing(ROLES.map((role) => ({ key: KEYS[role], role }))), rateLimitPerMinute: 3 });
+    try {
+      const as = (role: 'analyst' | 'product') => limited.inject({ url: '/v1/regimes', headers: { authorization: `Bearer ${KEYS[role]}` } });
+      for (let i = 0; i < 3; i++) expect((await as('analyst')).statusCode).toBe(200);
+      const over = await as('analyst');
+      expect(over.statusCode).toBe(429);
+      expect(over.json().error.code).toBe('RATE_LIMITED');
+      expect((await as('product')).statusCode).toBe(200);
+    } finally {
+      await limited.close();
     }
   });
 });

@@ -2,25 +2,18 @@
 // parameter, and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, createKeyRing, type Role } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
+import { ROLES, type Role } from '../query/api-keys.js';
 import { METRIC_NAMES } from '../query/metrics-catalog.js';
 import { MAX_LIMIT } from '../query/query-request.js';
 import { queryRows } from '../warehouse/client.js';
-import { loadFile } from '../ingest/load-file.js';
 import { ndjson } from './helpers/events.js';
-import { openTestWarehouse, tempFile, type TestWarehouse } from './helpers/warehouse.js';
-import { writeFileSync } from 'node:fs';
+import type { TestWarehouse } from './helpers/warehouse.js';
+import { authAs, openTestApi, type TestApi } from './helpers/api.js';
 
-const KEYS: Record<Role, string> = {
-  analyst: 'analyst-key-0000000001',
-  product: 'product-key-0000000001',
-  researcher: 'researcher-key-000001',
-  admin: 'admin-key-000000000001',
-};
-const auth = (role: Role) => ({ authorization: `Bearer ${KEYS[role]}` });
+const auth = authAs;
 const NASTY_TOPIC = `deals' OR 1=1 --\\'); DROP TABLE sends; --`;
 
+let api: TestApi;
 let t: TestWarehouse;
 let app: FastifyInstance;
 
@@ -29,13 +22,8 @@ const post = (body: unknown, role: Role | null = 'analyst', headers: Record<stri
   app.inject({ method: 'POST', url: '/v1/query', headers: { ...(role ? auth(role) : {}), ...headers }, payload: body as object });
 
 beforeAll(async () => {
-  t = await openTestWarehouse();
-  app = await buildApp({
-    config: t.config,
-    wh: t.wh,
-    keys: createKeyRing(ROLES.map((role) => ({ key: KEYS[role], role }))),
-    rateLimitPerMinute: 100_000,
-  });
+  api = await openTestApi();
+  ({ t, app } = api);
   const common = { business_id: 'b1', user_id: 'u1', channel: 'messenger' };
   const events = [
     { event_id: 's1', type: 'send', occurred_at: '2022-06-01T10:00:00Z', ...common, category: 'recurring_notification', frequency: 'daily', topic: NASTY_TOPIC, cost_usd: 0.01 },
@@ -46,14 +34,9 @@ beforeAll(async () => {
     { event_id: 'e3', type: 'delivered', occurred_at: '2022-06-02T10:00:01Z', ...common, send_id: 's2' },
     { event_id: 'o1', type: 'opt_out', occurred_at: '2022-06-02T11:00:00Z', ...common },
   ];
-  const file = tempFile(t.dir, 'api.ndjson');
-  writeFileSync(file, ndjson(events));
-  await loadFile(file, t.writer, { batchRows: 1000 });
+  await api.load('api.ndjson', ndjson(events));
 });
-afterAll(async () => {
-  await app?.close();
-  await t?.dispose();
-});
+afterAll(async () => api?.close());
 
 describe('auth', () => {
   it('answers 401 without a key or with a wrong one', async () => {

@@ -1,24 +1,17 @@
 // GET / PUT /v1/regimes: auth, validation, and queries following a changed table (rollup and raw paths alike).
-import { writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, createKeyRing, type Role } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
+import { ROLES, type Role } from '../query/api-keys.js';
 import { normalizeQuery, type QueryRequest } from '../query/query-request.js';
 import { runMetricsQuery } from '../query/query-sql.js';
-import { loadFile } from '../ingest/load-file.js';
 import { loadDefaultRegimes, type Regime } from '../warehouse/regimes.js';
 import { ndjson } from './helpers/events.js';
-import { openTestWarehouse, tempFile, type TestWarehouse } from './helpers/warehouse.js';
+import type { TestWarehouse } from './helpers/warehouse.js';
+import { authAs, openTestApi, type TestApi } from './helpers/api.js';
 
-const KEYS: Record<Role, string> = {
-  analyst: 'analyst-key-0000000002',
-  product: 'product-key-0000000002',
-  researcher: 'researcher-key-000002',
-  admin: 'admin-key-000000000002',
-};
-const auth = (role: Role) => ({ authorization: `Bearer ${KEYS[role]}` });
+const auth = authAs;
 
+let api: TestApi;
 let t: TestWarehouse;
 let app: FastifyInstance;
 const defaults = loadDefaultRegimes();
@@ -39,8 +32,8 @@ async function byRegime(req: Partial<QueryRequest> = {}): Promise<Record<string,
 }
 
 beforeAll(async () => {
-  t = await openTestWarehouse();
-  app = await buildApp({ config: t.config, wh: t.wh, keys: createKeyRing(ROLES.map((role) => ({ key: KEYS[role], role }))), rateLimitPerMinute: 100_000 });
+  api = await openTestApi();
+  ({ t, app } = api);
   const common = { business_id: 'b1', user_id: 'u1', channel: 'messenger' };
   const send = (id: string, at: string, over: Record<string, unknown> = {}) => ({
     event_id: id, type: 'send', occurred_at: at, ...common, category: 'recurring_notification', frequency: 'weekly', ...over,
@@ -55,14 +48,9 @@ beforeAll(async () => {
     { event_id: 'o19', type: 'opt_out', occurred_at: '2022-05-19T13:00:00Z', ...common, user_id: 'u2' },
     { event_id: 'o-none', type: 'opt_out', occurred_at: '2022-05-19T14:00:00Z', ...common, user_id: 'u9' },
   ];
-  const file = tempFile(t.dir, 'regimes.ndjson');
-  writeFileSync(file, ndjson(events));
-  await loadFile(file, t.writer, { batchRows: 1000 });
+  await api.load('regimes.ndjson', ndjson(events));
 });
-afterAll(async () => {
-  await app?.close();
-  await t?.dispose();
-});
+afterAll(async () => api?.close());
 
 describe('GET /v1/regimes', () => {
   it('needs a key (401) and answers every role with the table', async () => {

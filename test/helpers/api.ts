@@ -19,9 +19,11 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function openTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+/** Tests make many requests with one key; the rate limit stays out of their way unless a test sets it. */
+export async function openTestApi(env: Record<string, string> = {}, rateLimitPerMinute = 100_000): Promise<TestApi> {
   const t = await openTestWarehouse(env);
-  const app = await buildApp({ config: t.config, wh: t.wh, keys: createKeyRing(ROLES.map((role) => ({ key: TEST_KEYS[role], role }))) });
+  const keys = createKeyRing(ROLES.map((role) => ({ key: TEST_KEYS[role], role })));
+  const app = await buildApp({ config: t.config, wh: t.wh, keys, rateLimitPerMinute });
   return {
     t,
     app,

@@ -25,7 +25,3 @@ export async function openTestWarehouse(env: Record<string, string> = {}): Promi
     },
   };
 }
-
-export function tempFile(dir: string, name: string): string {
-  return join(dir, name);
-}
