@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { produceLines } from '../ingest/produce.js';
+import { Rng } from '../simulator/rng.js';
 import { queryRows } from '../warehouse/client.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { rawCounts, rollupCounts } from '../warehouse/summary.js';
@@ -14,11 +15,6 @@ const EVENTS = 200_000;
 const KILLS = 5;
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
 
-// A small seeded generator, so a failing run can be repeated with the same kill times.
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
 
 describe('ingest killed with SIGKILL and restarted', () => {
   let t: TestWarehouse;
@@ -74,14 +70,15 @@ describe('ingest killed with SIGKILL and restarted', () => {
   };
 
   it(`loses and doubles nothing across ${KILLS} kills (seed ${seed})`, async () => {
-    const random = seeded(seed);
+    // The project's seeded generator, so a failing run can be repeated with the same kill times.
+    const random = new Rng(seed, 0);
     const progress: number[] = [];
     // At least KILLS kills, and more (up to 3×) until one has landed mid-stream, however slow the machine is.
     for (let i = 0; i < KILLS || (!progress.some((n) => n > 0 && n < EVENTS) && i < 3 * KILLS); i++) {
       const child = startIngest([]);
       // Kill it anywhere from just after it starts consuming to well into the stream.
       await running(child);
-      const after = 100 + Math.floor(random() * 3000);
+      const after = 100 + random.below(3000);
       await new Promise((r) => setTimeout(r, after));
       child.kill('SIGKILL');
       await exited(child);

@@ -9,11 +9,17 @@ export interface WarehouseCounts {
   revenue_usd: string;
 }
 
-async function countsFrom(wh: Warehouse, source: { sends: string; engagements: string; subscriptions: string; count: string }): Promise<WarehouseCounts> {
-  const [s] = await queryRows<{ n: string; cost: string }>(
-    wh,
-    `SELECT ${source.count === 'count()' ? 'count()' : 'sum(sends)'} AS n, toString(sum(cost_usd)) AS cost FROM ${source.sends}`,
-  );
+interface CountSource {
+  sends: string;
+  engagements: string;
+  subscriptions: string;
+  /** How a row counts: 1 in a raw table, its `sends`/`events` column in a rollup. */
+  sendCount: string;
+  count: string;
+}
+
+async function countsFrom(wh: Warehouse, source: CountSource): Promise<WarehouseCounts> {
+  const [s] = await queryRows<{ n: string; cost: string }>(wh, `SELECT ${source.sendCount} AS n, toString(sum(cost_usd)) AS cost FROM ${source.sends}`);
   const e = await queryRows<{ type: string; n: string; revenue: string }>(
     wh,
     `SELECT type, ${source.count} AS n, toString(sum(revenue_usd)) AS revenue FROM ${source.engagements} GROUP BY type`,
@@ -30,10 +36,10 @@ async function countsFrom(wh: Warehouse, source: { sends: string; engagements: s
 }
 
 export const rawCounts = (wh: Warehouse) =>
-  countsFrom(wh, { sends: 'sends', engagements: 'engagements', subscriptions: 'subscriptions', count: 'count()' });
+  countsFrom(wh, { sends: 'sends', engagements: 'engagements', subscriptions: 'subscriptions', sendCount: 'count()', count: 'count()' });
 
 export const rollupCounts = (wh: Warehouse) =>
-  countsFrom(wh, { sends: 'sends_daily', engagements: 'engagements_daily', subscriptions: 'subscriptions_daily', count: 'sum(events)' });
+  countsFrom(wh, { sends: 'sends_daily', engagements: 'engagements_daily', subscriptions: 'subscriptions_daily', sendCount: 'sum(sends)', count: 'sum(events)' });
 
 export interface FrequencyRegimeRow {
   regime: string;
