@@ -1,9 +1,44 @@
 import { loadConfig } from '../common/config.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
-import { engagementByFrequencyAndRegime, rawCounts, type FrequencyRegimeRow } from '../warehouse/summary.js';
+import { normalizeQuery } from '../query/query-request.js';
+import { runMetricsQuery } from '../query/query-sql.js';
+import { rawCounts } from '../warehouse/summary.js';
 import type { Warehouse } from '../warehouse/client.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export interface FrequencyRegimeRow {
+  regime: string;
+  frequency: string;
+  sends: number;
+  opt_outs: number;
+  read_rate: number;
+  click_rate: number;
+  opt_outs_per_1k: number;
+}
+
+/** Recurring notifications by frequency and regime, through the API's own metric definitions (docs/metrics.md). */
+export async function engagementByFrequencyAndRegime(wh: Warehouse, attributionWindowHours: number): Promise<FrequencyRegimeRow[]> {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const now = Date.now();
+  const q = normalizeQuery({
+    metrics: ['sends', 'opt_outs', 'read_rate', 'click_rate', 'opt_outs_per_1k'],
+    dimensions: ['regime', 'frequency'],
+    date_range: [day(now - 3_650 * 86_400_000), day(now)],
+    filters: [['is', 'category', ['recurring_notification']]],
+    order_by: [['regime', 'asc'], ['frequency', 'asc']],
+  });
+  const { results } = await runMetricsQuery(wh, q, { attributionWindowHours });
+  return results.map(({ dimensions: d, metrics: m }) => ({
+    regime: String(d.regime),
+    frequency: String(d.frequency),
+    sends: Number(m.sends),
+    opt_outs: Number(m.opt_outs),
+    read_rate: Number(m.read_rate ?? 0),
+    click_rate: Number(m.click_rate ?? 0),
+    opt_outs_per_1k: Number(m.opt_outs_per_1k ?? 0),
+  }));
+}
 
 export function formatFrequencyTable(rows: FrequencyRegimeRow[]): string {
   const header = ['regime', 'frequency', 'sends', 'read rate', 'click rate', 'opt-outs', 'opt-outs / 1k sends'];

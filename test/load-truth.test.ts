@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engagementByFrequencyAndRegime } from '../cli/summary.js';
 import { loadFile, rejectedPathFor } from '../ingest/load-file.js';
 import { simulateToFile, type Truth } from '../simulator/index.js';
 import { expectWarehouseToMatchTruth } from './helpers/truth.js';
@@ -38,6 +39,14 @@ describe('loading a simulated file', () => {
 
   it('holds counts and money equal to the truth file, in raw tables and rollups', async () => {
     await expectWarehouseToMatchTruth(t.wh, truth);
+  });
+
+  it('gives the demo table recurring sends per frequency equal to the truth', async () => {
+    const rows = await engagementByFrequencyAndRegime(t.wh, 72);
+    const byFrequency: Record<string, number> = {};
+    for (const r of rows) byFrequency[r.frequency] = (byFrequency[r.frequency] ?? 0) + r.sends;
+    const want = truth.counts.sendsByFrequency as Record<string, number>;
+    expect(byFrequency).toEqual({ daily: want.daily, weekly: want.weekly, monthly: want.monthly });
   });
 
   it('changes nothing when the file is loaded again', async () => {
