@@ -162,7 +162,10 @@ export class IngestConsumer {
       const offset = BigInt(message.offset);
       if (buf.mustEndAt !== null && offset > buf.mustEndAt) {
         if (buf.first === null) buf.mustEndAt = null; // the announced range no longer exists (retention); nothing to rebuild
-        else await this.flush([buf]);
+        else {
+          buf.mustEndAt = buf.last; // the log holds nothing more of the range (offsets may skip): it is complete
+          await this.flush([buf]);
+        }
         if (generation !== this.generation) return;
       }
       this.hold(buf, message, offset, now);
@@ -213,7 +216,10 @@ export class IngestConsumer {
 
   /** One flush at a time: ranges are announced, written and committed in order. */
   private flush(bufs: PartitionBuffer[]): Promise<void> {
-    const run = this.lock.then(() => this.flushNow(bufs.filter((b) => b.first !== null)));
+    // A partition still short of its announced end must not be flushed: a shorter batch would carry another
+    // token, and what the interrupted attempt wrote would be written again. It is flushed when the end arrives.
+    const ready = (b: PartitionBuffer) => b.first !== null && (b.mustEndAt === null || b.last! >= b.mustEndAt);
+    const run = this.lock.then(() => this.flushNow(bufs.filter(ready)));
     this.lock = run.catch(() => undefined);
     return run.catch((err) => this.fail(err as Error));
   }
