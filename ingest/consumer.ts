@@ -6,11 +6,12 @@ import type { Logger } from '../common/log.js';
 import { isRetriable, sleep } from '../common/retry.js';
 import { topicNames } from '../events/topics.js';
 import type { EventFamily } from '../events/types.js';
-import type { BatchWriter } from '../warehouse/writer.js';
+import type { BatchWriter, WriteResult } from '../warehouse/writer.js';
+import { announcement, canonicalOrder, chunkForAnnouncement, parseAnnouncement, type AnnouncedRange } from './announcement.js';
 import { deadLetterMessage } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';
-import { MAX_MESSAGE_BYTES } from './kafka.js';
-import { PartitionBuffers, parsePendingMetadata, pendingMetadata, type PartitionBuffer, type Snapshot } from './partition-buffers.js';
+import { mergeByFamily, PartitionBuffers, type PartitionBuffer, type Snapshot } from './partition-buffers.js';
+import { readRanges } from './range-reader.js';
 import { parseStep, topicStep } from './steps.js';
 
 export interface IngestOptions {
@@ -30,6 +31,8 @@ export interface IngestStats {
   duplicates: number;
   deadLettered: number;
   flushes: number;
+  /** Announced flushes found unfinished at a rebalance and rebuilt. */
+  rebuilt: number;
 }
 
 // Group errors after which the partition will be read again from its committed offset by whoever owns it.
@@ -37,7 +40,7 @@ const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UN
 const isGroupError = (err: unknown) => GROUP_ERRORS.has((err as { type?: string }).type ?? '');
 
 export class IngestConsumer {
-  readonly stats: IngestStats = { consumed: 0, written: 0, duplicates: 0, deadLettered: 0, flushes: 0 };
+  readonly stats: IngestStats = { consumed: 0, written: 0, duplicates: 0, deadLettered: 0, flushes: 0, rebuilt: 0 };
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -89,11 +92,13 @@ export class IngestConsumer {
     await Promise.all([this.producer.connect(), this.admin.connect(), this.consumer.connect()]);
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       // A new generation re-reads every assigned partition from its committed offset, so nothing held is kept.
-      this.generation++;
+      const generation = ++this.generation;
       this.buffers.clear();
       this.assignment = payload.memberAssignment;
-      this.ready = this.loadAnnouncedRanges(payload.memberAssignment).catch((err) => this.fail(err as Error));
       this.opts.log.info('partitions assigned', { group: this.groupId, assignment: payload.memberAssignment });
+      // Flushes an earlier owner announced but may not have finished are rebuilt before anything else is read.
+      this.ready = this.lock.then(() => this.rebuildAnnounced(payload.memberAssignment, generation)).catch((err) => this.fail(err as Error));
+      this.lock = this.ready;
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(payload.error);
@@ -133,21 +138,59 @@ export class IngestConsumer {
     this.failure?.(err);
   }
 
-  /** Reads the ranges an earlier owner announced but may not have finished, so they are rebuilt exactly. */
-  private async loadAnnouncedRanges(assignment: Record<string, number[]>): Promise<void> {
+
+  /** Finds the flushes announced on this member's partitions and rebuilds each one whole. */
+  private async rebuildAnnounced(assignment: Record<string, number[]>, generation: number): Promise<void> {
     const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: Object.keys(assignment) });
+    const flushes = new Map<string, AnnouncedRange[]>();
     for (const { topic, partitions } of offsets) {
       const family = this.familyOf.get(topic);
       if (!family) continue;
       for (const p of partitions) {
-        if (!assignment[topic]?.includes(p.partition)) continue;
-        const end = parsePendingMetadata(p.metadata);
-        if (end !== null && end >= BigInt(p.offset)) {
-          this.buffers.get(topic, p.partition, family).mustEndAt = end;
-          this.opts.log.info('rebuilding an announced range', { topic, partition: p.partition, from: p.offset, to: String(end) });
+        if (!assignment[topic]?.includes(p.partition) || !p.metadata) continue;
+        const ranges = parseAnnouncement(p.metadata, { family, partition: p.partition, committed: BigInt(p.offset) });
+        // Only ranges still ahead of the committed offset are unfinished; one flush may be named by many partitions.
+        if (ranges && BigInt(p.offset) <= ranges.find((r) => r.family === family && r.partition === p.partition)!.last) {
+          flushes.set(p.metadata.startsWith('pending:') ? `${topic}:${p.partition}:${p.metadata}` : p.metadata, ranges);
         }
       }
     }
+    for (const ranges of flushes.values()) {
+      if (generation !== this.generation) return;
+      await this.withRetries('rebuild', () => this.rebuild(ranges, generation));
+    }
+  }
+
+  /**
+   * Reads every range of an announced flush (some may belong to other members now), rebuilds its blocks exactly
+   * as the interrupted attempt built them, writes them (the warehouse drops whatever had landed), and moves this
+   * member's partitions past their ranges.
+   */
+  private async rebuild(announced: AnnouncedRange[], generation: number): Promise<void> {
+    const ranges = canonicalOrder(announced).map((r) => ({ ...r, topic: this.topics[r.family] }));
+    this.opts.log.info('rebuilding an announced flush', { ranges: ranges.map((r) => `${r.topic}[${r.partition}] ${r.first}-${r.last}`) });
+    const read = await readRanges(this.opts.kafka, this.admin, this.groupId, ranges, this.opts.log);
+    const snaps: Snapshot[] = ranges.map((r) => {
+      const buf = PartitionBuffers.detached(r.topic, r.partition, r.family);
+      for (const message of read.get(`${r.topic}:${r.partition}`) ?? []) this.hold(buf, message);
+      return { ...this.buffers.take(buf), first: r.first, last: r.last };
+    });
+    const results = await this.writeSnapshots(snaps);
+    const own = snaps.filter((s) => this.assignment[s.topic]?.includes(s.partition));
+    if (generation !== this.generation) return;
+    try {
+      await this.consumer.commitOffsets(own.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n), metadata: null })));
+    } catch (err) {
+      if (isGroupError(err)) return; // the next generation finds the announcement again and rebuilds it again
+      throw err;
+    }
+    for (const s of own) {
+      this.buffers.get(s.topic, s.partition, s.family).skipThrough = s.last;
+      this.consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n) });
+    }
+    this.record(snaps, results);
+    this.stats.rebuilt++;
+    this.opts.log.info('announced flush rebuilt', { rows: snaps.reduce((n, s) => n + s.ids.length, 0), written: [...results.values()].reduce((n, r) => n + r.written, 0) });
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -155,83 +198,93 @@ export class IngestConsumer {
     const generation = this.generation;
     const family = this.familyOf.get(batch.topic)!;
     const buf = this.buffers.get(batch.topic, batch.partition, family);
-    const now = Date.now();
     this.opts.log.debug('batch', { topic: batch.topic, partition: batch.partition, messages: batch.messages.length, lag: batch.offsetLag() });
+    // No await inside this loop: a flush never sees a buffer half-way through a batch.
+    let resolved: string | null = null;
+    let held = 0;
     for (const message of batch.messages) {
-      if (this.stopping || !isRunning() || isStale() || generation !== this.generation) return;
-      const offset = BigInt(message.offset);
-      if (buf.mustEndAt !== null && offset > buf.mustEndAt) {
-        if (buf.first === null) buf.mustEndAt = null; // the announced range no longer exists (retention); nothing to rebuild
-        else {
-          buf.mustEndAt = buf.last; // the log holds nothing more of the range (offsets may skip): it is complete
-          await this.flush([buf]);
-        }
-        if (generation !== this.generation) return;
-      }
-      this.hold(buf, message, offset, now);
-      resolveOffset(message.offset);
-      if (buf.mustEndAt !== null && offset >= buf.mustEndAt) await this.flush([buf]);
-      else if (buf.rows.length >= this.opts.config.ingest.batchMaxRows) await this.flushDue(false);
+      if (this.stopping || !isRunning() || isStale() || generation !== this.generation) break;
+      resolved = message.offset;
+      if (buf.skipThrough !== null && BigInt(message.offset) <= buf.skipThrough) continue; // written by a rebuild
+      this.hold(buf, message);
+      held++;
     }
-    // Kafka hands out messages far faster than the warehouse takes them. Past a bound on what is held, a flush
-    // of everything starts while reading goes on (parsing overlaps the engine's work); past twice the bound,
-    // reading waits for the writes. This bounds memory and keeps inserts large.
-    const held = this.buffers.heldRows();
+    if (resolved === null || generation !== this.generation) return;
+    resolveOffset(resolved);
+    this.stats.consumed += held;
+    this.opts.metrics.consumed.inc({ topic: buf.topic }, held);
+    // Kafka hands out messages far faster than the warehouse takes them. Once a partition is full or the rows
+    // held reach a bound, a flush of everything starts while reading goes on (parsing overlaps the engine's
+    // work); past twice the bound, reading waits for the writes. This bounds memory and keeps inserts large.
+    const total = this.buffers.heldRows();
     const bound = this.opts.config.ingest.maxHeldRows;
-    if (held >= bound && !this.flushQueued) {
+    if (!this.flushQueued && (total >= bound || buf.ids.length >= this.opts.config.ingest.batchMaxRows)) {
       this.flushQueued = true;
       const flushing = this.flushDue(true).finally(() => (this.flushQueued = false));
-      if (held >= 2 * bound) await flushing;
-    } else if (held >= 2 * bound) await this.lock;
+      if (total >= 2 * bound) await flushing;
+    } else if (total >= 2 * bound) await this.lock;
     this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
   }
 
-  private hold(buf: PartitionBuffer, message: KafkaMessage, offset: bigint, now: number): void {
+  private hold(buf: PartitionBuffer, message: KafkaMessage): void {
+    const offset = BigInt(message.offset);
     if (buf.first === null) {
       buf.first = offset;
       buf.since = Date.now();
     }
     buf.last = offset;
-    this.stats.consumed++;
-    this.opts.metrics.consumed.inc({ topic: buf.topic });
     const value = message.value;
-    const parsed = value === null ? ({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' } as const) : parseStep(value, now);
+    // "Too far in the future" is judged against the message's own timestamp, so a rebuild judges it the same.
+    const stamp = Number(message.timestamp);
+    const parsed = value === null ? ({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' } as const) : parseStep(value, stamp > 0 ? stamp : Date.now());
     const step = parsed.kind === 'ok' ? topicStep(parsed.value, buf.family) : parsed;
-    if (step.kind === 'ok') buf.rows.push(step.value.row);
-    else {
+    if (step.kind === 'ok') {
+      buf.ids.push(step.value.row.event_id);
+      buf.lines.push(this.opts.writer.line(buf.family, step.value.row as never));
+    } else {
       buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
     }
   }
 
   /**
    * Once any buffer is full or old enough (or when `all`), flushes every buffer that holds something: each
-   * flush pays for two commits and two id round trips whatever its size, so fewer, larger flushes go faster.
+   * flush pays for two commits, an id look-up and a scan per rollup whatever its size, so fewer, larger flushes go faster.
    */
   private flushDue(all: boolean): Promise<void> {
     const { batchMaxRows, batchMaxMs } = this.opts.config.ingest;
     const due = all || this.buffers.due(Date.now(), batchMaxRows, batchMaxMs).length > 0;
-    return due ? this.flush(this.buffers.nonEmpty()) : Promise.resolve();
+    return due ? this.flush() : Promise.resolve();
   }
 
-  /** One flush at a time: ranges are announced, written and committed in order. */
-  private flush(bufs: PartitionBuffer[]): Promise<void> {
-    // A partition still short of its announced end must not be flushed: a shorter batch would carry another
-    // token, and what the interrupted attempt wrote would be written again. It is flushed when the end arrives.
-    const ready = (b: PartitionBuffer) => b.first !== null && (b.mustEndAt === null || b.last! >= b.mustEndAt);
-    const run = this.lock.then(() => this.flushNow(bufs.filter(ready)));
+  /** One flush at a time: flushes are announced, written and committed in order. */
+  private flush(): Promise<void> {
+    const run = this.lock.then(() => this.flushNow());
     this.lock = run.catch(() => undefined);
     return run.catch((err) => this.fail(err as Error));
   }
 
-  private async flushNow(bufs: PartitionBuffer[]): Promise<void> {
-    if (bufs.length === 0) return;
+  private async flushNow(): Promise<void> {
     const generation = this.generation;
-    const snaps = bufs.map((b) => this.buffers.take(b));
-    for (let attempt = 1; ; attempt++) {
+    const snaps = this.buffers.nonEmpty().map((b) => this.buffers.take(b));
+    const flushes = chunkForAnnouncement(snaps);
+    for (let k = 0; k < flushes.length; k++) {
       if (generation !== this.generation) return; // re-read by the new generation from the committed offsets
       try {
-        await this.writeSnapshots(snaps);
+        await this.withRetries('flush', () => this.writeFlush(flushes[k], generation));
+      } catch (err) {
+        if (!isGroupError(err)) throw err;
+        this.rewind(flushes.slice(k).flat(), err as Error);
+        return;
+      }
+    }
+  }
+
+  /** Runs a warehouse step until it succeeds, pausing consumption while it fails retriably; other errors go up. */
+  private async withRetries(operation: string, step: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await step();
         if (this.paused && !this.stopping) {
           this.consumer.resume(this.topicNames.map((topic) => ({ topic })));
           this.paused = false;
@@ -239,18 +292,14 @@ export class IngestConsumer {
         }
         return;
       } catch (err) {
-        if (isGroupError(err)) {
-          this.rewind(snaps, err as Error);
-          return;
-        }
-        if (!isRetriable(err)) throw err;
-        this.opts.metrics.retries.inc({ operation: 'flush' });
+        if (isGroupError(err) || !isRetriable(err)) throw err;
+        this.opts.metrics.retries.inc({ operation });
         if (!this.paused && !this.stopping) {
           this.consumer.pause(this.topicNames.map((topic) => ({ topic })));
           this.paused = true;
         }
         const waitMs = Math.round(Math.random() * Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)));
-        this.opts.log.warn('flush failed; consuming paused, retrying', { attempt, waitMs, error: (err as Error).message });
+        this.opts.log.warn(`${operation} failed; consuming paused, retrying`, { attempt, waitMs, error: (err as Error).message });
         await sleep(waitMs);
       }
     }
@@ -269,34 +318,45 @@ export class IngestConsumer {
     }
   }
 
-  private async writeSnapshots(snaps: Snapshot[]): Promise<void> {
+  /** Announces a flush, writes it, then commits past it. */
+  private async writeFlush(snaps: Snapshot[], generation: number): Promise<void> {
+    if (generation !== this.generation) return;
     const started = performance.now();
-    // 1. Announce each range, so an owner after a crash rebuilds exactly this batch.
-    await this.consumer.commitOffsets(snaps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.first), metadata: pendingMetadata(s.last) })));
-    // 2. Set bad messages aside with their original bytes before their offsets are committed.
+    // 1. Announce the whole flush on each of its partitions, so an owner after a crash rebuilds exactly this.
+    const metadata = announcement(snaps);
+    await this.consumer.commitOffsets(snaps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.first), metadata })));
+    // 2-3. Set bad messages aside and write; a block already written by an interrupted attempt is dropped by its token.
+    const results = await this.writeSnapshots(snaps);
+    // 4. Commit past the ranges.
+    await this.consumer.commitOffsets(snaps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n), metadata: null })));
+    this.opts.metrics.insertSeconds.observe((performance.now() - started) / 1000);
+    this.record(snaps, results);
+    this.stats.flushes++;
+    this.opts.log.debug('flushed', { partitions: snaps.length, rows: snaps.reduce((n, s) => n + s.ids.length, 0), ms: Math.round(performance.now() - started) });
+  }
+
+  /** Dead letters first, with their original bytes, then one insert per family for all partitions together. */
+  private async writeSnapshots(snaps: Snapshot[]): Promise<Map<EventFamily, WriteResult>> {
     const deadLetters = snaps.flatMap((s) => s.deadLetters.map((d) => deadLetterMessage(d, s.topic, s.partition)));
     if (deadLetters.length) await this.producer.send({ topic: this.dlqTopic, acks: -1, messages: deadLetters });
-    // 3. Write; a block already written by an interrupted attempt is dropped by its token.
-    const blocks = snaps.filter((s) => s.rows.length > 0).map((s) => ({ family: s.family, rows: s.rows }) as Parameters<BatchWriter['writeBlocks']>[0][number]);
-    const results = blocks.length ? await this.opts.writer.writeBlocks(blocks) : [];
-    // 4. Commit past the range.
-    await this.consumer.commitOffsets(snaps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n), metadata: null })));
+    const blocks = mergeByFamily(snaps);
+    const results = blocks.length ? await this.opts.writer.writePrepared(blocks) : [];
+    return new Map(blocks.map((b, i) => [b.family, results[i]]));
+  }
 
+  private record(snaps: Snapshot[], results: Map<EventFamily, WriteResult>): void {
     const m = this.opts.metrics;
-    m.insertSeconds.observe((performance.now() - started) / 1000);
-    let i = 0;
     for (const s of snaps) {
       for (const d of s.deadLetters) m.dlq.inc({ reason: d.reason });
       this.stats.deadLettered += s.deadLetters.length;
-      if (s.rows.length === 0) continue;
-      const r = results[i++];
-      m.batchRows.observe({ topic: s.topic }, s.rows.length);
-      m.written.inc({ topic: s.topic }, r.written);
-      m.duplicates.inc({ topic: s.topic }, r.duplicates);
+    }
+    for (const [family, r] of results) {
+      const topic = this.topics[family];
+      m.batchRows.observe({ topic }, r.written + r.duplicates);
+      m.written.inc({ topic }, r.written);
+      m.duplicates.inc({ topic }, r.duplicates);
       this.stats.written += r.written;
       this.stats.duplicates += r.duplicates;
     }
-    this.stats.flushes++;
-    this.opts.log.debug('flushed', { partitions: snaps.length, rows: snaps.reduce((n, s) => n + s.rows.length, 0), ms: Math.round(performance.now() - started) });
   }
 }

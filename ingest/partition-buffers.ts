@@ -1,6 +1,9 @@
-// Rows gathered per topic-partition across fetches, so inserts are large and each covers one offset range.
+// Rows gathered per topic-partition across fetches, so inserts are large and each partition's part of a flush
+// is one offset range.
 import type { IHeaders } from 'kafkajs';
-import type { EventFamily, NormalizedEvent } from '../events/types.js';
+import type { EventFamily } from '../events/types.js';
+import { LineArena } from '../warehouse/line-arena.js';
+import type { PreparedBlock } from '../warehouse/writer.js';
 
 export interface DeadLetter {
   key: Buffer | null;
@@ -18,18 +21,17 @@ export interface PartitionBuffer {
   /** First and last offset held; null when empty. */
   first: bigint | null;
   last: bigint | null;
-  rows: NormalizedEvent['row'][];
+  /** Event ids and TabSeparated lines of the valid rows held, in offset order. */
+  ids: string[];
+  lines: LineArena;
   deadLetters: DeadLetter[];
   /** When the oldest held message arrived, for the age limit. */
   since: number;
-  /**
-   * End of a range that an earlier owner announced and may have partly written. The next batch must end
-   * exactly there, so it is rebuilt identically and the warehouse drops whatever of it already landed.
-   */
-  mustEndAt: bigint | null;
+  /** Offsets up to here were already written by the rebuild of an announced flush: skip them. */
+  skipThrough: bigint | null;
 }
 
-export type Snapshot = Omit<PartitionBuffer, 'mustEndAt' | 'since'> & { first: bigint; last: bigint };
+export type Snapshot = Omit<PartitionBuffer, 'since' | 'skipThrough'> & { first: bigint; last: bigint };
 
 export class PartitionBuffers {
   private readonly byKey = new Map<string, PartitionBuffer>();
@@ -38,10 +40,15 @@ export class PartitionBuffers {
     const key = `${topic}:${partition}`;
     let b = this.byKey.get(key);
     if (!b) {
-      b = { topic, partition, family, first: null, last: null, rows: [], deadLetters: [], since: 0, mustEndAt: null };
+      b = PartitionBuffers.detached(topic, partition, family);
       this.byKey.set(key, b);
     }
     return b;
+  }
+
+  /** A buffer outside the set, for rebuilding a range this member does not hold. */
+  static detached(topic: string, partition: number, family: EventFamily): PartitionBuffer {
+    return { topic, partition, family, first: null, last: null, ids: [], lines: new LineArena(), deadLetters: [], since: 0, skipThrough: null };
   }
 
   all(): PartitionBuffer[] {
@@ -54,21 +61,21 @@ export class PartitionBuffers {
 
   /** Buffers over the row limit or older than the age limit. */
   due(now: number, maxRows: number, maxMs: number): PartitionBuffer[] {
-    return this.nonEmpty().filter((b) => b.rows.length >= maxRows || now - b.since >= maxMs);
+    return this.nonEmpty().filter((b) => b.ids.length >= maxRows || now - b.since >= maxMs);
   }
 
   heldRows(): number {
-    return this.all().reduce((n, b) => n + b.rows.length + b.deadLetters.length, 0);
+    return this.all().reduce((n, b) => n + b.ids.length + b.deadLetters.length, 0);
   }
 
   /** Takes what a buffer holds and leaves it empty. */
   take(b: PartitionBuffer): Snapshot {
-    const snap: Snapshot = { topic: b.topic, partition: b.partition, family: b.family, first: b.first!, last: b.last!, rows: b.rows, deadLetters: b.deadLetters };
+    const snap: Snapshot = { topic: b.topic, partition: b.partition, family: b.family, first: b.first!, last: b.last!, ids: b.ids, lines: b.lines, deadLetters: b.deadLetters };
     b.first = null;
     b.last = null;
-    b.rows = [];
+    b.ids = [];
+    b.lines = new LineArena();
     b.deadLetters = [];
-    if (b.mustEndAt !== null && snap.last >= b.mustEndAt) b.mustEndAt = null;
     return snap;
   }
 
@@ -78,10 +85,15 @@ export class PartitionBuffers {
   }
 }
 
-/** Offset metadata that marks a range as announced before its write: `pending:<last offset>`. */
-export const pendingMetadata = (last: bigint) => `pending:${last}`;
-
-export function parsePendingMetadata(metadata: string | null | undefined): bigint | null {
-  const m = /^pending:(\d+)$/.exec(metadata ?? '');
-  return m ? BigInt(m[1]) : null;
+/** One block per family, its partitions' rows one after another in the order given (canonical for a flush). */
+export function mergeByFamily(snaps: Snapshot[]): PreparedBlock[] {
+  const blocks = new Map<EventFamily, PreparedBlock>();
+  for (const s of snaps) {
+    if (s.ids.length === 0) continue;
+    let b = blocks.get(s.family);
+    if (!b) blocks.set(s.family, (b = { family: s.family, ids: [], lines: new LineArena() }));
+    for (const id of s.ids) b.ids.push(id);
+    b.lines.append(s.lines);
+  }
+  return [...blocks.values()];
 }

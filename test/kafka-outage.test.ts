@@ -26,12 +26,12 @@ describe('warehouse outage during ingest', () => {
     k = await makeTestTopics(t.config, 3);
     await produceLines(k.kafka, plainStream(EVENTS, 'outage'), { topics: k.topics });
     const flaky = Object.create(t.writer) as BatchWriter;
-    flaky.writeBlocks = async (blocks) => {
+    flaky.writePrepared = async (blocks) => {
       if (failuresLeft > 0) {
         failuresLeft--;
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
       }
-      return t.writer.writeBlocks(blocks);
+      return t.writer.writePrepared(blocks);
     };
     consumer = testConsumer(t, k, { name: 'outage', writer: flaky, metrics });
     await consumer.start();

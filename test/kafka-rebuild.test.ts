@@ -1,0 +1,73 @@
+// A flush cut off after its raw inserts but before its ids were recorded (the window a kill -9 can hit) leaves
+// rows in the raw tables and rollups that nothing has counted yet. The next owners of its partitions (here two
+// members that split them) must rebuild that flush whole, so the warehouse drops what had landed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import type { IngestConsumer } from '../ingest/consumer.js';
+import { produceLines } from '../ingest/produce.js';
+import { queryRows, type Warehouse } from '../warehouse/client.js';
+import { readRegimes } from '../warehouse/migrate.js';
+import { regimeResolver } from '../warehouse/regimes.js';
+import { rawCounts, rollupCounts } from '../warehouse/summary.js';
+import { BatchWriter } from '../warehouse/writer.js';
+import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
+import { expectedFamilies, plainStream } from './helpers/stream.js';
+import { waitFor } from './helpers/wait.js';
+import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+
+const EVENTS = 20_000;
+
+const count = async (wh: Warehouse, sql: string) => Number((await queryRows<{ n: string }>(wh, sql))[0].n);
+
+describe('a flush interrupted between its raw inserts and its id log', () => {
+  let t: TestWarehouse;
+  let k: TestTopics & { kafka: Kafka };
+  const consumers: IngestConsumer[] = [];
+
+  beforeAll(async () => {
+    // One flush takes everything the first consumer reads, across all nine partitions.
+    t = await openTestWarehouse({ POLICYLENS_KAFKA_BROKERS: brokers(), POLICYLENS_BATCH_MAX_MS: '500', POLICYLENS_MAX_HELD_ROWS: String(EVENTS) });
+    k = await makeTestTopics(t.config, 3);
+    await produceLines(k.kafka, plainStream(EVENTS, 'rebuild'), { topics: k.topics });
+  });
+  afterAll(async () => {
+    for (const c of consumers) await c.stop({ flush: false }).catch(() => undefined);
+    await t?.dispose();
+  });
+
+  it('is rebuilt whole by the partitions’ next owners and counted once', async () => {
+    // The first consumer's warehouse takes the raw inserts, then fails where the id log would be written.
+    const client = Object.create(t.wh.client) as Warehouse['client'];
+    client.insert = ((params: Parameters<Warehouse['client']['insert']>[0]) =>
+      params.table === 'event_ids' ? Promise.reject(new Error('killed before the id log')) : t.wh.client.insert(params)) as Warehouse['client']['insert'];
+    const resolve = regimeResolver(await readRegimes(t.wh));
+    const dying = new BatchWriter({ ...t.wh, client }, (row) => resolve(row.channel, row.occurred_at));
+    const a = testConsumer(t, k, { name: 'dying', writer: dying });
+    consumers.push(a);
+    await a.start();
+    await expect(a.failed).rejects.toThrow('killed before the id log');
+    await a.stop({ flush: false });
+
+    const landed = await count(t.wh, 'SELECT count() AS n FROM sends');
+    expect(landed, 'the interrupted flush left rows in the raw table').toBeGreaterThan(0);
+    expect(await count(t.wh, 'SELECT count() AS n FROM event_ids')).toBe(0);
+
+    const b = testConsumer(t, k, { name: 'b' });
+    const c = testConsumer(t, k, { name: 'c' });
+    consumers.push(b, c);
+    await Promise.all([b.start(), c.start()]);
+    await waitFor(async () => (await count(t.wh, 'SELECT count() AS n FROM event_ids')) === EVENTS, 'every event recorded once', 60_000);
+    await waitFor(() => b.held() === 0 && c.held() === 0, 'nothing left held');
+    expect(b.stats.rebuilt + c.stats.rebuilt).toBeGreaterThanOrEqual(1);
+
+    const raw = await rawCounts(t.wh);
+    const want = expectedFamilies(EVENTS);
+    expect(raw.sends).toBe(want.sends);
+    expect(Object.values(raw.engagements).reduce((x, y) => x + y, 0)).toBe(want.engagements);
+    expect(Object.values(raw.subscriptions).reduce((x, y) => x + y, 0)).toBe(want.subscriptions);
+    expect(await count(t.wh, 'SELECT uniqExact(event_id) AS n FROM sends')).toBe(want.sends);
+    expect(await rollupCounts(t.wh)).toEqual(raw);
+    // The per-send rollup counts each send once too.
+    expect(await count(t.wh, 'SELECT sum(sends) AS n FROM send_metrics_daily')).toBe(want.sends);
+  });
+});
