@@ -195,21 +195,23 @@ export class IngestConsumer {
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     await this.ready;
-    const generation = this.generation;
     const family = this.familyOf.get(batch.topic)!;
     const buf = this.buffers.get(batch.topic, batch.partition, family);
     this.opts.log.debug('batch', { topic: batch.topic, partition: batch.partition, messages: batch.messages.length, lag: batch.offsetLag() });
-    // No await inside this loop: a flush never sees a buffer half-way through a batch.
+    if (this.stopping || !isRunning() || isStale()) return;
+    // No await inside this loop: nothing (a flush, a seek, a rebalance) can happen half-way through a batch.
     let resolved: string | null = null;
+    let lastHeld: string | null = null;
     let held = 0;
     for (const message of batch.messages) {
-      if (this.stopping || !isRunning() || isStale() || generation !== this.generation) break;
       resolved = message.offset;
       if (buf.skipThrough !== null && BigInt(message.offset) <= buf.skipThrough) continue; // written by a rebuild
       this.hold(buf, message);
+      lastHeld = message.offset;
       held++;
     }
-    if (resolved === null || generation !== this.generation) return;
+    if (resolved === null) return;
+    if (lastHeld !== null) buf.last = BigInt(lastHeld);
     resolveOffset(resolved);
     this.stats.consumed += held;
     this.opts.metrics.consumed.inc({ topic: buf.topic }, held);
@@ -227,13 +229,12 @@ export class IngestConsumer {
     await heartbeat();
   }
 
+  /** Parses a message into the buffer; the caller sets the buffer's last offset. */
   private hold(buf: PartitionBuffer, message: KafkaMessage): void {
-    const offset = BigInt(message.offset);
     if (buf.first === null) {
-      buf.first = offset;
+      buf.first = BigInt(message.offset);
       buf.since = Date.now();
     }
-    buf.last = offset;
     const value = message.value;
     // "Too far in the future" is judged against the message's own timestamp, so a rebuild judges it the same.
     const stamp = Number(message.timestamp);

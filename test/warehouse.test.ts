@@ -141,6 +141,29 @@ describe('loading a file', () => {
   });
 });
 
+describe('event ids that need escaping', () => {
+  it('are stored as given and known as duplicates next time', async () => {
+    const ids = ["it's", 'back\\slash', 'new\nline', 'tab\there', 'quote"d', 'ünï 😀', '[1,2]', '\\N'];
+    const rows = ids.map((event_id, i) => ({
+      event_id,
+      occurred_at: Date.parse('2024-05-01T00:00:00Z') + i,
+      business_id: 'b-esc',
+      user_id: 'u-esc',
+      channel: 'messenger' as const,
+      category: 'response' as const,
+      frequency: null,
+      topic: null,
+      campaign_id: null,
+      cost_usd: 0,
+      regime: null,
+    }));
+    expect(await t.writer.write('sends', rows)).toEqual({ written: ids.length, duplicates: 0 });
+    expect(await t.writer.write('sends', rows)).toEqual({ written: 0, duplicates: ids.length });
+    const stored = await queryRows<{ event_id: string }>(t.wh, "SELECT event_id FROM sends WHERE business_id = 'b-esc' ORDER BY occurred_at");
+    expect(stored.map((r) => r.event_id)).toEqual(ids);
+  });
+});
+
 describe('retried inserts', () => {
   it('are dropped by the raw table and by every rollup', async () => {
     const before = await rawCounts(t.wh);
