@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { queryRows } from '../warehouse/client.js';
 import { listMigrations, migrate } from '../warehouse/migrate.js';
 import { loadFile, rejectedPathFor } from '../ingest/load-file.js';
 import { rawCounts, rollupCounts } from '../warehouse/summary.js';
+import { tokenFor } from '../warehouse/writer.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
 
@@ -188,5 +190,23 @@ describe('retried inserts', () => {
     const after = await rawCounts(t.wh);
     expect(after.sends).toBe(before.sends + 2); // ...and the engine dropped the repeated block
     expect(await rollupCounts(t.wh)).toEqual(after);
+  });
+});
+
+describe('insert tokens', () => {
+  // Tokens of blocks already written must stay the same across versions, or a block rebuilt after an upgrade
+  // would be written twice. This is the definition they were first written with.
+  const reference = (family: string, ids: string[]) => {
+    const h = createHash('sha256').update(family);
+    for (const id of ids) h.update('\n').update(id);
+    return `${family}:${ids.length}:${h.digest('hex').slice(0, 32)}`;
+  };
+
+  it('hash the family and every id, as they always have', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `id-${i}-ü\t`);
+    expect(tokenFor('engagements', ids)).toBe(reference('engagements', ids));
+    expect(tokenFor('sends', ['one'])).toBe(reference('sends', ['one']));
+    expect(tokenFor('sends', [])).toBe(reference('sends', []));
+    expect(tokenFor('sends', ['a', 'b'])).not.toBe(tokenFor('sends', ['b', 'a']));
   });
 });

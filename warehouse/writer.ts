@@ -57,7 +57,6 @@ const TABLES: { [F in EventFamily]: TableShape<F> } = {
   },
 };
 
-const body = (lines: string[]) => Readable.from([Buffer.from(`${lines.join('\n')}\n`)], { objectMode: false });
 
 // The embedded session keeps SET values between statements, so every insert states all of these.
 const insertSettings = (token: string) => ({
@@ -70,10 +69,11 @@ const insertSettings = (token: string) => ({
   parallel_view_processing: 1 as const,
 });
 
+/** The family, the count and a hash of the family and the ids, each on its own line. */
 export function tokenFor(family: EventFamily, ids: string[]): string {
-  const h = createHash('sha256').update(family);
-  for (const id of ids) h.update('\n').update(id);
-  return `${family}:${ids.length}:${h.digest('hex').slice(0, 32)}`;
+  // One update of the whole text: an update per id crossed into native code 200k times a flush.
+  const digest = createHash('sha256').update(ids.length ? `${family}\n${ids.join('\n')}` : family).digest('hex');
+  return `${family}:${ids.length}:${digest.slice(0, 32)}`;
 }
 
 /**
@@ -155,14 +155,14 @@ export class BatchWriter {
         clickhouse_settings: insertSettings(token),
       });
       tokens.push(token);
-      for (const id of freshIds) idLines.push(`${tsvField(id)}\t${family}`);
+      idLines.push(`${freshIds.map(tsvField).join(`\t${family}\n`)}\t${family}\n`);
     }
     if (idLines.length > 0) {
       // Only now are the ids recorded: an id in event_ids means its row is in the raw table and every rollup.
       await this.wh.client.insert({
         table: 'event_ids',
         columns: ['event_id', 'family'],
-        values: body(idLines),
+        values: Readable.from(idLines.map((text) => Buffer.from(text)), { objectMode: false }),
         format: 'TabSeparated',
         clickhouse_settings: insertSettings(`ids:${createHash('sha256').update(tokens.join(',')).digest('hex').slice(0, 32)}`),
       });
