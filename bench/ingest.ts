@@ -1,5 +1,7 @@
 // npm run bench:ingest — N simulated events Kafka → warehouse, end to end, beside (a) the kafkajs consume-only
 // rate on the same topics and (b) the engine's own ingest of the same events from an NDJSON file.
+// "End to end" is the ingest's own time, from the first message held to the last flush committed; the whole
+// process (start-up, loading the engine, the idle second before it stops) is reported beside it.
 // Usage: npm run bench:ingest -- [events=1000000]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { topicNames } from '../events/topics.js';
 import { createKafka } from '../ingest/kafka.js';
 import { startBroker } from '../ingest/local-broker.js';
 import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
+import { parseStep } from '../ingest/steps.js';
 import { simulateToFile } from '../simulator/index.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { engineFileRate } from './engine-file-rate.js';
@@ -21,10 +24,13 @@ const SIM = { events, seed: 7, badRatio: 0, dupRatio: 0 };
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
 const log = createLogger({ component: 'bench' }, 'warn');
 
-/** Reads every message of the topics with a do-nothing eachBatch: the ceiling kafkajs sets. */
-async function consumeOnly(config: Config, total: number): Promise<number> {
+/**
+ * Reads every message of the topics with a do-nothing eachBatch: the ceiling kafkajs sets. With `validate`, each
+ * message is also parsed and checked against the contract: the ceiling without the warehouse.
+ */
+async function consumeOnly(config: Config, total: number, validate = false): Promise<number> {
   const kafka = createKafka(config, log);
-  const consumer = kafka.consumer({ groupId: `${config.kafka.groupId}-consume-only`, maxBytesPerPartition: 10 << 20, maxBytes: 50 << 20 });
+  const consumer = kafka.consumer({ groupId: `${config.kafka.groupId}-consume-${validate ? 'validate' : 'only'}`, maxBytesPerPartition: 10 << 20, maxBytes: 50 << 20 });
   await consumer.connect();
   await consumer.subscribe({ topics: Object.values(topicNames(config.kafka.topicPrefix).events), fromBeginning: true });
   let seen = 0;
@@ -34,6 +40,7 @@ async function consumeOnly(config: Config, total: number): Promise<number> {
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         if (!started) started = performance.now();
+        if (validate) for (const m of batch.messages) if (parseStep(m.value!, Number(m.timestamp)).kind !== 'ok') throw new Error('an invalid event in the benchmark stream');
         seen += batch.messages.length;
         if (seen >= total) resolve();
       },
@@ -46,7 +53,7 @@ async function consumeOnly(config: Config, total: number): Promise<number> {
 }
 
 /** Runs `policylens ingest --until-idle 1` as its own process and reads its closing log line. */
-async function ingestProcess(env: NodeJS.ProcessEnv): Promise<{ seconds: number; stats: Record<string, number> }> {
+async function ingestProcess(env: NodeJS.ProcessEnv): Promise<{ seconds: number; pipelineSeconds: number; stats: Record<string, number> }> {
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, 'ingest', '--until-idle', '1', '--no-metrics'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -55,7 +62,9 @@ async function ingestProcess(env: NodeJS.ProcessEnv): Promise<{ seconds: number;
   if (code !== 0) throw new Error(`ingest exited ${code}:\n${stderr.slice(-2000)}`);
   const seconds = (performance.now() - started) / 1000 - 1; // less the idle second it waits before stopping
   const stopped = stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'ingest stopped');
-  return { seconds, stats: stopped };
+  // The pipeline alone: from the first message held to the last flush committed (no process start, no idle wait).
+  const pipelineSeconds = (stopped.lastCommittedAt - stopped.firstHeldAt) / 1000;
+  return { seconds, pipelineSeconds, stats: stopped };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'policylens-bench-ingest-'));
@@ -69,8 +78,10 @@ try {
   const produceRate = events / ((performance.now() - t) / 1000);
 
   const consumeRate = await consumeOnly(config, events);
+  const validateRate = await consumeOnly(config, events, true);
   const ingest = await ingestProcess(env);
-  const endToEnd = events / ingest.seconds;
+  const endToEnd = events / ingest.pipelineSeconds;
+  const wholeProcess = events / ingest.seconds;
 
   const file = join(dir, 'events.ndjson');
   await simulateToFile({ ...SIM, out: file });
@@ -83,8 +94,13 @@ try {
     events,
     produce_per_s: Math.round(produceRate),
     consume_only_per_s: Math.round(consumeRate),
+    consume_and_validate_per_s: Math.round(validateRate),
     end_to_end_per_s: Math.round(endToEnd),
+    end_to_end_seconds: +ingest.pipelineSeconds.toFixed(2),
+    whole_process_per_s: Math.round(wholeProcess),
+    whole_process_seconds: +(ingest.seconds + 1).toFixed(2),
     end_to_end_vs_consume_only: +(endToEnd / consumeRate).toFixed(3),
+    end_to_end_vs_consume_and_validate: +(endToEnd / validateRate).toFixed(3),
     engine_file_insert_per_s: Math.round(engine.rate),
     end_to_end_vs_engine_file: +(endToEnd / engine.rate).toFixed(3),
     ingest_peak_rss_mb: ingest.stats.max_rss_mb,

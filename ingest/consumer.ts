@@ -33,6 +33,9 @@ export interface IngestStats {
   flushes: number;
   /** Announced flushes found unfinished at a rebalance and rebuilt. */
   rebuilt: number;
+  /** When the first message was held and the last flush committed (epoch ms), for the pipeline's own rate. */
+  firstHeldAt: number | null;
+  lastCommittedAt: number | null;
 }
 
 // Group errors after which the partition will be read again from its committed offset by whoever owns it.
@@ -40,7 +43,7 @@ const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UN
 const isGroupError = (err: unknown) => GROUP_ERRORS.has((err as { type?: string }).type ?? '');
 
 export class IngestConsumer {
-  readonly stats: IngestStats = { consumed: 0, written: 0, duplicates: 0, deadLettered: 0, flushes: 0, rebuilt: 0 };
+  readonly stats: IngestStats = { consumed: 0, written: 0, duplicates: 0, deadLettered: 0, flushes: 0, rebuilt: 0, firstHeldAt: null, lastCommittedAt: null };
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -212,6 +215,7 @@ export class IngestConsumer {
     }
     if (resolved === null) return;
     if (lastHeld !== null) buf.last = BigInt(lastHeld);
+    this.stats.firstHeldAt ??= Date.now();
     resolveOffset(resolved);
     this.stats.consumed += held;
     this.opts.metrics.consumed.inc({ topic: buf.topic }, held);
@@ -333,6 +337,7 @@ export class IngestConsumer {
     this.opts.metrics.insertSeconds.observe((performance.now() - started) / 1000);
     this.record(snaps, results);
     this.stats.flushes++;
+    this.stats.lastCommittedAt = Date.now();
     this.opts.log.debug('flushed', { partitions: snaps.length, rows: snaps.reduce((n, s) => n + s.ids.length, 0), ms: Math.round(performance.now() - started) });
   }
 
