@@ -152,8 +152,11 @@ export class IngestConsumer {
       for (const p of partitions) {
         if (!assignment[topic]?.includes(p.partition) || !p.metadata) continue;
         const ranges = parseAnnouncement(p.metadata, { family, partition: p.partition, committed: BigInt(p.offset) });
-        // Only ranges still ahead of the committed offset are unfinished; one flush may be named by many partitions.
-        if (ranges && BigInt(p.offset) <= ranges.find((r) => r.family === family && r.partition === p.partition)!.last) {
+        if (!ranges) continue;
+        const mine = ranges.find((r) => r.family === family && r.partition === p.partition);
+        if (!mine) throw new Error(`the flush announced on ${topic}[${p.partition}] does not include that partition: ${p.metadata.slice(0, 200)}`);
+        // Only a range still ahead of the committed offset is unfinished; one flush may be named by many partitions.
+        if (BigInt(p.offset) <= mine.last) {
           flushes.set(p.metadata.startsWith('pending:') ? `${topic}:${p.partition}:${p.metadata}` : p.metadata, ranges);
         }
       }
