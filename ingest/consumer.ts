@@ -1,6 +1,6 @@
 // The Kafka ingest: a consumer group that gathers each partition's messages into large batches and writes them
 // exactly once in effect. Design and failure cases: docs/ingest.md.
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { isRetriable, sleep } from '../common/retry.js';
@@ -10,9 +10,8 @@ import type { BatchWriter, WriteResult } from '../warehouse/writer.js';
 import { announcement, canonicalOrder, chunkForAnnouncement, parseAnnouncement, type AnnouncedRange } from './announcement.js';
 import { deadLetterMessage } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';
-import { mergeByFamily, PartitionBuffers, type PartitionBuffer, type Snapshot } from './partition-buffers.js';
+import { holdMessage, mergeByFamily, PartitionBuffers, type LineOf, type Snapshot } from './partition-buffers.js';
 import { readRanges } from './range-reader.js';
-import { parseStep, topicStep } from './steps.js';
 
 export interface IngestOptions {
   config: Config;
@@ -61,6 +60,7 @@ export class IngestConsumer {
   private paused = false;
   private flushQueued = false;
   private failure: ((err: Error) => void) | null = null;
+  private readonly lineOf: LineOf = (family, row) => this.opts.writer.line(family, row as never);
   /** Settles when the consumer stops because of an error it cannot get past. */
   readonly failed: Promise<never>;
 
@@ -141,7 +141,6 @@ export class IngestConsumer {
     this.failure?.(err);
   }
 
-
   /** Finds the flushes announced on this member's partitions and rebuilds each one whole. */
   private async rebuildAnnounced(assignment: Record<string, number[]>, generation: number): Promise<void> {
     const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: Object.keys(assignment) });
@@ -178,7 +177,7 @@ export class IngestConsumer {
     const read = await readRanges(this.opts.kafka, this.admin, this.groupId, ranges, this.opts.log);
     const snaps: Snapshot[] = ranges.map((r) => {
       const buf = PartitionBuffers.detached(r.topic, r.partition, r.family);
-      for (const message of read.get(`${r.topic}:${r.partition}`) ?? []) this.hold(buf, message);
+      for (const message of read.get(`${r.topic}:${r.partition}`) ?? []) holdMessage(buf, message, this.lineOf);
       return { ...this.buffers.take(buf), first: r.first, last: r.last };
     });
     const results = await this.writeSnapshots(snaps);
@@ -196,6 +195,7 @@ export class IngestConsumer {
     }
     this.record(snaps, results);
     this.stats.rebuilt++;
+    this.opts.metrics.rebuilt.inc();
     this.opts.log.info('announced flush rebuilt', { rows: snaps.reduce((n, s) => n + s.ids.length, 0), written: [...results.values()].reduce((n, r) => n + r.written, 0) });
   }
 
@@ -212,7 +212,7 @@ export class IngestConsumer {
     for (const message of batch.messages) {
       resolved = message.offset;
       if (buf.skipThrough !== null && BigInt(message.offset) <= buf.skipThrough) continue; // written by a rebuild
-      this.hold(buf, message);
+      holdMessage(buf, message, this.lineOf);
       lastHeld = message.offset;
       held++;
     }
@@ -234,25 +234,6 @@ export class IngestConsumer {
     } else if (total >= 2 * bound) await this.lock;
     this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
-  }
-
-  /** Parses a message into the buffer; the caller sets the buffer's last offset. */
-  private hold(buf: PartitionBuffer, message: KafkaMessage): void {
-    if (buf.first === null) {
-      buf.first = BigInt(message.offset);
-      buf.since = Date.now();
-    }
-    const value = message.value;
-    // "Too far in the future" is judged against the message's own timestamp, so a rebuild judges it the same.
-    const stamp = Number(message.timestamp);
-    const parsed = value === null ? ({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' } as const) : parseStep(value, stamp > 0 ? stamp : Date.now());
-    const step = parsed.kind === 'ok' ? topicStep(parsed.value, buf.family) : parsed;
-    if (step.kind === 'ok') {
-      buf.ids.push(step.value.row.event_id);
-      buf.lines.push(this.opts.writer.line(buf.family, step.value.row as never));
-    } else {
-      buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
-    }
   }
 
   /**

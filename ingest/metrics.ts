@@ -12,6 +12,7 @@ export interface IngestMetrics {
   insertSeconds: Histogram;
   lag: Gauge<'topic' | 'partition'>;
   retries: Counter<'operation'>;
+  rebuilt: Counter;
 }
 
 export function createIngestMetrics(registry = new Registry(), withDefaults = false): IngestMetrics {
@@ -25,9 +26,9 @@ export function createIngestMetrics(registry = new Registry(), withDefaults = fa
     dlq: new Counter({ name: 'policylens_ingest_dlq_messages_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['reason'], registers: r }),
     batchRows: new Histogram({
       name: 'policylens_ingest_batch_rows',
-      help: 'Rows per partition batch written',
+      help: 'Rows per insert, by topic (one insert per topic and flush)',
       labelNames: ['topic'],
-      buckets: [10, 100, 1_000, 5_000, 10_000, 25_000, 50_000, 100_000],
+      buckets: [10, 100, 1_000, 10_000, 25_000, 50_000, 100_000, 200_000, 400_000],
       registers: r,
     }),
     insertSeconds: new Histogram({
@@ -38,6 +39,7 @@ export function createIngestMetrics(registry = new Registry(), withDefaults = fa
     }),
     lag: new Gauge({ name: 'policylens_ingest_consumer_lag', help: 'Messages behind the high watermark, by partition', labelNames: ['topic', 'partition'], registers: r }),
     retries: new Counter({ name: 'policylens_ingest_retries_total', help: 'Retries of retriable failures, by operation', labelNames: ['operation'], registers: r }),
+    rebuilt: new Counter({ name: 'policylens_ingest_flushes_rebuilt_total', help: 'Announced flushes found unfinished after a crash or rebalance and rebuilt', registers: r }),
   };
 }
 

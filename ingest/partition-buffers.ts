@@ -1,9 +1,10 @@
 // Rows gathered per topic-partition across fetches, so inserts are large and each partition's part of a flush
 // is one offset range.
-import type { IHeaders } from 'kafkajs';
-import type { EventFamily } from '../events/types.js';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { EventFamily, NormalizedEvent } from '../events/types.js';
 import { LineArena } from '../warehouse/line-arena.js';
 import type { PreparedBlock } from '../warehouse/writer.js';
+import { parseStep, topicStep } from './steps.js';
 
 export interface DeadLetter {
   key: Buffer | null;
@@ -96,4 +97,26 @@ export function mergeByFamily(snaps: Snapshot[]): PreparedBlock[] {
     b.lines.append(s.lines);
   }
   return [...blocks.values()];
+}
+
+/** How a valid row becomes its insert line (the writer knows the columns and the regimes). */
+export type LineOf = (family: EventFamily, row: NormalizedEvent['row']) => string;
+
+/** Parses one message into the buffer, as a row or a dead letter; the caller sets the buffer's last offset. */
+export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, lineOf: LineOf): void {
+  if (buf.first === null) {
+    buf.first = BigInt(message.offset);
+    buf.since = Date.now();
+  }
+  const value = message.value;
+  // "Too far in the future" is judged against the message's own timestamp, so a rebuild judges it the same.
+  const stamp = Number(message.timestamp);
+  const parsed = value === null ? ({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' } as const) : parseStep(value, stamp > 0 ? stamp : Date.now());
+  const step = parsed.kind === 'ok' ? topicStep(parsed.value, buf.family) : parsed;
+  if (step.kind === 'ok') {
+    buf.ids.push(step.value.row.event_id);
+    buf.lines.push(lineOf(buf.family, step.value.row));
+  } else {
+    buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
+  }
 }

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import type { IngestConsumer } from '../ingest/consumer.js';
+import { createIngestMetrics } from '../ingest/metrics.js';
 import { produceLines } from '../ingest/produce.js';
 import { queryRows, type Warehouse } from '../warehouse/client.js';
 import { readRegimes } from '../warehouse/migrate.js';
@@ -52,13 +53,16 @@ describe('a flush interrupted between its raw inserts and its id log', () => {
     expect(landed, 'the interrupted flush left rows in the raw table').toBeGreaterThan(0);
     expect(await count(t.wh, 'SELECT count() AS n FROM event_ids')).toBe(0);
 
-    const b = testConsumer(t, k, { name: 'b' });
-    const c = testConsumer(t, k, { name: 'c' });
+    const metrics = createIngestMetrics();
+    const b = testConsumer(t, k, { name: 'b', metrics });
+    const c = testConsumer(t, k, { name: 'c', metrics });
     consumers.push(b, c);
     await Promise.all([b.start(), c.start()]);
     await waitFor(async () => (await count(t.wh, 'SELECT count() AS n FROM event_ids')) === EVENTS, 'every event recorded once', 60_000);
     await waitFor(() => b.held() === 0 && c.held() === 0, 'nothing left held');
     expect(b.stats.rebuilt + c.stats.rebuilt).toBeGreaterThanOrEqual(1);
+    const rebuilt = (await metrics.rebuilt.get()).values[0].value;
+    expect(rebuilt).toBe(b.stats.rebuilt + c.stats.rebuilt);
 
     const raw = await rawCounts(t.wh);
     const want = expectedFamilies(EVENTS);
