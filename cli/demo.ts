@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { loadFile } from '../ingest/load-file.js';
 import { startBroker } from '../ingest/local-broker.js';
-import { runIngest } from '../ingest/run-ingest.js';
+import { ingestSummary, runIngest } from '../ingest/run-ingest.js';
 import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
 import { simulateToFile } from '../simulator/index.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
@@ -32,7 +32,7 @@ async function viaKafka(config: Config, dir: string): Promise<ReadyWarehouse> {
   const ready = await openReadyWarehouse(config);
   try {
     const stats = await runIngest({ config, untilIdleSeconds: 2, metricsPort: null, warehouse: ready, log: createLogger({ component: 'ingest' }, 'warn') });
-    console.log(`consumed ${stats.consumed}  written ${stats.written}  duplicates ${stats.duplicates}  dead-lettered ${stats.deadLettered}`);
+    console.log(ingestSummary(stats));
     await printSummary(ready.wh);
   } catch (err) {
     await ready.wh.close();

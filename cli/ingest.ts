@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config.js';
-import { runIngest } from '../ingest/run-ingest.js';
+import { ingestSummary, runIngest } from '../ingest/run-ingest.js';
 import { positiveInt } from './usage-error.js';
 
 export async function runIngestCommand(argv: string[]): Promise<number> {
@@ -8,6 +8,6 @@ export async function runIngestCommand(argv: string[]): Promise<number> {
   const untilIdle = values['until-idle'] === undefined ? undefined : positiveInt('until-idle', values['until-idle']);
   const metricsPort = values['no-metrics'] ? null : values['metrics-port'] === undefined ? undefined : positiveInt('metrics-port', values['metrics-port']);
   const stats = await runIngest({ config: loadConfig(), untilIdleSeconds: untilIdle, metricsPort });
-  console.log(`consumed ${stats.consumed}  written ${stats.written}  duplicates ${stats.duplicates}  dead-lettered ${stats.deadLettered}`);
+  console.log(ingestSummary(stats));
   return 0;
 }

@@ -22,6 +22,15 @@ export interface RunIngestOptions {
   stopSignal?: AbortSignal;
 }
 
+/** One line for people: what the ingest did, and how fast from its first message held to its last commit. */
+export function ingestSummary(stats: IngestStats): string {
+  const parts = [`consumed ${stats.consumed}`, `written ${stats.written}`, `duplicates ${stats.duplicates}`, `dead-lettered ${stats.deadLettered}`];
+  if (stats.rebuilt > 0) parts.push(`flushes rebuilt ${stats.rebuilt}`);
+  const seconds = stats.firstHeldAt !== null && stats.lastCommittedAt !== null ? (stats.lastCommittedAt - stats.firstHeldAt) / 1000 : 0;
+  if (seconds > 0) parts.push(`in ${seconds.toFixed(1)} s (${Math.round(stats.consumed / seconds).toLocaleString('en-US')} events/s)`);
+  return parts.join('  ');
+}
+
 export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
   const log = opts.log ?? createLogger({ component: 'ingest' });
   const ready = opts.warehouse ?? (await openReadyWarehouse(opts.config));
