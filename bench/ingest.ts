@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
-import { topicNames } from '../events/topics.js';
+import { allTopics, topicNames } from '../events/topics.js';
 import { createKafka } from '../ingest/kafka.js';
 import { startBroker } from '../ingest/local-broker.js';
 import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
@@ -68,8 +68,8 @@ async function ingestProcess(env: NodeJS.ProcessEnv): Promise<{ seconds: number;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'policylens-bench-ingest-'));
+const prefix = `bench${Date.now()}`;
 try {
-  const prefix = `bench${Date.now()}`;
   const env = { ...process.env, POLICYLENS_DATA_DIR: join(dir, 'data'), POLICYLENS_TOPIC_PREFIX: prefix, POLICYLENS_KAFKA_GROUP: `${prefix}-ingest`, POLICYLENS_CLICKHOUSE_URL: '' };
   if (!process.env.POLICYLENS_KAFKA_BROKERS) await startBroker();
   const config = loadConfig(env);
@@ -113,4 +113,18 @@ try {
   writeFileSync(new URL(`./results/ingest-${events}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  await deleteBenchTopics(loadConfig({ ...process.env, POLICYLENS_TOPIC_PREFIX: prefix }));
+}
+
+/** Each run makes its own topics (about 250 MB for 1M events); they go when it ends. */
+async function deleteBenchTopics(config: Config): Promise<void> {
+  const admin = createKafka(config, log).admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: allTopics(topicNames(config.kafka.topicPrefix)) });
+  } catch (err) {
+    console.error(`could not delete the benchmark's topics: ${(err as Error).message}`);
+  } finally {
+    await admin.disconnect();
+  }
 }
