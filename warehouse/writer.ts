@@ -2,7 +2,6 @@
 // Exactly once: ids already accepted are filtered out, and every insert carries a token made of the
 // ids it holds, so a retry of the same rows is dropped by the raw table and by every rollup alike.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { EngagementRow, EventFamily, NormalizedEvent, SendRow, SubscriptionRow } from '../events/types.js';
 import type { Warehouse } from './client.js';
 import { LineArena } from './line-arena.js';
@@ -58,7 +57,7 @@ const TABLES: { [F in EventFamily]: TableShape<F> } = {
 };
 
 
-// The embedded session keeps SET values between statements, so every insert states all of these.
+// Every insert states all of these in its own SETTINGS, whatever the session or server defaults are.
 const insertSettings = (token: string) => ({
   insert_deduplicate: 1 as const,
   insert_deduplication_token: token,
@@ -147,24 +146,24 @@ export class BatchWriter {
       if (fresh.length === 0) continue;
       const freshIds = fresh.map((j) => ids[j]);
       const token = tokenFor(family, freshIds);
-      await this.wh.client.insert({
+      await this.wh.insertText({
         table: family,
-        columns: TABLES[family].columns as [string, ...string[]],
-        values: Readable.from(fresh.length === lines.length ? lines.all() : [lines.pick(fresh)], { objectMode: false }),
+        columns: TABLES[family].columns,
+        body: fresh.length === lines.length ? lines.all() : [lines.pick(fresh)],
         format: 'TabSeparated',
-        clickhouse_settings: insertSettings(token),
+        settings: insertSettings(token),
       });
       tokens.push(token);
       idLines.push(`${freshIds.map(tsvField).join(`\t${family}\n`)}\t${family}\n`);
     }
     if (idLines.length > 0) {
       // Only now are the ids recorded: an id in event_ids means its row is in the raw table and every rollup.
-      await this.wh.client.insert({
+      await this.wh.insertText({
         table: 'event_ids',
         columns: ['event_id', 'family'],
-        values: Readable.from(idLines.map((text) => Buffer.from(text)), { objectMode: false }),
+        body: idLines.map((text) => Buffer.from(text)),
         format: 'TabSeparated',
-        clickhouse_settings: insertSettings(`ids:${createHash('sha256').update(tokens.join(',')).digest('hex').slice(0, 32)}`),
+        settings: insertSettings(`ids:${createHash('sha256').update(tokens.join(',')).digest('hex').slice(0, 32)}`),
       });
     }
     return results;
