@@ -32,12 +32,6 @@ export interface Warehouse {
   close(): Promise<void>;
 }
 
-// Rows the writer has already serialised pass through untouched; everything else is stringified as usual.
-const JSON_PASSTHROUGH = {
-  parse: JSON.parse,
-  stringify: (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value)),
-};
-
 export class WarehouseUnavailableError extends Error {
   readonly retriable = false;
 }
@@ -55,7 +49,7 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
   }
   mkdirSync(config.dataDir, { recursive: true });
   const connection = mod.createChdbConnection({ path: config.dataDir });
-  const client = createClient({ connection, json: JSON_PASSTHROUGH } as Parameters<typeof createClient>[0]);
+  const client = createClient({ connection } as Parameters<typeof createClient>[0]);
   const database = config.clickhouse.database;
   // The embedded session keeps USE (and SET) across statements, so unqualified names resolve like on a server.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
@@ -85,7 +79,7 @@ async function openServer(config: Config): Promise<Warehouse> {
   const bootstrap = createClient({ url: url!, username: user, password });
   await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   await bootstrap.close();
-  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, json: JSON_PASSTHROUGH });
+  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000 });
   const insertText = async ({ table, columns, format, body, settings }: TextInsert) => {
     await client.insert({ table, columns: columns as [string, ...string[]], format, values: Readable.from(body, { objectMode: false }), clickhouse_settings: settings });
   };
