@@ -3,14 +3,14 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
-import { isRetriable, sleep } from '../common/retry.js';
+import { backoffMs, isRetriable, sleep } from '../common/retry.js';
 import { topicNames } from '../events/topics.js';
 import type { EventFamily } from '../events/types.js';
 import type { BatchWriter, WriteResult } from '../warehouse/writer.js';
 import { announcement, canonicalOrder, chunkForAnnouncement, parseAnnouncement, type AnnouncedRange } from './announcement.js';
 import { deadLetterMessage } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';
-import { holdMessage, mergeByFamily, PartitionBuffers, type LineOf, type Snapshot } from './partition-buffers.js';
+import { holdMessage, mergeByFamily, PartitionBuffers, partitionKey, type Snapshot } from './partition-buffers.js';
 import { readRanges } from './range-reader.js';
 
 export interface IngestOptions {
@@ -60,7 +60,6 @@ export class IngestConsumer {
   private paused = false;
   private flushQueued = false;
   private failure: ((err: Error) => void) | null = null;
-  private readonly lineOf: LineOf = (family, row) => this.opts.writer.line(family, row as never);
   /** Settles when the consumer stops because of an error it cannot get past. */
   readonly failed: Promise<never>;
 
@@ -156,7 +155,7 @@ export class IngestConsumer {
         if (!mine) throw new Error(`the flush announced on ${topic}[${p.partition}] does not include that partition: ${p.metadata.slice(0, 200)}`);
         // Only a range still ahead of the committed offset is unfinished; one flush may be named by many partitions.
         if (BigInt(p.offset) <= mine.last) {
-          flushes.set(p.metadata.startsWith('pending:') ? `${topic}:${p.partition}:${p.metadata}` : p.metadata, ranges);
+          flushes.set(announcement(ranges), ranges); // the older one-partition form, too, names a flush this way
         }
       }
     }
@@ -177,7 +176,7 @@ export class IngestConsumer {
     const read = await readRanges(this.opts.kafka, this.admin, this.groupId, ranges, this.opts.log);
     const snaps: Snapshot[] = ranges.map((r) => {
       const buf = PartitionBuffers.detached(r.topic, r.partition, r.family);
-      for (const message of read.get(`${r.topic}:${r.partition}`) ?? []) holdMessage(buf, message, this.lineOf);
+      for (const message of read.get(partitionKey(r.topic, r.partition)) ?? []) holdMessage(buf, message, this.opts.writer);
       return { ...this.buffers.take(buf), first: r.first, last: r.last };
     });
     const results = await this.writeSnapshots(snaps);
@@ -203,7 +202,8 @@ export class IngestConsumer {
     await this.ready;
     const family = this.familyOf.get(batch.topic)!;
     const buf = this.buffers.get(batch.topic, batch.partition, family);
-    this.opts.log.debug('batch', { topic: batch.topic, partition: batch.partition, messages: batch.messages.length, lag: batch.offsetLag() });
+    const lag = batch.offsetLag();
+    this.opts.log.debug('batch', { topic: batch.topic, partition: batch.partition, messages: batch.messages.length, lag });
     if (this.stopping || !isRunning() || isStale()) return;
     // No await inside this loop: nothing (a flush, a seek, a rebalance) can happen half-way through a batch.
     let resolved: string | null = null;
@@ -212,7 +212,7 @@ export class IngestConsumer {
     for (const message of batch.messages) {
       resolved = message.offset;
       if (buf.skipThrough !== null && BigInt(message.offset) <= buf.skipThrough) continue; // written by a rebuild
-      holdMessage(buf, message, this.lineOf);
+      holdMessage(buf, message, this.opts.writer);
       lastHeld = message.offset;
       held++;
     }
@@ -232,7 +232,7 @@ export class IngestConsumer {
       const flushing = this.flushDue(true).finally(() => (this.flushQueued = false));
       if (total >= 2 * bound) await flushing;
     } else if (total >= 2 * bound) await this.lock;
-    this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag));
     await heartbeat();
   }
 
@@ -287,7 +287,7 @@ export class IngestConsumer {
           this.consumer.pause(this.topicNames.map((topic) => ({ topic })));
           this.paused = true;
         }
-        const waitMs = Math.round(Math.random() * Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)));
+        const waitMs = backoffMs(Math.min(attempt, 7), 500, 30_000);
         this.opts.log.warn(`${operation} failed; consuming paused, retrying`, { attempt, waitMs, error: (err as Error).message });
         await sleep(waitMs);
       }

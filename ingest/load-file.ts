@@ -1,8 +1,8 @@
 // Loads an NDJSON file through the shared batching writer; bad lines go to FILE.rejected.ndjson with a reason.
 import { createReadStream, createWriteStream, existsSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
-import type { EventFamily, NormalizedEvent } from '../events/types.js';
+import type { EventFamily } from '../events/types.js';
 import { createProgress } from '../common/progress.js';
-import type { BatchWriter } from '../warehouse/writer.js';
+import type { BatchWriter, PreparedBlock } from '../warehouse/writer.js';
 import { parseStep } from './steps.js';
 
 export interface LoadResult {
@@ -31,17 +31,18 @@ export async function loadFile(file: string, writer: BatchWriter, opts: LoadOpti
   const total = statSync(file).size;
   const progress = opts.progress ? createProgress('load', total) : null;
   const result: LoadResult = { lines: 0, loaded: 0, duplicates: 0, rejected: 0, rejectedFile: null, seconds: 0 };
-  const buffers: Record<EventFamily, NormalizedEvent['row'][]> = { sends: [], engagements: [], subscriptions: [] };
+  // Rows are held as their insert lines, built while the previous batch is in the engine.
+  const buffers: Record<EventFamily, PreparedBlock> = { sends: writer.emptyBlock('sends'), engagements: writer.emptyBlock('engagements'), subscriptions: writer.emptyBlock('subscriptions') };
   let rejects: WriteStream | null = null;
   // One write in flight while the next batch is parsed; writes stay in order so a duplicate is always seen.
   let inFlight: Promise<void> = Promise.resolve();
 
   const flush = async (family: EventFamily): Promise<void> => {
-    const rows = buffers[family];
-    if (rows.length === 0) return;
-    buffers[family] = [];
+    const block = buffers[family];
+    if (block.ids.length === 0) return;
+    buffers[family] = writer.emptyBlock(family);
     await inFlight;
-    inFlight = writer.write(family, rows as never).then((w) => {
+    inFlight = writer.writePrepared([block]).then(([w]) => {
       result.loaded += w.written;
       result.duplicates += w.duplicates;
     });
@@ -54,8 +55,8 @@ export async function loadFile(file: string, writer: BatchWriter, opts: LoadOpti
     const step = parseStep(line[line.length - 1] === 13 ? line.subarray(0, -1) : line, now);
     if (step.kind === 'ok') {
       const { family, row } = step.value;
-      buffers[family].push(row);
-      if (buffers[family].length >= opts.batchRows) await flush(family);
+      writer.add(buffers[family], row);
+      if (buffers[family].ids.length >= opts.batchRows) await flush(family);
       return;
     }
     result.rejected++;

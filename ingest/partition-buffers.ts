@@ -1,9 +1,9 @@
 // Rows gathered per topic-partition across fetches, so inserts are large and each partition's part of a flush
 // is one offset range.
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import type { EventFamily, NormalizedEvent } from '../events/types.js';
+import type { EventFamily } from '../events/types.js';
 import { LineArena } from '../warehouse/line-arena.js';
-import type { PreparedBlock } from '../warehouse/writer.js';
+import type { BatchWriter, PreparedBlock } from '../warehouse/writer.js';
 import { parseStep, topicStep } from './steps.js';
 
 export interface DeadLetter {
@@ -34,11 +34,13 @@ export interface PartitionBuffer {
 
 export type Snapshot = Omit<PartitionBuffer, 'since' | 'skipThrough'> & { first: bigint; last: bigint };
 
+export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
 export class PartitionBuffers {
   private readonly byKey = new Map<string, PartitionBuffer>();
 
   get(topic: string, partition: number, family: EventFamily): PartitionBuffer {
-    const key = `${topic}:${partition}`;
+    const key = partitionKey(topic, partition);
     let b = this.byKey.get(key);
     if (!b) {
       b = PartitionBuffers.detached(topic, partition, family);
@@ -99,11 +101,8 @@ export function mergeByFamily(snaps: Snapshot[]): PreparedBlock[] {
   return [...blocks.values()];
 }
 
-/** How a valid row becomes its insert line (the writer knows the columns and the regimes). */
-export type LineOf = (family: EventFamily, row: NormalizedEvent['row']) => string;
-
-/** Parses one message into the buffer, as a row or a dead letter; the caller sets the buffer's last offset. */
-export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, lineOf: LineOf): void {
+/** Parses one message into the buffer, as a row (its insert line built by the writer) or a dead letter; the caller sets the buffer's last offset. */
+export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, writer: Pick<BatchWriter, 'add'>): void {
   if (buf.first === null) {
     buf.first = BigInt(message.offset);
     buf.since = Date.now();
@@ -114,8 +113,7 @@ export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, lineOf:
   const parsed = value === null ? ({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' } as const) : parseStep(value, stamp > 0 ? stamp : Date.now());
   const step = parsed.kind === 'ok' ? topicStep(parsed.value, buf.family) : parsed;
   if (step.kind === 'ok') {
-    buf.ids.push(step.value.row.event_id);
-    buf.lines.push(lineOf(buf.family, step.value.row));
+    writer.add(buf, step.value.row);
   } else {
     buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
   }

@@ -12,7 +12,6 @@ export interface WriteResult {
 }
 
 type RowOf<F extends EventFamily> = Extract<NormalizedEvent, { family: F }>['row'];
-export type Block = { [F in EventFamily]: { family: F; rows: RowOf<F>[] } }[EventFamily];
 export type RegimeOf = (row: NormalizedEvent['row']) => string;
 
 
@@ -114,18 +113,20 @@ export class BatchWriter {
 
   /** Writes rows of one family; rows whose event_id was seen before (here or earlier) are counted as duplicates. */
   async write<F extends EventFamily>(family: F, rows: RowOf<F>[]): Promise<WriteResult> {
-    const [result] = await this.writeBlocks([{ family, rows } as Block]);
+    const block = this.emptyBlock(family);
+    for (const row of rows) this.add(block, row);
+    const [result] = await this.writePrepared([block]);
     return result;
   }
 
-  async writeBlocks(blocks: Block[]): Promise<WriteResult[]> {
-    return this.writePrepared(
-      blocks.map((b) => {
-        const lines = new LineArena();
-        for (const r of b.rows) lines.push(this.line(b.family, r as never));
-        return { family: b.family, ids: b.rows.map((r) => r.event_id), lines };
-      }),
-    );
+  emptyBlock(family: EventFamily): PreparedBlock {
+    return { family, ids: [], lines: new LineArena() };
+  }
+
+  /** Adds a row of the block's family. */
+  add(block: PreparedBlock, row: NormalizedEvent['row']): void {
+    block.ids.push(row.event_id);
+    block.lines.push(this.line(block.family, row as never));
   }
 
   /**
