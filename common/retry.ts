@@ -1,13 +1,4 @@
 // Retry with exponential backoff and full jitter, for failures that say they are retriable and nothing else.
-export interface RetryOptions {
-  initialMs?: number;
-  maxMs?: number;
-  /** Give up after this many attempts; Infinity keeps trying (the ingest does, so nothing is lost). */
-  attempts?: number;
-  onRetry?: (err: unknown, attempt: number, waitMs: number) => void;
-  signal?: AbortSignal;
-}
-
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 // ClickHouse server codes that mean "try again later": timeouts, too many parts/queries, memory, shutting down.
 const RETRIABLE_CLICKHOUSE_CODES = new Set(['159', '164', '202', '203', '209', '210', '241', '252', '285', '319', '425', '999']);
@@ -34,16 +25,5 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
-export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-  const { initialMs = 200, maxMs = 30_000, attempts = 8, onRetry, signal } = opts;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isRetriable(err) || attempt >= attempts || signal?.aborted) throw err;
-      const waitMs = Math.round(Math.random() * Math.min(maxMs, initialMs * 2 ** (attempt - 1)));
-      onRetry?.(err, attempt, waitMs);
-      await sleep(waitMs, signal);
-    }
-  }
-}
+/** Full jitter: a random wait up to min(maxMs, initialMs × 2^(attempt-1)). */
+export const backoffMs = (attempt: number, initialMs: number, maxMs: number): number => Math.round(Math.random() * Math.min(maxMs, initialMs * 2 ** (attempt - 1)));

@@ -29,7 +29,8 @@ export type SubscriptionType = (typeof SUBSCRIPTION_TYPES)[number];
 export type EventType = 'send' | EngagementType | SubscriptionType;
 
 /** Which raw table (and Kafka topic) an event belongs to. */
-export type EventFamily = 'sends' | 'engagements' | 'subscriptions';
+export const EVENT_FAMILIES = ['sends', 'engagements', 'subscriptions'] as const;
+export type EventFamily = (typeof EVENT_FAMILIES)[number];
 
 export const MAX_EVENT_BYTES = 64 * 1024;
 

@@ -160,8 +160,8 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   const type = e.type;
   if (type === undefined) throw new Reject('$.type', 'is required');
   const isSend = type === 'send';
-  const isEngagement = (ENGAGEMENT_TYPES as readonly unknown[]).includes(type);
-  const isSubscription = (SUBSCRIPTION_TYPES as readonly unknown[]).includes(type);
+  const isEngagement = !isSend && (ENGAGEMENT_TYPES as readonly unknown[]).includes(type);
+  const isSubscription = !isSend && !isEngagement && (SUBSCRIPTION_TYPES as readonly unknown[]).includes(type);
   if (!isSend && !isEngagement && !isSubscription) {
     throw new Reject(
       '$.type',

@@ -1,7 +1,7 @@
 // What a flush writes, announced in the offset-commit metadata of every partition it covers before the write
 // starts. A flush merges many partitions into one insert per family, so whoever finds an announcement after a
 // crash must rebuild the whole flush, every partition of it, to give the warehouse identical blocks to drop.
-import type { EventFamily } from '../events/types.js';
+import { EVENT_FAMILIES, type EventFamily } from '../events/types.js';
 
 export interface AnnouncedRange {
   family: EventFamily;
@@ -13,7 +13,6 @@ export interface AnnouncedRange {
 
 const LETTERS: Record<EventFamily, string> = { sends: 's', engagements: 'e', subscriptions: 'u' };
 const FAMILIES = Object.fromEntries(Object.entries(LETTERS).map(([f, l]) => [l, f as EventFamily])) as Record<string, EventFamily>;
-const FAMILY_ORDER: EventFamily[] = ['sends', 'engagements', 'subscriptions'];
 
 // Kafka refuses commit metadata over offset.metadata.max.bytes (4096 by default): stay well under it.
 export const MAX_ANNOUNCEMENT_CHARS = 3000;
@@ -21,7 +20,7 @@ const PREFIX = 'flush:';
 
 /** Ranges in the one order both a flush and its rebuild use: by family, then partition. */
 export function canonicalOrder<T extends { family: EventFamily; partition: number }>(ranges: T[]): T[] {
-  return [...ranges].sort((a, b) => FAMILY_ORDER.indexOf(a.family) - FAMILY_ORDER.indexOf(b.family) || a.partition - b.partition);
+  return [...ranges].sort((a, b) => EVENT_FAMILIES.indexOf(a.family) - EVENT_FAMILIES.indexOf(b.family) || a.partition - b.partition);
 }
 
 const entry = (r: AnnouncedRange) => `${LETTERS[r.family]}${r.partition}@${r.first}-${r.last}`;

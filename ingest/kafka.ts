@@ -2,7 +2,7 @@
 import kafkajs, { type Admin, type Kafka as KafkaClient, type logCreator } from 'kafkajs';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
-import { allTopics, topicNames } from '../events/topics.js';
+import { sleep } from '../common/retry.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -44,12 +44,12 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
       if (Date.now() > deadline) throw err;
     }
     if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
 /** Creates the event topics and the dead-letter topic when missing. */
-export async function ensureTopics(admin: Admin, partitions: number, topics: string[] = allTopics(topicNames())): Promise<string[]> {
+export async function ensureTopics(admin: Admin, partitions: number, topics: string[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const wanted = topics.filter((t) => !existing.has(t));
   if (wanted.length === 0) return [];

@@ -2,7 +2,7 @@
 import type { Kafka, Message } from 'kafkajs';
 import { createHash } from 'node:crypto';
 import { createProgress } from '../common/progress.js';
-import type { EventFamily } from '../events/types.js';
+import { EVENT_FAMILIES, type EventFamily } from '../events/types.js';
 
 export interface ProducibleLine {
   line: string;
@@ -18,8 +18,7 @@ export interface ProduceOptions {
   batchSize?: number;
 }
 
-const FAMILIES: EventFamily[] = ['sends', 'engagements', 'subscriptions'];
-const topicForBadLine = (key: string): EventFamily => FAMILIES[createHash('md5').update(key).digest()[0] % 3];
+const topicForBadLine = (key: string): EventFamily => EVENT_FAMILIES[createHash('md5').update(key).digest()[0] % 3];
 
 export async function produceLines(kafka: Kafka, lines: Iterable<ProducibleLine>, opts: ProduceOptions): Promise<number> {
   const topics = opts.topics;

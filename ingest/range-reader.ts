@@ -3,6 +3,7 @@
 // flush after a crash, which may cover partitions another member now owns.
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../common/log.js';
+import { partitionKey } from './partition-buffers.js';
 
 export interface TopicRange {
   topic: string;
@@ -11,17 +12,16 @@ export interface TopicRange {
   last: bigint;
 }
 
-const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
 
 export class RangeReadTimeoutError extends Error {
   readonly retriable = true;
 }
 
-/** Messages of each range, by `topic:partition`; a range the log no longer holds (retention) comes back empty. */
+/** Messages of each range, by `partitionKey`; a range the log no longer holds (retention) comes back empty. */
 export async function readRanges(kafka: Kafka, admin: Admin, groupBase: string, ranges: TopicRange[], log: Logger, timeoutMs = 120_000): Promise<Map<string, KafkaMessage[]>> {
-  const got = new Map<string, KafkaMessage[]>(ranges.map((r) => [keyOf(r.topic, r.partition), []]));
+  const got = new Map<string, KafkaMessage[]>(ranges.map((r) => [partitionKey(r.topic, r.partition), []]));
   const want = new Map<string, TopicRange>();
-  for (const r of await clampToLog(admin, ranges)) want.set(keyOf(r.topic, r.partition), r);
+  for (const r of await clampToLog(admin, ranges)) want.set(partitionKey(r.topic, r.partition), r);
   if (want.size === 0) return got;
 
   const groupId = `${groupBase}.rebuild.${process.pid}.${Date.now()}`;
@@ -35,7 +35,7 @@ export async function readRanges(kafka: Kafka, admin: Admin, groupBase: string, 
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         // Start each wanted partition at its range; leave the others alone.
         for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-          const idle = partitions.filter((p) => !want.has(keyOf(topic, p)));
+          const idle = partitions.filter((p) => !want.has(partitionKey(topic, p)));
           if (idle.length) consumer.pause([{ topic, partitions: idle }]);
         }
         for (const r of want.values()) consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.first) });
@@ -47,7 +47,7 @@ export async function readRanges(kafka: Kafka, admin: Admin, groupBase: string, 
           consumer.run({
             eachBatchAutoResolve: true,
             eachBatch: async ({ batch }) => {
-              const key = keyOf(batch.topic, batch.partition);
+              const key = partitionKey(batch.topic, batch.partition);
               const r = want.get(key);
               if (!r || !remaining.has(key)) return;
               const into = got.get(key)!;

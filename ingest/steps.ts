@@ -2,7 +2,7 @@
 // dropped later, by the writer, which is the only place that knows which ids were accepted.)
 import { parseEvent } from '../events/parse.js';
 import type { EventFamily, NormalizedEvent } from '../events/types.js';
-import type { RejectReason } from '../events/validate.js';
+import { formatRejection, type RejectReason } from '../events/validate.js';
 
 export type StepResult<T> =
   | { kind: 'ok'; value: T }
@@ -12,12 +12,11 @@ export type StepResult<T> =
 export function parseStep(input: string | Buffer, now: number): StepResult<NormalizedEvent> {
   const result = parseEvent(input, now);
   if (result.ok) return { kind: 'ok', value: result.event };
-  const { reason, path, problem } = result.rejection;
-  return { kind: 'dlq', reason, detail: `${path}: ${problem}` };
+  return { kind: 'dlq', reason: result.rejection.reason, detail: formatRejection(result.rejection) };
 }
 
 /** An event must arrive on its own family's topic; a send on the engagements topic is a producer bug. */
-export function topicStep(event: NormalizedEvent, expected: EventFamily | null): StepResult<NormalizedEvent> {
-  if (expected === null || event.family === expected) return { kind: 'ok', value: event };
+export function topicStep(event: NormalizedEvent, expected: EventFamily): StepResult<NormalizedEvent> {
+  if (event.family === expected) return { kind: 'ok', value: event };
   return { kind: 'dlq', reason: 'wrong_topic', detail: `a ${event.family} event arrived on the ${expected} topic` };
 }

@@ -4,9 +4,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_MESSAGE_BYTES } from '../kafka.js';
 import { HOST, majorOf, type Resolved } from './options.js';
 
-const LARGE_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 export function serverProperties(r: Resolved): string {
   const lines = [
@@ -35,8 +35,8 @@ export function serverProperties(r: Resolved): string {
     'group.initial.rebalance.delay.ms=0',
     `auto.create.topics.enable=${r.autoCreateTopics}`,
     // The pipeline must be able to produce (and dead-letter) multi-MB messages.
-    `message.max.bytes=${LARGE_MESSAGE_BYTES}`,
-    `replica.fetch.max.bytes=${LARGE_MESSAGE_BYTES}`,
+    `message.max.bytes=${MAX_MESSAGE_BYTES}`,
+    `replica.fetch.max.bytes=${MAX_MESSAGE_BYTES}`,
     // Small machine: fewer threads than the defaults sized for servers.
     'num.network.threads=2',
     'num.io.threads=4',
