@@ -1,5 +1,6 @@
 // API keys: read from POLICYLENS_API_KEYS (a file of key:role lines, or key:role,key:role), held only as hashes.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ApiError } from './errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 export const ROLES = ['analyst', 'product', 'researcher', 'admin'] as const;
@@ -14,6 +15,16 @@ const GRANTS: Record<Role, Permission[]> = {
 };
 
 export const roleMay = (role: Role, permission: Permission): boolean => GRANTS[role].includes(permission);
+
+export function assertRoleMay(role: Role, permission: Permission): void {
+  if (!roleMay(role, permission)) throw new ApiError('FORBIDDEN', `Role ${role} lacks "${permission}".`);
+}
+
+/** The key of an `Authorization: Bearer <key>` header, or null. */
+export function bearer(header: string | undefined): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m ? m[1] : null;
+}
 
 export interface KeyRing {
   /** The role of a presented key, or null; compares every stored hash in constant time. */

@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { Warehouse } from '../warehouse/client.js';
-import { roleMay, type KeyRing, type Permission, type Role } from './api-keys.js';
+import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './api-keys.js';
 import { ApiError, ERRORS, errorBody, type ErrorCode } from './errors.js';
 
 declare module 'fastify' {
@@ -45,11 +45,6 @@ async function loadRouteModules(): Promise<{ name: string; routes: RouteModule }
   return Promise.all(files.map(async (f) => ({ name: f, routes: ((await import(`./${f.replace(/\.ts$/, '.js')}`)) as { routes: RouteModule }).routes })));
 }
 
-function bearer(header: string | undefined): string | null {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return m ? m[1] : null;
-}
-
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = deps.log ?? createLogger({ component: 'api' });
   const app = Fastify({
@@ -81,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const key = bearer(req.headers.authorization);
     const role = key ? deps.keys.roleOf(key) : null;
     if (!role) throw new ApiError('UNAUTHORIZED');
-    if (!roleMay(role, permission)) throw new ApiError('FORBIDDEN', `Role ${role} lacks "${permission}".`);
+    assertRoleMay(role, permission);
     req.role = role;
   });
 

@@ -7,7 +7,6 @@ import { KEY_LABEL, MIN_SECRET_LENGTH, EXPORT_SECRET_ENV } from './export-pseudo
 import { FORMAT_INFO, PARQUET_ROW_GROUP_ROWS } from './export-stream.js';
 
 export const DATAPACKAGE_SCHEMA = 'https://datapackage.org/profiles/2.0/datapackage.json';
-export const DATARESOURCE_SCHEMA = 'https://datapackage.org/profiles/2.0/dataresource.json';
 export const TABLESCHEMA_SCHEMA = 'https://datapackage.org/profiles/2.0/tableschema.json';
 
 export interface DataPackageInput {

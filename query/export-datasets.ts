@@ -3,6 +3,7 @@
 // cell threshold) travel only as typed query parameters.
 import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES } from '../events/types.js';
 import { ApiError } from './errors.js';
+import { calendarDayMs, chTime, DAY_MS } from './sql-analysis-common.js';
 import { PSEUDONYM_PATTERN, readExportSecret, SQL_KEY_PADS, sqlPseudonym, type PseudonymDomain } from './export-pseudonym.js';
 
 export const DATASETS = ['sends', 'engagements', 'subscriptions', 'daily_metrics'] as const;
@@ -35,17 +36,13 @@ export interface ExportWindow {
   to: string | null;
 }
 
-const DAY_MS = 86_400_000;
 // DateTime64(3) covers 1900-01-01 to 2299-12-31; events are accepted from 2010 on.
 const MIN_DAY = Date.UTC(1970, 0, 1);
 const MAX_DAY = Date.UTC(2299, 11, 30);
 
 function dayMs(value: string, name: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!m || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw new ApiError('INVALID_DATE_RANGE', `${name} is not a calendar date YYYY-MM-DD.`);
-  }
+  const ms = calendarDayMs(value);
+  if (ms === null) throw new ApiError('INVALID_DATE_RANGE', `${name} is not a calendar date YYYY-MM-DD.`);
   if (ms < MIN_DAY || ms > MAX_DAY) throw new ApiError('INVALID_DATE_RANGE', `${name} must be between 1970-01-01 and 2299-12-30.`);
   return ms;
 }
@@ -58,7 +55,6 @@ export function parseWindow(from: string | undefined, to: string | undefined): E
   return { from: from ?? null, to: to ?? null };
 }
 
-const chTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /** Query parameters of a window: pl_from (inclusive) and pl_until (exclusive), as DateTime64(3, 'UTC') text. */
 export function windowParams(w: ExportWindow): Record<string, string> {

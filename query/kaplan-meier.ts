@@ -37,7 +37,9 @@ export interface KmResult {
   median_ci95: [number | null, number | null];
 }
 
-export const Z95 = 1.959963984540054;
+import { Z_95 } from './stats.js';
+
+export const Z95 = Z_95;
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 

@@ -2,11 +2,11 @@
 // What comes out is a NormalizedQuery whose names are all catalog entries; values stay values (never SQL).
 import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './metrics-catalog.js';
 import { ApiError } from './errors.js';
+import { calendarDayMs, DAY_MS, MAX_RANGE_DAYS } from './sql-analysis-common.js';
 
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1_000;
 /** Ten years of days (3,652.5 rounded up): the longest date_range a query may span. */
-export const MAX_RANGE_DAYS = 3_653;
 export const MAX_FILTERS = 20;
 export const MAX_FILTER_VALUES = 1_000;
 export const MAX_DIMENSIONS = 6;
@@ -131,15 +131,10 @@ export const queryResponseSchema = {
   },
 } as const;
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
 /** Days since 1970-01-01 of a real calendar date YYYY-MM-DD, or null. */
 export function dayNumber(date: string): number | null {
-  const m = DATE.exec(date);
-  if (!m) return null;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) return null;
-  return ms / 86_400_000;
+  const ms = calendarDayMs(date);
+  return ms === null ? null : ms / DAY_MS;
 }
 
 /** Checks a request that already matches queryRequestSchema against the catalog; throws ApiError. */

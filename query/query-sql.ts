@@ -154,6 +154,13 @@ const PAIRS_LATEST = `SELECT p.event_id AS event_id, any(p.type) AS type,
                        AND p.send_at >= p.occurred_at - ${WINDOW}
                      GROUP BY p.event_id`;
 
+// Spam-risk events counted by type, once each attributed to a send.
+const ATTRIBUTED_MEASURES = {
+  opt_outs: `toInt64(a.type = 'opt_out')`,
+  blocks: `toInt64(a.type = 'block')`,
+  spam_reports: `toInt64(a.type = 'spam_report')`,
+};
+
 const pairsAttributed: Branch = {
   table: 'spam_pairs',
   dims: [
@@ -166,11 +173,7 @@ const pairsAttributed: Branch = {
     'a.best.8 AS campaign_id',
     'a.best.7 AS topic',
   ].join(', '),
-  measures: {
-    opt_outs: `toInt64(a.type = 'opt_out')`,
-    blocks: `toInt64(a.type = 'block')`,
-    spam_reports: `toInt64(a.type = 'spam_report')`,
-  },
+  measures: ATTRIBUTED_MEASURES,
   from: `FROM (${PAIRS_LATEST}) AS a WHERE a.best.1 >= {from:Date} AND a.best.1 <= {to:Date}`,
 };
 
@@ -245,11 +248,7 @@ const rawAttributed: Branch = {
     'a.best.10 AS campaign_id',
     'a.best.9 AS topic',
   ].join(', '),
-  measures: {
-    opt_outs: `toInt64(a.type = 'opt_out')`,
-    blocks: `toInt64(a.type = 'block')`,
-    spam_reports: `toInt64(a.type = 'spam_report')`,
-  },
+  measures: ATTRIBUTED_MEASURES,
   // The latest send of the same business, user and channel at or before the event, within the window (ties: the
   // larger event_id), among ALL sends; the event counts here if that send is in the range.
   from: `FROM (

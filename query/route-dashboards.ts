@@ -9,7 +9,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dashboardsDir } from '../dashboards/paths.js';
-import { roleMay } from './api-keys.js';
+import { assertRoleMay, bearer } from './api-keys.js';
 import type { RouteModule } from './app.js';
 import { ApiError } from './errors.js';
 
@@ -63,11 +63,11 @@ export const routes: RouteModule = (app, { config, keys }) => {
   const serve = async (req: FastifyRequest<{ Params: { '*'?: string }; Querystring: Record<string, string> }>, reply: FastifyReply) => {
     reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff');
     const queryKey = typeof req.query.key === 'string' ? req.query.key : null;
-    const header = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
+    const header = bearer(req.headers.authorization);
     const key = queryKey ?? header ?? cookieValue(req.headers.cookie, DASHBOARDS_COOKIE);
     const role = key ? keys.roleOf(key) : null;
     if (!role) throw new ApiError('UNAUTHORIZED', `Dashboards: open ${DASHBOARDS_PREFIX}/?key=<your key> once (a cookie keeps it for 12 hours), or send the key as a bearer header.`);
-    if (!roleMay(role, 'dashboards')) throw new ApiError('FORBIDDEN', `Role ${role} lacks "dashboards".`);
+    assertRoleMay(role, 'dashboards');
 
     if (queryKey !== null) {
       // Keep the key out of the address bar, history and logs from here on.

@@ -3,7 +3,7 @@
 import type { RouteModule } from './app.js';
 import { errorSchema } from './errors.js';
 import { frontierOf, type FrontierPoint } from './frontier.js';
-import { channelSchema, dateSchema, dayRange, estimateSchema, FREQUENCIES, isoDay } from './sql-analysis-common.js';
+import { channelSchema, dateSchema, dayRange, estimateSchema, FREQUENCIES } from './sql-analysis-common.js';
 import { frontierRows, LAPSE_PERIODS } from './sql-frontier.js';
 import { DEFAULT_BOOTSTRAP } from './did.js';
 
@@ -116,7 +116,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
         };
       });
       return {
-        from: isoDay(range.fromMs),
+        from,
         to,
         channel: channel ?? null,
         horizon_days: horizon,

@@ -4,7 +4,9 @@ import type { RouteModule } from './app.js';
 import { DEFAULT_BOOTSTRAP, differenceInDifferences, numIndex, vectorLength } from './did.js';
 import { ApiError, errorSchema } from './errors.js';
 import { channelSchema, DAY_MS, isoDay, parseDay } from './sql-analysis-common.js';
-import { IMPACT_METRICS, impactRows, regimesOf, type RegimeRow } from './sql-policy-impact.js';
+import { IMPACT_METRICS, impactRows } from './sql-policy-impact.js';
+import { readRegimes } from '../warehouse/migrate.js';
+import type { Regime } from '../warehouse/regimes.js';
 
 export const MAX_WINDOW_DAYS = 365;
 export const MIN_WINDOW_DAYS = 7;
@@ -95,7 +97,7 @@ interface Query {
 }
 
 /** The treated channel's other boundaries and any control boundary inside the window, in words. */
-function boundaryWarnings(regimes: RegimeRow[], treated: string, control: string, changeDay: string, fromDay: string, endDay: string): string[] {
+function boundaryWarnings(regimes: Regime[], treated: string, control: string, changeDay: string, fromDay: string, endDay: string): string[] {
   const out: string[] = [];
   for (const r of regimes) {
     if (r.start <= fromDay || r.start >= endDay) continue;
@@ -129,20 +131,17 @@ export const routes: RouteModule = (app, { wh, config }) => {
       if (!metric) throw new ApiError('UNKNOWN_METRIC', `metric must be one of ${Object.keys(IMPACT_METRICS).join(', ')}.`);
       if (treated === control) throw new ApiError('BAD_REQUEST', 'treated and control must be different channels.');
 
-      const regimes = await regimesOf(wh, [treated, control]);
+      const regimes = (await readRegimes(wh)).filter((r) => r.channel === treated || r.channel === control);
       let changeMs: number;
       let regimeName: string | null = null;
       if (/^\d{4}-\d{2}-\d{2}$/.test(change)) {
         changeMs = parseDay(change, 'change');
+        regimeName = regimes.find((r) => r.channel === treated && r.start === change)?.regime ?? null;
       } else {
         const found = regimes.filter((r) => r.channel === treated && r.regime === change).sort((a, b) => a.start.localeCompare(b.start))[0];
         if (!found) throw new ApiError('UNKNOWN_REGIME', `No regime ${change} on channel ${treated}.`);
         changeMs = parseDay(found.start, 'change');
         regimeName = found.regime;
-      }
-      if (regimeName === null) {
-        const starting = regimes.find((r) => r.channel === treated && r.start === isoDay(changeMs));
-        regimeName = starting?.regime ?? null;
       }
 
       const preWeeks = Math.ceil(windowDays / 7);

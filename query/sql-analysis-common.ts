@@ -14,13 +14,17 @@ export const dateSchema = { type: 'string', pattern: DATE_PATTERN, description: 
 export const channelSchema = { type: 'string', enum: [...CHANNELS] } as const;
 export { CHANNELS, FREQUENCIES };
 
-/** Midnight UTC of a YYYY-MM-DD that names a real calendar day, else INVALID_DATE_RANGE. */
-export function parseDay(value: string, name: string): number {
+/** Midnight UTC of a YYYY-MM-DD that names a real calendar day, else null. */
+export function calendarDayMs(value: string): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!m || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw new ApiError('INVALID_DATE_RANGE', `${name} is not a calendar date.`);
-  }
+  return m && !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === value ? ms : null;
+}
+
+/** Midnight UTC of a YYYY-MM-DD that names a real calendar day, else INVALID_DATE_RANGE. */
+export function parseDay(value: string, name: string): number {
+  const ms = calendarDayMs(value);
+  if (ms === null) throw new ApiError('INVALID_DATE_RANGE', `${name} is not a calendar date.`);
   return ms;
 }
 
@@ -108,8 +112,3 @@ export const estimateSchema = {
     ci95: { type: ['array', 'null'], items: { type: 'number' }, minItems: 2, maxItems: 2 },
   },
 } as const;
-
-export interface Estimate {
-  estimate: number | null;
-  ci95: [number, number] | null;
-}

@@ -146,21 +146,3 @@ export async function impactRows(
     spam_reports: num(r.spam_reports),
   }));
 }
-
-export interface RegimeRow {
-  channel: string;
-  regime: string;
-  start: string;
-  end: string | null;
-}
-
-/** The regime table rows of two channels (for resolving a regime name and warning about other boundaries). */
-export async function regimesOf(wh: Warehouse, channels: readonly string[]): Promise<RegimeRow[]> {
-  const rows = await queryRows<{ channel: string; regime: string; start: string; end: string | null }>(
-    wh,
-    `SELECT channel, regime, toString(start) AS start, if(isNull(end), NULL, toString(end)) AS end
-     FROM regimes WHERE channel IN {channels:Array(String)} ORDER BY channel, start`,
-    { channels },
-  );
-  return rows;
-}
