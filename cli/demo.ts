@@ -33,7 +33,7 @@ async function viaKafka(config: Config, dir: string): Promise<ReadyWarehouse> {
   try {
     const stats = await runIngest({ config, untilIdleSeconds: 2, metricsPort: null, warehouse: ready, log: createLogger({ component: 'ingest' }, 'warn') });
     console.log(ingestSummary(stats));
-    await printSummary(ready.wh);
+    await printSummary(ready.wh, config);
   } catch (err) {
     await ready.wh.close();
     throw err;
@@ -49,7 +49,7 @@ async function viaFile(config: Config, dir: string): Promise<ReadyWarehouse> {
   try {
     console.log(`loading into the ${ready.wh.mode} warehouse`);
     printLoadResult(await loadFile(file, ready.writer, { batchRows: config.ingest.batchMaxRows, progress: true }));
-    await printSummary(ready.wh);
+    await printSummary(ready.wh, config);
   } catch (err) {
     await ready.wh.close();
     throw err;

@@ -20,10 +20,6 @@ import { parquetFooterRows, rowCounter } from '../query/export-rows.js';
 import { openExportStream, sweepStaleExports } from '../query/export-stream.js';
 import { UsageError } from './usage-error.js';
 
-export const EXPORT_USAGE = `export DATASET --out FILE [--format parquet|csv|jsonl] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-                      write ${DATASETS.join(', ')} to FILE (default format parquet) and
-                      datapackage.json beside it; needs POLICYLENS_EXPORT_SECRET except for daily_metrics`;
-
 export interface ExportDeps {
   /** An open warehouse to use (and leave open); default: open the configured one. */
   wh?: Warehouse;

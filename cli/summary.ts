@@ -1,7 +1,8 @@
-import { loadConfig } from '../common/config.js';
+import { loadConfig, type Config } from '../common/config.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { normalizeQuery } from '../query/query-request.js';
 import { runMetricsQuery } from '../query/query-sql.js';
+import { isoDay } from '../query/sql-analysis-common.js';
 import { rawCounts } from '../warehouse/summary.js';
 import type { Warehouse } from '../warehouse/client.js';
 
@@ -19,12 +20,11 @@ export interface FrequencyRegimeRow {
 
 /** Recurring notifications by frequency and regime, through the API's own metric definitions (docs/metrics.md). */
 export async function engagementByFrequencyAndRegime(wh: Warehouse, attributionWindowHours: number): Promise<FrequencyRegimeRow[]> {
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const now = Date.now();
   const q = normalizeQuery({
     metrics: ['sends', 'opt_outs', 'read_rate', 'click_rate', 'opt_outs_per_1k'],
     dimensions: ['regime', 'frequency'],
-    date_range: [day(now - 3_650 * 86_400_000), day(now)],
+    date_range: [isoDay(now - 3_650 * 86_400_000), isoDay(now)],
     filters: [['is', 'category', ['recurring_notification']]],
     order_by: [['regime', 'asc'], ['frequency', 'asc']],
   });
@@ -48,20 +48,21 @@ export function formatFrequencyTable(rows: FrequencyRegimeRow[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-export async function printSummary(wh: Warehouse): Promise<void> {
+export async function printSummary(wh: Warehouse, config: Config): Promise<void> {
   const counts = await rawCounts(wh);
   const engagements = Object.entries(counts.engagements).map(([k, v]) => `${k} ${v}`).join(', ');
   const subs = Object.entries(counts.subscriptions).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`\nwarehouse: ${counts.sends} sends; engagements: ${engagements}; subscriptions: ${subs}`);
   console.log(`cost $${counts.cost_usd}, revenue $${counts.revenue_usd}\n`);
   console.log('Recurring notifications: engagement and opt-outs by frequency and regime');
-  console.log(formatFrequencyTable(await engagementByFrequencyAndRegime(wh, loadConfig().ingest.attributionWindowHours)));
+  console.log(formatFrequencyTable(await engagementByFrequencyAndRegime(wh, config.ingest.attributionWindowHours)));
 }
 
 export async function runSummary(): Promise<number> {
-  const { wh } = await openReadyWarehouse(loadConfig());
+  const config = loadConfig();
+  const { wh } = await openReadyWarehouse(config);
   try {
-    await printSummary(wh);
+    await printSummary(wh, config);
   } finally {
     await wh.close();
   }

@@ -171,19 +171,19 @@ export async function collectVariant(src: Source, book: RegimeBook, v: Variant, 
     const rows: ImpactRow[] = [];
     const skipped: string[] = [];
     await Promise.all(
-      boundaries.flatMap((b) =>
-        IMPACT_METRICS.map(async (metric) => {
-          if (addDays(b.date, -IMPACT_WINDOW_DAYS) < v.from || addDays(b.date, IMPACT_WINDOW_DAYS - 1) > v.to) {
-            if (metric === IMPACT_METRICS[0]) skipped.push(`${b.date} ${b.channel}: the ${IMPACT_WINDOW_DAYS}-day windows around it are not both inside ${v.from}..${v.to}`);
-            return;
-          }
+      boundaries.flatMap((b) => {
+        if (addDays(b.date, -IMPACT_WINDOW_DAYS) < v.from || addDays(b.date, IMPACT_WINDOW_DAYS - 1) > v.to) {
+          skipped.push(`${b.date} ${b.channel}: the ${IMPACT_WINDOW_DAYS}-day windows around it are not both inside ${v.from}..${v.to}`);
+          return [];
+        }
+        return IMPACT_METRICS.map(async (metric) => {
           try {
             rows.push(impactRow(await src.request(requests.impact(metric, b.channel, controlFor(b.channel, b.date, book), b.date)), book));
           } catch (err) {
             skipped.push(`${b.date} ${b.channel} ${metric}: ${message(err)}`);
           }
-        }),
-      ),
+        });
+      }),
     );
     if (!rows.length && skipped.length) throw new Error(skipped.join('; '));
     rows.sort((a, b) => a.metric.localeCompare(b.metric) || a.change_date.localeCompare(b.change_date) || channelOrder(a.treated) - channelOrder(b.treated));

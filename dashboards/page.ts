@@ -4,7 +4,6 @@
 import type { ChartDef, PageDef } from './pages.js';
 import { PAGES } from './pages.js';
 import type { ImpactRow, Variant } from './data.js';
-import { impactKey } from './charts/impact.js';
 import { fmtNumber, fmtUnit } from './charts/common.js';
 
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -229,4 +228,3 @@ ${pages
 `;
 }
 
-export { impactKey };

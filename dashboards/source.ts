@@ -157,11 +157,8 @@ export function recordingSource(inner: Source): Source & { exchanges: Exchange[]
   };
 }
 
-/**
- * Caches by request key (the pages ask for the same frontier from several charts) and bounds concurrency.
- * Also records when each answer was read, for the charts' subtitles.
- */
-export function cachingSource(inner: Source, opts: { concurrency?: number; now?: () => Date } = {}): Source & { stats: { requests: number; hits: number; ms: number } } {
+/** Caches by request key (the pages ask for the same frontier from several charts) and bounds concurrency. */
+export function cachingSource(inner: Source, opts: { concurrency?: number } = {}): Source & { stats: { requests: number; hits: number; ms: number } } {
   const limit = Math.max(1, opts.concurrency ?? 4);
   const cache = new Map<string, Promise<unknown>>();
   const stats = { requests: 0, hits: 0, ms: 0 };

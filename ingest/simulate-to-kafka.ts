@@ -23,8 +23,7 @@ export async function simulateToKafka(
     await admin.disconnect();
   }
   const sim = createSimulation(opts);
-  const total = opts.events + Math.round(opts.events * (opts.badRatio ?? 0)) + Math.round(opts.events * (opts.dupRatio ?? 0));
-  await produceLines(kafka, sim.lines(), { topics: names.events, total, progress: opts.progress });
+  await produceLines(kafka, sim.lines(), { topics: names.events, total: sim.totalLines, progress: opts.progress });
   const truth = sim.truth();
   mkdirSync(dirname(opts.truthFile), { recursive: true });
   writeFileSync(opts.truthFile, `${JSON.stringify(truth, null, 2)}\n`);

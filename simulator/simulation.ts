@@ -27,6 +27,8 @@ export interface Simulation {
   lines(): Generator<SimulatedLine>;
   /** The truth of the latest run of lines(); complete only after lines() is exhausted. */
   truth(): Truth;
+  /** How many lines lines() yields: the events, the bad lines and the repeated ones. */
+  readonly totalLines: number;
 }
 
 const MIX_STREAM = 2;
@@ -89,5 +91,6 @@ export function createSimulation(options: SimulateOptions): Simulation {
   return {
     lines,
     truth: () => recorder.build(world ? world.cells : []),
+    totalLines: opts.events + opts.badLines + opts.duplicateLines,
   };
 }

@@ -17,8 +17,7 @@ export function truthPathFor(out: string): string {
 export async function simulateToFile(opts: SimulateOptions & { out: string; progress?: boolean }): Promise<Truth> {
   const { out, progress: showProgress, ...options } = opts;
   const sim = createSimulation(options);
-  const total = options.events + Math.round(options.events * (options.badRatio ?? 0)) + Math.round(options.events * (options.dupRatio ?? 0));
-  const progress = showProgress ? createProgress('simulate', total) : null;
+  const progress = showProgress ? createProgress('simulate', sim.totalLines) : null;
   const stream = createWriteStream(out);
   const failed = new Promise<never>((_, reject) => stream.once('error', reject));
   failed.catch(() => {}); // observed through the races below

@@ -8,7 +8,7 @@ import { COUNTRY_PRICES, MESSENGER_MARKETING_MESSAGE_USD, PRICE_DERIVATION, WHAT
 import { FREQUENCY_SCHEDULE, OUTPUT, TIMING, WORLD, TAGS } from './params-world.js';
 import { POLICY_DATES } from './policy-calendar.js';
 import { costModelOf } from './pricing.js';
-import { DAY, isoOf } from './time.js';
+import { DAY, isoOf, monthOf } from './time.js';
 
 export const TRUTH_FORMAT = 'policylens-simulator-truth/1';
 export const ATTRIBUTION_WINDOW_HOURS = 72;
@@ -158,7 +158,7 @@ export class TruthRecorder {
     const days = Math.ceil((toMs - fromMs) / DAY) + 1;
     this.monthOfDay = new Int32Array(days);
     for (let d = 0; d < days; d++) {
-      const name = isoOf(fromMs + d * DAY).slice(0, 7);
+      const name = monthOf(fromMs + d * DAY);
       if (this.monthNames[this.monthNames.length - 1] !== name) {
         this.monthNames.push(name);
         this.monthCounts.push(0);

@@ -19,6 +19,7 @@ import { queryRows } from '../warehouse/client.js';
 import { readRegimes } from '../warehouse/migrate.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+import { parseCsv } from '../dashboards/csv.js';
 
 const SECRET_A = 'secret-A-0123456789abcdef';
 const SECRET_B = 'secret-B-fedcba9876543210';
@@ -129,43 +130,6 @@ const subscriptions: SubscriptionRow[] = [
 
 // ---------------------------------------------------------------------------------------------------------
 // Readers.
-
-/** RFC 4180: quoted fields with doubled quotes and line breaks inside. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let wasQuoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') {
-      quoted = true;
-      wasQuoted = true;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-      wasQuoted = false;
-    } else if (c === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      wasQuoted = false;
-    } else field += c;
-  }
-  if (field !== '' || wasQuoted || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 function csvObjects(text: string): Record<string, string>[] {
   const [header, ...rows] = parseCsv(text);

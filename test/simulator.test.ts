@@ -337,6 +337,7 @@ describe('simulator', () => {
       expect(a.problems).toEqual([]);
       expect(a.valid.length).toBe(events);
       expect(sim.truth().counts.valid).toBe(events);
+      expect(lines.length).toBe(sim.totalLines);
     }
   });
 
