@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFile } from '../ingest/load-file.js';
 import type { Role } from '../query/api-keys.js';
 import { clusteredWilson, DAYS_PER_MONTH, designEffect, frontierOf, frontierPoint, survivalDays, wilson, type FrontierSums } from '../query/frontier.js';
 import { queryRows } from '../warehouse/client.js';
-import { simulateToFile, type Truth } from '../simulator/index.js';
+import type { Truth } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
 import { type TestWarehouse } from './helpers/warehouse.js';
 import { TEST_KEYS, authAs, openTestApi, type TestApi } from './helpers/api.js';
@@ -222,10 +220,7 @@ describe('GET /v1/frequency-frontier: access and input safety', () => {
 describe('GET /v1/frequency-frontier against the simulator truth (200k events, 2022-05 .. 2023-01, seed 42)', () => {
   let truth: Truth;
   beforeAll(async () => {
-    const out = join(t.dir, 'sim.ndjson');
-    truth = await simulateToFile({ events: 200_000, seed: 42, from: '2022-05-01', to: '2023-01-31', out });
-    const r = await loadFile(out, t.writer, { batchRows: 50_000 });
-    expect(r.loaded).toBe(200_000);
+    truth = await api.loadSimulated({ events: 200_000, seed: 42, from: '2022-05-01', to: '2023-01-31' });
   });
 
   it('counts exactly what the simulator wrote and covers the true rates with its intervals', async () => {

@@ -1,12 +1,10 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
-import { loadFile } from '../ingest/load-file.js';
 import type { Role } from '../query/api-keys.js';
 import { clusterBootstrap, didFromTotals, differenceInDifferences, mulberry32, numIndex, olsSlope, percentileInterval, quantileSorted, vectorLength } from '../query/did.js';
 import { queryRows } from '../warehouse/client.js';
-import { cellRates, simulateToFile } from '../simulator/index.js';
+import { cellRates } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
 import { type TestWarehouse } from './helpers/warehouse.js';
 import { TEST_KEYS, authAs, openTestApi, type TestApi } from './helpers/api.js';
@@ -264,10 +262,7 @@ describe('GET /v1/policy-impact: access and input safety', () => {
  */
 describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-08 .. 2022-08, seed 42)', () => {
   beforeAll(async () => {
-    const out = join(t.dir, 'sim.ndjson');
-    await simulateToFile({ events: 200_000, seed: 42, from: '2021-08-01', to: '2022-08-01', out });
-    const r = await loadFile(out, t.writer, { batchRows: 50_000 });
-    expect(r.loaded).toBe(200_000);
+    await api.loadSimulated({ events: 200_000, seed: 42, from: '2021-08-01', to: '2022-08-01' });
   });
 
   async function trueDid(metric: string, windowDays: number): Promise<number> {

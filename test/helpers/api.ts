@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { loadFile } from '../../ingest/load-file.js';
 import { ROLES, createKeyRing, type Role } from '../../query/api-keys.js';
 import { buildApp } from '../../query/app.js';
+import { simulateToFile, type SimulateOptions, type Truth } from '../../simulator/index.js';
 import { openTestWarehouse, type TestWarehouse } from './warehouse.js';
 
 export const TEST_KEYS = Object.fromEntries(ROLES.map((r) => [r, `${r}-test-key-0123456789`])) as Record<Role, string>;
@@ -16,6 +17,8 @@ export interface TestApi {
   app: FastifyInstance;
   /** Loads NDJSON text through the real loader; every line must be accepted. */
   load(name: string, text: string): Promise<void>;
+  /** Simulates events into a file beside the warehouse and loads them all; returns the simulator's truth. */
+  loadSimulated(opts: SimulateOptions): Promise<Truth>;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,13 @@ export async function openTestApi(env: Record<string, string> = {}, rateLimitPer
       writeFileSync(file, text);
       const r = await loadFile(file, t.writer, { batchRows: 50_000 });
       expect(r.rejected).toBe(0);
+    },
+    async loadSimulated(opts) {
+      const out = join(t.dir, 'sim.ndjson');
+      const truth = await simulateToFile({ ...opts, out });
+      const r = await loadFile(out, t.writer, { batchRows: 50_000 });
+      expect(r.loaded).toBe(opts.events);
+      return truth;
     },
     async close() {
       await app.close();
