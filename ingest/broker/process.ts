@@ -141,35 +141,40 @@ export async function answers(port: number): Promise<boolean> {
   }
 }
 
-export async function waitUntilAnswering(r: Resolved, child: ChildProcess, pid: number): Promise<void> {
-  let exitCode: number | null | undefined;
-  child.once('exit', (code, signal) => (exitCode = code ?? (signal ? -1 : null)));
+/** Polls the port until the broker answers; `died` says why it never will (the process is gone), or null. */
+async function pollUntilAnswering(r: Resolved, died: () => string | null, timedOut: () => string): Promise<void> {
   const deadline = Date.now() + r.startTimeoutMs;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined || !pidAlive(pid)) {
-      throw new Error(
-        `The Kafka ${r.version} broker exited during start-up (exit ${exitCode ?? '?'}). ` +
-          `See ${r.paths.logFile}; its last lines:\n${logTail(r.paths)}`,
-      );
-    }
+    const why = died();
+    if (why !== null) throw new Error(why);
     if (await answers(r.port)) return;
     await sleep(250);
   }
-  throw new Error(
-    `The Kafka ${r.version} broker (pid ${pid}) did not answer on ${HOST}:${r.port} within ` +
+  throw new Error(timedOut());
+}
+
+export async function waitUntilAnswering(r: Resolved, child: ChildProcess, pid: number): Promise<void> {
+  let exitCode: number | null | undefined;
+  child.once('exit', (code, signal) => (exitCode = code ?? (signal ? -1 : null)));
+  await pollUntilAnswering(
+    r,
+    () =>
+      exitCode !== undefined || !pidAlive(pid)
+        ? `The Kafka ${r.version} broker exited during start-up (exit ${exitCode ?? '?'}). See ${r.paths.logFile}; its last lines:\n${logTail(r.paths)}`
+        : null,
+    () =>
+      `The Kafka ${r.version} broker (pid ${pid}) did not answer on ${HOST}:${r.port} within ` +
       `${(r.startTimeoutMs / 1000).toFixed(1)} s. It is left running so you can look: see ${r.paths.logFile} ` +
       `and stop it with stopBroker(). Last log lines:\n${logTail(r.paths)}`,
   );
 }
 
 export async function waitForExisting(r: Resolved, pid: number): Promise<void> {
-  const deadline = Date.now() + r.startTimeoutMs;
-  while (Date.now() < deadline) {
-    if (!isBrokerPid(pid)) throw new Error(`The Kafka broker (pid ${pid}) exited. See ${r.paths.logFile}:\n${logTail(r.paths)}`);
-    if (await answers(r.port)) return;
-    await sleep(250);
-  }
-  throw new Error(`The Kafka broker (pid ${pid}) is running but does not answer on ${HOST}:${r.port}. See ${r.paths.logFile}.`);
+  await pollUntilAnswering(
+    r,
+    () => (isBrokerPid(pid) ? null : `The Kafka broker (pid ${pid}) exited. See ${r.paths.logFile}:\n${logTail(r.paths)}`),
+    () => `The Kafka broker (pid ${pid}) is running but does not answer on ${HOST}:${r.port}. See ${r.paths.logFile}.`,
+  );
 }
 
 export async function assertPortsFree(r: Resolved): Promise<void> {
