@@ -8,7 +8,7 @@
 //        (each send stands for one send interval of exposure: subscriber-days = sends × ḡ)
 //   S(t) = exp(−h·t);  E_H = Σ_{t=0}^{H−1} S(t) · v/ḡ;  spam per 1k subscribers over H = 1000 · Σ S(t) · q/ḡ
 import { clusterBootstrap, DEFAULT_BOOTSTRAP, percentileInterval, type BootstrapOptions } from './did.js';
-import { wilson as statsWilson, Z_95 as Z95 } from './stats.js';
+import { wilsonOrNull, Z_95 as Z95 } from './stats.js';
 
 export const DAYS_PER_MONTH = 365.25 / 12;
 
@@ -83,7 +83,7 @@ export function frontierPoint(s: FrontierSums, horizonDays: number): FrontierPoi
 
 /** Wilson score interval (query/stats.ts); null without trials. Trials may be fractional (an effective size). */
 export function wilson(successes: number, trials: number, z = Z95): Interval {
-  return trials > 0 ? statsWilson(Math.min(successes, trials), trials, z) : null;
+  return wilsonOrNull(successes, trials, z);
 }
 
 /**

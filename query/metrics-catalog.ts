@@ -4,7 +4,7 @@
 //
 // Nothing here depends on user input: user-supplied names are looked up in these tables (allow-lists) and
 // user-supplied values only ever travel as typed query parameters.
-import { amountIntervalPer1k, rateIntervalPer1k, wilson, Z_95 } from './stats.js';
+import { amountIntervalPer1k, rateIntervalPer1k, wilsonOrNull, Z_95 } from './stats.js';
 
 /**
  * Base measures: the sums every query reads, from rollups or raw tables. A metric is a function of these.
@@ -69,7 +69,7 @@ function rate(name: string, num: BaseMeasure, den: BaseMeasure, description: str
     description,
     uses: [num, den],
     value: (b) => ratio(b[num], b[den]),
-    interval: (b, z) => (b[den] === 0 ? null : wilson(Math.min(b[num], b[den]), b[den], z)),
+    interval: (b, z) => wilsonOrNull(b[num], b[den], z),
     orderSql: sqlRatio(num, den),
   };
 }

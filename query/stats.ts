@@ -45,6 +45,11 @@ export function wilson(successes: number, trials: number, z: number = Z_95): [nu
   return [successes === 0 ? 0 : Math.max(0, centre - half), successes === trials ? 1 : Math.min(1, centre + half)];
 }
 
+/** The Wilson interval of a rate with no trials is null; successes above the trials count as the trials. */
+export function wilsonOrNull(successes: number, trials: number, z: number = Z_95): [number, number] | null {
+  return trials > 0 ? wilson(Math.min(successes, trials), trials, z) : null;
+}
+
 // ---------- gamma functions, for the exact Poisson limits ----------
 
 const LANCZOS = [
