@@ -9,6 +9,7 @@ import { loadConfig } from '../common/config.js';
 import { exportQuery, parseWindow, type ExportFormat } from '../query/export-datasets.js';
 import { openExportStream } from '../query/export-stream.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
+import { insertSyntheticSends } from '../test/helpers/synthetic-sends.js';
 
 const args = process.argv.slice(2);
 const rows = Number(args.find((a) => /^\d+$/.test(a)) ?? 2_000_000);
@@ -25,20 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), 'policylens-bench-export-'));
 const { wh } = await openReadyWarehouse(loadConfig({ ...process.env, POLICYLENS_CLICKHOUSE_URL: '', POLICYLENS_DATA_DIR: join(dir, 'data') }));
 try {
   const t0 = performance.now();
-  const chunk = 500_000;
-  for (let start = 0; start < rows; start += chunk) {
-    await wh.client.command({
-      query: `INSERT INTO sends (event_id, occurred_at, business_id, user_id, channel, category, frequency, topic, campaign_id, cost_usd, regime)
-              SELECT concat('bench-', toString(number)), toDateTime64('2022-06-01 00:00:00', 3, 'UTC') + toIntervalMillisecond(number * 997),
-                     concat('b', toString(number % 5000)), concat('u', toString(number % 1000000)),
-                     ['messenger', 'instagram', 'whatsapp'][1 + number % 3], 'recurring_notification', ['daily', 'weekly', 'monthly'][1 + number % 3],
-                     if(number % 4 = 0, NULL, 'deals'), if(number % 2 = 0, NULL, concat('c', toString(number % 997))),
-                     toDecimal64(0.0125, 6), 'recurring_all_frequencies'
-              FROM numbers({start:UInt64}, {n:UInt64})`,
-      query_params: { start, n: Math.min(chunk, rows - start) },
-      clickhouse_settings: { insert_deduplication_token: `bench-${start}-${Date.now()}` },
-    });
-  }
+  await insertSyntheticSends(wh, { rows, chunk: 500_000, prefix: 'bench', stepMs: 997, businesses: 5000, users: 1_000_000, campaigns: 997 });
   console.log(`generated ${rows.toLocaleString('en-US')} sends in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // Warm-up: the first export of a process pays for the engine's pools and caches once.

@@ -13,6 +13,7 @@ import { buildApp } from '../query/app.js';
 import { DATASET_SPECS } from '../query/export-datasets.js';
 import { EXPORT_SECRET_ENV } from '../query/export-pseudonym.js';
 import { parquetFooterRows, rowCounter } from '../query/export-rows.js';
+import { insertSyntheticSends } from './helpers/synthetic-sends.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
@@ -46,20 +47,7 @@ describe('export memory', () => {
     mkdirSync(tmpDir);
     process.env.POLICYLENS_EXPORT_TMP_DIR = tmpDir;
     // N sends over 60 days, 200k users, 500 businesses, generated inside the engine.
-    const chunk = 300_000;
-    for (let start = 0; start < N; start += chunk) {
-      await t.wh.client.command({
-        query: `INSERT INTO sends (event_id, occurred_at, business_id, user_id, channel, category, frequency, topic, campaign_id, cost_usd, regime)
-                SELECT concat('mem-', toString(number)), toDateTime64('2022-06-01 00:00:00', 3, 'UTC') + toIntervalMillisecond(number * 3456),
-                       concat('b', toString(number % 500)), concat('u', toString(number % 200000)),
-                       ['messenger', 'instagram', 'whatsapp'][1 + number % 3], 'recurring_notification', ['daily', 'weekly', 'monthly'][1 + number % 3],
-                       if(number % 4 = 0, NULL, 'deals'), if(number % 2 = 0, NULL, concat('c', toString(number % 97))),
-                       toDecimal64(0.0125, 6), 'recurring_all_frequencies'
-                FROM numbers({start:UInt64}, {n:UInt64})`,
-        query_params: { start, n: chunk },
-        clickhouse_settings: { insert_deduplication_token: `memory-${start}-${Date.now()}` },
-      });
-    }
+    await insertSyntheticSends(t.wh, { rows: N, chunk: 300_000, prefix: 'mem', stepMs: 3456, businesses: 500, users: 200_000, campaigns: 97 });
     app = await buildApp({ config: t.config, wh: t.wh, log: createLogger({}, 'warn'), keys: createKeyRing(parseKeySpec(`${KEY}:researcher`)) });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
