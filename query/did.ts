@@ -129,16 +129,22 @@ export function olsSlope(xs: readonly number[], ys: readonly number[]): number |
   return sxx > 0 ? sxy / sxx : null;
 }
 
+/** Numerator and denominator of one group over buckets [from, to) of a (numerator, denominator) vector. */
+export function cellSums(v: Float64Array, group: 0 | 1, from: number, to: number, preWeeks: number): { num: number; den: number } {
+  let num = 0;
+  let den = 0;
+  for (let k = from; k < to; k++) {
+    const i = numIndex(group, k, preWeeks);
+    num += v[i];
+    den += v[i + 1];
+  }
+  return { num, den };
+}
+
 /** The four cells, the DiD and the pre-trend slope from summed (numerator, denominator) vectors. */
 export function didFromTotals(v: Float64Array, preWeeks: number, scale = 1): DidPoint {
   const ratio = (group: 0 | 1, from: number, to: number): number | null => {
-    let num = 0;
-    let den = 0;
-    for (let k = from; k < to; k++) {
-      const i = numIndex(group, k, preWeeks);
-      num += v[i];
-      den += v[i + 1];
-    }
+    const { num, den } = cellSums(v, group, from, to, preWeeks);
     return den > 0 ? (num / den) * scale : null;
   };
   const cells: DidCells = {
@@ -163,6 +169,8 @@ export function didFromTotals(v: Float64Array, preWeeks: number, scale = 1): Did
 
 export interface DidResult {
   point: DidPoint;
+  /** The clusters' vectors summed: every cell's numerator and denominator. */
+  totals: Float64Array;
   did_ci95: [number, number] | null;
   pretrend_ci95: [number, number] | null;
   /** Replicates in which the DiD was defined. */
@@ -189,6 +197,7 @@ export function differenceInDifferences(clusters: readonly Float64Array[], preWe
   const [didValues = [], slopeValues = []] = boot.values;
   return {
     point,
+    totals,
     did_ci95: point.did === null ? null : percentileInterval(didValues, boot.replicates),
     pretrend_ci95: point.pretrend_slope === null ? null : percentileInterval(slopeValues, boot.replicates),
     replicates_used: didValues.length,

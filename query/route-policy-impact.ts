@@ -1,7 +1,7 @@
 // GET /v1/policy-impact: difference-in-differences of a metric around a regime boundary, treated channel
 // against control channel, with a cluster bootstrap by business and a pre-trend check. docs/analyses.md.
 import type { RouteModule } from './app.js';
-import { DEFAULT_BOOTSTRAP, differenceInDifferences, numIndex, vectorLength } from './did.js';
+import { cellSums, DEFAULT_BOOTSTRAP, differenceInDifferences, numIndex, vectorLength } from './did.js';
 import { ApiError, errorSchema } from './errors.js';
 import { channelSchema, DAY_MS, isoDay, parseDay } from './sql-analysis-common.js';
 import { IMPACT_METRICS, impactRows } from './sql-policy-impact.js';
@@ -150,7 +150,6 @@ export const routes: RouteModule = (app, { wh, config }) => {
       // One vector per business: (numerator, denominator) per group and bucket.
       const len = vectorLength(preWeeks);
       const byBusiness = new Map<string, Float64Array>();
-      const seen = { treated_before: new Set<string>(), treated_after: new Set<string>(), control_before: new Set<string>(), control_after: new Set<string>() };
       for (const r of rows) {
         const group = r.channel === treated ? 0 : 1;
         let v = byBusiness.get(r.business_id);
@@ -158,7 +157,6 @@ export const routes: RouteModule = (app, { wh, config }) => {
         const i = numIndex(group, r.bucket, preWeeks);
         v[i] += metric.numerator(r);
         v[i + 1] += metric.denominator(r);
-        if (metric.denominator(r) > 0) seen[`${group === 0 ? 'treated' : 'control'}_${r.bucket === preWeeks ? 'after' : 'before'}`].add(r.business_id);
       }
       const clusters = [...byBusiness.keys()].sort().map((b) => byBusiness.get(b)!);
       const result = differenceInDifferences(clusters, preWeeks, metric.scale, DEFAULT_BOOTSTRAP);
@@ -168,17 +166,13 @@ export const routes: RouteModule = (app, { wh, config }) => {
         throw new ApiError('INSUFFICIENT_DATA', `The denominator of ${metricName} is 0 in: ${empty.join(', ')}.`);
       }
 
-      const totals = new Float64Array(len);
-      for (const c of clusters) for (let j = 0; j < len; j++) totals[j] += c[j];
       const cell = (group: 0 | 1, after: boolean) => {
-        let numerator = 0;
-        let denominator = 0;
-        for (let k = after ? preWeeks : 0; k < (after ? preWeeks + 1 : preWeeks); k++) {
-          numerator += totals[numIndex(group, k, preWeeks)];
-          denominator += totals[numIndex(group, k, preWeeks) + 1];
-        }
+        const [from, to] = after ? [preWeeks, preWeeks + 1] : [0, preWeeks];
+        const { num: numerator, den: denominator } = cellSums(result.totals, group, from, to, preWeeks);
+        // Denominators are counts, never negative: a business is in the cell when its own denominator there is not 0.
+        const businesses = clusters.filter((c) => cellSums(c, group, from, to, preWeeks).den > 0).length;
         const key = `${group === 0 ? 'treated' : 'control'}_${after ? 'after' : 'before'}` as const;
-        return { channel: group === 0 ? treated : control, value: p[key]!, numerator, denominator, businesses: seen[key].size };
+        return { channel: group === 0 ? treated : control, value: p[key]!, numerator, denominator, businesses };
       };
 
       const fromMs = changeMs - windowDays * DAY_MS;
