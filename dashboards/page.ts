@@ -2,8 +2,8 @@
 // only: styles and the one small script are files beside the pages, nothing is fetched at view time, so the
 // site works opened from disk and served at /dashboards/ (whose Content-Security-Policy allows only 'self').
 import type { ChartDef, PageDef } from './pages.js';
-import { PAGES } from './pages.js';
-import type { ImpactRow, Variant } from './data.js';
+import { PAGES, TIMELINE_DEFS } from './pages.js';
+import type { ImpactMetric, ImpactRow, Variant } from './data.js';
 import { fmtNumber, fmtUnit } from './charts/common.js';
 
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -141,11 +141,11 @@ function impactDetails(rows: readonly ImpactRow[]): string {
     .map((k) => {
       const key = `${k.change_date} ${k.treated}`;
       const own = rows.filter((r) => `${r.change_date} ${r.treated}` === key);
-      const unit = (m: string) => (m === 'net_revenue_per_1k' ? 'usd_per_1k' : 'per_1k') as 'usd_per_1k' | 'per_1k';
       const trs = own
-        .map(
-          (r) => `<tr><th scope="row">${esc(r.metric)}</th><td>${esc(fmtUnit(r.treated_before, unit(r.metric)))}</td><td>${esc(fmtUnit(r.treated_after, unit(r.metric)))}</td><td>${esc(fmtUnit(r.control_before, unit(r.metric)))}</td><td>${esc(fmtUnit(r.control_after, unit(r.metric)))}</td><td><strong>${esc(fmtUnit(r.estimate, unit(r.metric)))}</strong> (${esc(r.ci95_lo === null || r.ci95_hi === null ? 'no interval' : `${fmtUnit(r.ci95_lo, unit(r.metric))} to ${fmtUnit(r.ci95_hi, unit(r.metric))}`)})</td><td>${r.parallel_trends_plausible ? 'parallel' : 'not shown parallel'}${r.pre_trend_slope_per_week === null ? '' : ` (slope ${esc(fmtNumber(r.pre_trend_slope_per_week))}/week)`}</td></tr>`,
-        )
+        .map((r) => {
+          const u = TIMELINE_DEFS[r.metric as ImpactMetric].unit;
+          return `<tr><th scope="row">${esc(r.metric)}</th><td>${esc(fmtUnit(r.treated_before, u))}</td><td>${esc(fmtUnit(r.treated_after, u))}</td><td>${esc(fmtUnit(r.control_before, u))}</td><td>${esc(fmtUnit(r.control_after, u))}</td><td><strong>${esc(fmtUnit(r.estimate, u))}</strong> (${esc(r.ci95_lo === null || r.ci95_hi === null ? 'no interval' : `${fmtUnit(r.ci95_lo, u)} to ${fmtUnit(r.ci95_hi, u)}`)})</td><td>${r.parallel_trends_plausible ? 'parallel' : 'not shown parallel'}${r.pre_trend_slope_per_week === null ? '' : ` (slope ${esc(fmtNumber(r.pre_trend_slope_per_week))}/week)`}</td></tr>`;
+        })
         .join('');
       const warnings = [...new Set(own.flatMap((r) => (r.warnings ? [r.warnings] : [])))];
       return `<div class="impact-detail" data-boundary="${esc(key)}">

@@ -55,7 +55,7 @@ const FREQUENCY_DEFS: Record<FrequencyMetric, { title: string; label: string; un
   },
 };
 
-const TIMELINE_DEFS: Record<ImpactMetric, { title: string; label: string; unit: Unit }> = {
+export const TIMELINE_DEFS: Record<ImpactMetric, { title: string; label: string; unit: Unit }> = {
   opt_outs_per_1k: { title: 'Weekly opt-outs per 1k sends', label: 'opt-outs per 1k sends', unit: 'per_1k' },
   net_revenue_per_1k: { title: 'Weekly net revenue per 1k sends', label: 'net revenue per 1k sends (USD)', unit: 'usd_per_1k' },
 };
