@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import type { IngestConsumer } from '../ingest/consumer.js';
+import { groupLag } from '../ingest/idle.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { produceLines } from '../ingest/produce.js';
 import { queryRows, type Warehouse } from '../warehouse/client.js';
@@ -58,6 +59,16 @@ describe('a flush interrupted between its raw inserts and its id log', () => {
     consumers.push(b, c);
     await Promise.all([b.start(), c.start()]);
     await waitFor(async () => (await count(t.wh, 'SELECT count() AS n FROM event_ids')) === EVENTS, 'every event recorded once', 60_000);
+    // The rebuild's rows land before its commit, and a rebalance while B and C join can send it round again:
+    // wait until a rebuild has committed and the group has committed every offset.
+    await waitFor(() => b.stats.rebuilt + c.stats.rebuilt >= 1, 'the interrupted flush rebuilt and committed', 60_000);
+    const admin = k.kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(async () => (await groupLag(admin, k.groupId, Object.values(k.topics))).total === 0, 'every offset committed', 60_000);
+    } finally {
+      await admin.disconnect();
+    }
     await waitFor(() => b.held() === 0 && c.held() === 0, 'nothing left held');
     expect(b.stats.rebuilt + c.stats.rebuilt).toBeGreaterThanOrEqual(1);
     const rebuilt = (await metrics.rebuilt.get()).values[0].value;
