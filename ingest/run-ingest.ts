@@ -71,7 +71,13 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
             signal: stopSignal.signal,
           }).then(() => log.info('caught up and idle; stopping', { idleSeconds: opts.untilIdleSeconds }))
         : new Promise<void>(() => undefined);
-    await Promise.race([stopped, idle, consumer.failed]);
+    try {
+      await Promise.race([stopped, idle, consumer.failed]);
+    } catch (err) {
+      // Leave the group and close the connections, or the process would stay up with nothing left to do.
+      await consumer.stop({ flush: false }).catch(() => undefined);
+      throw err;
+    }
     await consumer.stop();
     log.info('ingest stopped', { ...consumer.stats, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
     return consumer.stats;

@@ -2,7 +2,7 @@
 // Both go through @clickhouse/client so the rest of the code never knows which it has.
 import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../common/config.js';
 
 /** The raw escape hatch of the embedded engine: correct bytes for binary formats. */
@@ -27,6 +27,12 @@ export interface Warehouse {
   database: string;
   /** Present in embedded mode only. */
   embedded: EmbeddedEngine | null;
+  /**
+   * The most bytes one query parameter may carry, percent-encoded. Parameters travel in the URL, and a server
+   * at its default settings refuses a field over 128 KiB (http_max_field_value_size) and a URI over 1 MiB;
+   * the embedded engine has no such limit.
+   */
+  maxParamBytes: number;
   /** The writer's insert: the engine parses the bytes as they are (in embedded mode without copying them). */
   insertText(insert: TextInsert): Promise<void>;
   close(): Promise<void>;
@@ -65,6 +71,7 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
     mode: 'embedded',
     database,
     embedded,
+    maxParamBytes: Number.POSITIVE_INFINITY,
     // Straight to the engine: the client's path turns the body into a string and prepends SET statements,
     // which took 40% longer for a 50k-row insert (measured, docs/performance.md).
     insertText: async ({ table, columns, format, body, settings }) => {
@@ -74,16 +81,37 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
   };
 }
 
+// A server refuses a URL field over 128 KiB as encoded (http_max_field_value_size; measured: 124,893 encoded
+// bytes pass, 153,893 fail), so parameters stay under 120 KiB encoded.
+const SERVER_PARAM_BYTES = 120 * 1024;
+
+/** A server error in one line: what the server said, or why it could not be reached. */
+export function describeServerError(err: unknown): string {
+  const e = err as { code?: string; message?: string; type?: string };
+  const message = (e.message ?? String(err)).split('\n')[0].trim();
+  if (e.code === 'ECONNREFUSED') return `nothing answers there (connection refused; is the server running?)`;
+  if (e.type === 'AUTHENTICATION_FAILED' || e.code === '516') return `the user or password was refused (POLICYLENS_CLICKHOUSE_USER / _PASSWORD): ${message}`;
+  return e.code ? `${message} (code ${e.code})` : message;
+}
+
 async function openServer(config: Config): Promise<Warehouse> {
   const { url, user, password, database } = config.clickhouse;
-  const bootstrap = createClient({ url: url!, username: user, password });
-  await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-  await bootstrap.close();
-  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000 });
+  // The client's own log would print each failed request with a stack trace; the errors reach the caller anyway,
+  // which reports them once, in its own words.
+  const log = { level: ClickHouseLogLevel.OFF };
+  const bootstrap = createClient({ url: url!, username: user, password, log });
+  try {
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  } catch (err) {
+    throw new WarehouseUnavailableError(`The ClickHouse server at ${url} (POLICYLENS_CLICKHOUSE_URL) could not be used: ${describeServerError(err)}`);
+  } finally {
+    await bootstrap.close();
+  }
+  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, log });
   const insertText = async ({ table, columns, format, body, settings }: TextInsert) => {
     await client.insert({ table, columns: columns as [string, ...string[]], format, values: Readable.from(body, { objectMode: false }), clickhouse_settings: settings });
   };
-  return { client, mode: 'server', database, embedded: null, insertText, close: () => client.close() };
+  return { client, mode: 'server', database, embedded: null, maxParamBytes: SERVER_PARAM_BYTES, insertText, close: () => client.close() };
 }
 
 export async function openWarehouse(config: Config): Promise<Warehouse> {
