@@ -10,6 +10,7 @@ import type { BatchWriter, WriteResult } from '../warehouse/writer.js';
 import { announcement, canonicalOrder, chunkForAnnouncement, parseAnnouncement, type AnnouncedRange } from './announcement.js';
 import { deadLetterMessage } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';
+import { copartitionAssigner } from './copartition-assigner.js';
 import { holdMessage, mergeByFamily, PartitionBuffers, partitionKey, type Snapshot } from './partition-buffers.js';
 import { readRanges } from './range-reader.js';
 
@@ -40,6 +41,9 @@ export interface IngestStats {
 // Group errors after which the partition will be read again from its committed offset by whoever owns it.
 const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
 const isGroupError = (err: unknown) => GROUP_ERRORS.has((err as { type?: string }).type ?? '');
+
+/** How long the group waits for a silent member before it hands the member's partitions to others. */
+export const SESSION_TIMEOUT_MS = 10_000;
 
 export class IngestConsumer {
   readonly stats: IngestStats = { consumed: 0, written: 0, duplicates: 0, deadLettered: 0, flushes: 0, rebuilt: 0, firstHeldAt: null, lastCommittedAt: null };
@@ -77,8 +81,13 @@ export class IngestConsumer {
       maxBytesPerPartition: 1024 * 1024,
       maxBytes: 8 * 1024 * 1024,
       maxWaitTimeInMs: 250,
-      sessionTimeout: 30_000,
-      rebalanceTimeout: 60_000,
+      // A member killed with -9 holds its partitions until the group gives up on it: the session bounds how long the
+      // pipeline stands still after a crash (docs/ingest.md). Heartbeats go every second, also while a batch waits
+      // for a flush, so a live member is never taken for dead.
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 30_000,
+      partitionAssigners: [copartitionAssigner],
     });
     this.producer = opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
     this.admin = opts.kafka.admin();
@@ -199,7 +208,7 @@ export class IngestConsumer {
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    await this.ready;
+    await beating(this.ready, heartbeat);
     const family = this.familyOf.get(batch.topic)!;
     const buf = this.buffers.get(batch.topic, batch.partition, family);
     const lag = batch.offsetLag();
@@ -230,8 +239,8 @@ export class IngestConsumer {
     if (!this.flushQueued && (total >= bound || buf.ids.length >= this.opts.config.ingest.batchMaxRows)) {
       this.flushQueued = true;
       const flushing = this.flushDue(true).finally(() => (this.flushQueued = false));
-      if (total >= 2 * bound) await flushing;
-    } else if (total >= 2 * bound) await this.lock;
+      if (total >= 2 * bound) await beating(flushing, heartbeat);
+    } else if (total >= 2 * bound) await beating(this.lock, heartbeat);
     this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag));
     await heartbeat();
   }
@@ -349,4 +358,16 @@ export class IngestConsumer {
       this.stats.duplicates += r.duplicates;
     }
   }
+}
+
+/**
+ * Waits for work while heartbeating each second: kafkajs heartbeats only from its fetch loop, which a batch waiting
+ * here holds up. A heartbeat that finds the group rebalancing throws, and kafkajs rejoins; the work goes on.
+ */
+async function beating(work: Promise<unknown>, heartbeat: () => Promise<void>): Promise<void> {
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  while (!(await Promise.race([settled, sleep(1_000).then(() => false)]))) await heartbeat();
 }

@@ -65,3 +65,18 @@ export async function ensureTopics(admin: Admin, partitions: number, topics: str
   await waitForLeaders(admin, wanted);
   return wanted;
 }
+
+/**
+ * The event topics must have one partition count: one user's events are paired by partition number across them
+ * (copartition-assigner.ts), which holds only while every topic hashes keys over the same number of partitions.
+ */
+export async function assertCopartitioned(admin: Admin, topics: string[]): Promise<void> {
+  const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+  const counts = meta.map((t) => `${t.name} ${t.partitions.length}`);
+  if (new Set(meta.map((t) => t.partitions.length)).size > 1) {
+    throw new Error(
+      `the event topics must have the same number of partitions, so that one user's events share a partition number (${counts.join(', ')}); ` +
+        'add partitions to the smaller topics (kafka-topics --alter --partitions N) before ingesting',
+    );
+  }
+}

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
 import { IngestConsumer, type IngestStats } from './consumer.js';
 import { waitUntilIdle } from './idle.js';
-import { createKafka, ensureTopics } from './kafka.js';
+import { assertCopartitioned, createKafka, ensureTopics } from './kafka.js';
 import { createIngestMetrics, serveMetrics } from './metrics.js';
 import { allTopics, topicNames } from '../events/topics.js';
 
@@ -53,6 +53,7 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
     await admin.connect();
     const created = await ensureTopics(admin, opts.config.kafka.partitions, allTopics(topicNames(opts.config.kafka.topicPrefix)));
     if (created.length) log.info('topics created', { topics: created });
+    await assertCopartitioned(admin, consumer.topicNames);
     if (opts.metricsPort !== null) {
       server = await serveMetrics(metrics.registry, opts.metricsPort ?? opts.config.metrics.port, opts.config.metrics.host);
       log.info('metrics', { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics` });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { copartitionedAssignment } from '../ingest/copartition-assigner.js';
+
+const topics = (n: number) => ({ sends: [...Array(n).keys()], engagements: [...Array(n).keys()], subscriptions: [...Array(n).keys()] });
+
+describe('co-partitioned assignment', () => {
+  it('gives each member the same partition numbers of every topic, and every partition to exactly one member', () => {
+    for (const members of [['a'], ['b', 'a'], ['m3', 'm1', 'm2'], ['x', 'y', 'z', 'w', 'v', 'u', 't']]) {
+      const result = copartitionedAssignment(members, topics(6));
+      expect([...result.keys()].sort()).toEqual([...members].sort());
+      const owners = new Map<string, string>();
+      for (const [member, byTopic] of result) {
+        const numbers = Object.values(byTopic).map((ps) => JSON.stringify(ps));
+        expect(new Set(numbers).size).toBeLessThanOrEqual(1); // the same numbers on every topic
+        for (const [topic, ps] of Object.entries(byTopic)) {
+          for (const p of ps) {
+            expect(owners.has(`${topic}:${p}`)).toBe(false);
+            owners.set(`${topic}:${p}`, member);
+          }
+        }
+      }
+      expect(owners.size).toBe(18);
+    }
+  });
+
+  it('spreads partition numbers evenly, and the result does not depend on the order members are listed in', () => {
+    const one = copartitionedAssignment(['c', 'a', 'b'], topics(7));
+    const two = copartitionedAssignment(['b', 'c', 'a'], topics(7));
+    expect([...one].sort()).toEqual([...two].sort());
+    const sizes = [...one.values()].map((t) => t.sends?.length ?? 0).sort();
+    expect(sizes).toEqual([2, 2, 3]);
+  });
+
+  it('leaves members with nothing when there are more members than partitions', () => {
+    const result = copartitionedAssignment(['a', 'b', 'c', 'd'], topics(2));
+    expect([...result.values()].filter((t) => Object.keys(t).length === 0)).toHaveLength(2);
+  });
+});
