@@ -11,6 +11,9 @@ commands:
                       validate and load events; bad lines go to FILE.rejected.ndjson with a reason
   kafka start|stop|status|fetch
                       run a local Apache Kafka broker (KRaft, 127.0.0.1:9092) from the official jars
+  clickhouse start|stop|status [--shards N] [--http-port P] [--tcp-port P] [--user U --password P]
+                      run a local ClickHouse server (127.0.0.1, http 8123, tcp 9000; shard k on each + k-1)
+                      from the installed engine library; start prints the POLICYLENS_CLICKHOUSE_* to use it
   ingest [--until-idle SECONDS] [--metrics-port N | --no-metrics]
                       consume the topics into the warehouse; with --until-idle, exit once caught up
   export DATASET --out FILE [--format parquet|csv|jsonl] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   simulate: async (argv) => (await import('./simulate.js')).runSimulate(argv),
   load: async (argv) => (await import('./load.js')).runLoad(argv),
   kafka: async (argv) => (await import('./kafka.js')).runKafka(argv),
+  clickhouse: async (argv) => (await import('./clickhouse.js')).runClickHouse(argv),
   ingest: async (argv) => (await import('./ingest.js')).runIngestCommand(argv),
   migrate: async () => (await import('./migrate.js')).runMigrate(),
   summary: async () => (await import('./summary.js')).runSummary(),

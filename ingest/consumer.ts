@@ -40,7 +40,12 @@ export interface IngestStats {
 
 // Group errors after which the partition will be read again from its committed offset by whoever owns it.
 const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
-const isGroupError = (err: unknown) => GROUP_ERRORS.has((err as { type?: string }).type ?? '');
+// kafkajs wraps a protocol error once its own retries run out, so the type may sit on the cause.
+const isGroupError = (err: unknown): boolean => {
+  const e = err as { type?: string; originalError?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  return GROUP_ERRORS.has(e.type ?? '') || (e.originalError !== undefined && isGroupError(e.originalError)) || (e.cause !== undefined && e.cause !== err && isGroupError(e.cause));
+};
 
 /** How long the group waits for a silent member before it hands the member's partitions to others. */
 export const SESSION_TIMEOUT_MS = 10_000;
@@ -56,6 +61,7 @@ export class IngestConsumer {
   private readonly dlqTopic: string;
   private readonly groupId: string;
   private generation = 0;
+  private startedAt = Date.now();
   private assignment: Record<string, number[]> = {};
   private ready: Promise<void> = Promise.resolve();
   private lock: Promise<unknown> = Promise.resolve();
@@ -100,6 +106,7 @@ export class IngestConsumer {
   }
 
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     await Promise.all([this.producer.connect(), this.admin.connect(), this.consumer.connect()]);
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       // A new generation re-reads every assigned partition from its committed offset, so nothing held is kept.
@@ -329,6 +336,10 @@ export class IngestConsumer {
     await this.consumer.commitOffsets(snaps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n), metadata: null })));
     this.opts.metrics.insertSeconds.observe((performance.now() - started) / 1000);
     this.record(snaps, results);
+    if (this.stats.flushes === 0) {
+      // How long a (re)started process stood still before its first write: the figure a crash costs (docs/ingest.md).
+      this.opts.log.info('first flush committed', { msSinceStart: Date.now() - this.startedAt, processUptimeMs: Math.round(process.uptime() * 1000) });
+    }
     this.stats.flushes++;
     this.stats.lastCommittedAt = Date.now();
     this.opts.log.debug('flushed', { partitions: snaps.length, rows: snaps.reduce((n, s) => n + s.ids.length, 0), ms: Math.round(performance.now() - started) });

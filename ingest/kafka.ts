@@ -53,8 +53,10 @@ export async function ensureTopics(admin: Admin, partitions: number, topics: str
   const existing = new Set(await admin.listTopics());
   const wanted = topics.filter((t) => !existing.has(t));
   if (wanted.length === 0) return [];
+  // Our own wait for leaders: kafkajs's gives up on "This server does not host this topic-partition", which a
+  // broker still says for a moment after creating a topic (seen under load in tests).
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: wanted.map((topic) => ({
       topic,
       numPartitions: partitions,

@@ -60,7 +60,10 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
     }
     await consumer.start();
     log.info('ingest running', { brokers: opts.config.kafka.brokers, group: opts.config.kafka.groupId, warehouse: ready.wh.mode });
-    const stopped = new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // A signal may have come while the consumer was still joining the group: its abort event has fired already.
+    const stopped = stopSignal.signal.aborted
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
     const idle =
       opts.untilIdleSeconds !== undefined
         ? waitUntilIdle({
