@@ -160,7 +160,7 @@ describe('policylens export', () => {
     const script = "const { runExport } = await import('./cli/export.ts'); process.exitCode = await runExport(process.argv.slice(1));";
     const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', 'sends', '--format', 'parquet', '--out', out], {
       cwd: join(import.meta.dirname, '..'),
-      env: { ...env, POLICYLENS_DATA_DIR: t.config.dataDir, POLICYLENS_CLICKHOUSE_URL: '' },
+      env: { ...env, ...t.env },
     });
     expect(stderr).toMatch(/2,000 rows/);
     const pkg = JSON.parse(readFileSync(join(dir, 'datapackage.json'), 'utf8'));

@@ -28,7 +28,7 @@ describe('ingest killed with SIGKILL and restarted', () => {
     const k = await makeTestTopics(t.config, 6);
     env = {
       ...process.env,
-      POLICYLENS_DATA_DIR: t.config.dataDir,
+      ...t.env,
       POLICYLENS_KAFKA_BROKERS: brokers(),
       POLICYLENS_TOPIC_PREFIX: k.prefix,
       POLICYLENS_KAFKA_GROUP: k.groupId,

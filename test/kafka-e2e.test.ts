@@ -20,7 +20,7 @@ describe('simulate --kafka, then ingest --until-idle', () => {
     const k = await makeTestTopics(t.config, 6);
     const config = loadConfig({
       ...process.env,
-      POLICYLENS_DATA_DIR: t.config.dataDir,
+      ...t.env,
       POLICYLENS_KAFKA_BROKERS: brokers(),
       POLICYLENS_TOPIC_PREFIX: k.prefix,
       POLICYLENS_KAFKA_GROUP: k.groupId,

@@ -1,5 +1,6 @@
 // The warehouse stops answering for a while: the consumer pauses, retries with backoff, resumes and loses nothing.
-// The outage is injected in front of the real writer (a server here would refuse connections the same way).
+// The outage is injected in front of the real writer, so it runs on the embedded engine too, which cannot go away
+// under a running process; test/server-outage.test.ts stops a real server instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { IngestConsumer } from '../ingest/consumer.js';
@@ -14,7 +15,7 @@ import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 const EVENTS = 20_000;
 
-describe('warehouse outage during ingest', () => {
+describe('warehouse outage during ingest (injected in front of the writer)', () => {
   let t: TestWarehouse;
   let k: TestTopics & { kafka: Kafka };
   let consumer: IngestConsumer;

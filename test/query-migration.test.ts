@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../common/config.js';
+import { loadConfig, type Config } from '../common/config.js';
 import type { EventFamily, NormalizedEvent } from '../events/types.js';
 import { parseStep } from '../ingest/steps.js';
 import { normalizeQuery, type QueryRequest } from '../query/query-request.js';
@@ -14,6 +14,7 @@ import { openWarehouse, queryRows, type Warehouse } from '../warehouse/client.js
 import { migrate, readRegimes } from '../warehouse/migrate.js';
 import { regimeResolver } from '../warehouse/regimes.js';
 import { BatchWriter } from '../warehouse/writer.js';
+import { dropTestDatabase, freshWarehouseEnv } from './helpers/warehouse.js';
 
 type Ev = Record<string, unknown>;
 const common = { business_id: 'b1', user_id: 'u1', channel: 'messenger' };
@@ -70,12 +71,14 @@ async function both(wh: Warehouse, req: QueryRequest) {
 describe('migration 04 on a warehouse that already holds events', () => {
   let wh: Warehouse;
   let dir: string;
+  let config: Config;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'policylens-q04-'));
     const migrations = join(dir, 'migrations');
     cpSync(fileURLToPath(new URL('../warehouse/migrations/', import.meta.url)), migrations, { recursive: true });
     for (const f of readdirSync(migrations)) if (!/^0[123]_/.test(f)) rmSync(join(migrations, f));
-    wh = await openWarehouse(loadConfig({ ...process.env, POLICYLENS_CLICKHOUSE_URL: '', POLICYLENS_DATA_DIR: join(dir, 'data') }));
+    config = loadConfig({ ...process.env, ...freshWarehouseEnv(dir) });
+    wh = await openWarehouse(config);
     await migrate(wh, migrations);
     const resolve = regimeResolver(await readRegimes(wh));
     await insert(
@@ -88,6 +91,7 @@ describe('migration 04 on a warehouse that already holds events', () => {
   });
   afterAll(async () => {
     await wh?.close();
+    if (config) await dropTestDatabase(config);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { listMigrations, migrate } from '../warehouse/migrate.js';
 import { loadFile, rejectedPathFor } from '../ingest/load-file.js';
 import { rawCounts, rollupCounts } from '../warehouse/summary.js';
 import { tokenFor } from '../warehouse/writer.js';
-import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+import { openTestWarehouse, testMode, type TestWarehouse } from './helpers/warehouse.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
 
 let t: TestWarehouse;
@@ -17,6 +17,14 @@ beforeAll(async () => {
   t = await openTestWarehouse();
 });
 afterAll(async () => t?.dispose());
+
+describe('the warehouse under test', () => {
+  it('is the one this test project names (embedded engine or local server)', async () => {
+    expect(t.wh.mode).toBe(testMode());
+    const [{ v }] = await queryRows<{ v: string }>(t.wh, 'SELECT version() AS v');
+    expect(v).toMatch(/^26\./);
+  });
+});
 
 describe('migrations', () => {
   it('apply once, then find nothing to do on the second run', async () => {

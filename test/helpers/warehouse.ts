@@ -1,26 +1,69 @@
+// A fresh warehouse for one test: an embedded engine in its own directory, or, when the test run is in server mode
+// (the `server` vitest project), a database of its own on the local ClickHouse server the global setup started.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
 import { loadConfig, type Config } from '../../common/config.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../../warehouse/open.js';
+
+export type WarehouseMode = 'embedded' | 'server';
+
+/** Which warehouse this test run uses; set per vitest project (vitest.config.ts). */
+export function testMode(): WarehouseMode {
+  return process.env.POLICYLENS_TEST_WAREHOUSE === 'server' ? 'server' : 'embedded';
+}
+
+function serverUrl(): string {
+  const url = process.env.POLICYLENS_TEST_CLICKHOUSE_URL;
+  if (!url) throw new Error('POLICYLENS_TEST_CLICKHOUSE_URL is not set: the server project\'s global setup should have started the server');
+  return url;
+}
 
 export interface TestWarehouse extends ReadyWarehouse {
   dir: string;
   config: Config;
+  /** The settings a child process needs to open this same warehouse. */
+  env: Record<string, string>;
   dispose(): Promise<void>;
 }
 
-/** A fresh embedded warehouse in its own temporary directory. */
+/** The environment naming a fresh warehouse (not opened yet): a data directory, or a server database of its own. */
+export function freshWarehouseEnv(dir: string): Record<string, string> {
+  const env: Record<string, string> = { POLICYLENS_DATA_DIR: join(dir, 'data'), POLICYLENS_CLICKHOUSE_URL: '' };
+  if (testMode() === 'server') {
+    env.POLICYLENS_CLICKHOUSE_URL = serverUrl();
+    env.POLICYLENS_CLICKHOUSE_DATABASE = `t_${randomBytes(6).toString('hex')}`;
+  }
+  return env;
+}
+
+/** Drops a test's server database; nothing to do for an embedded one (its directory goes). */
+export async function dropTestDatabase(config: Config): Promise<void> {
+  if (!config.clickhouse.url) return;
+  const client = createClient({ url: config.clickhouse.url, username: config.clickhouse.user, password: config.clickhouse.password });
+  try {
+    await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database} SYNC` });
+  } finally {
+    await client.close();
+  }
+}
+
+/** A fresh warehouse, migrated and ready, in the run's mode. */
 export async function openTestWarehouse(env: Record<string, string> = {}): Promise<TestWarehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'policylens-test-'));
-  const config = loadConfig({ ...process.env, POLICYLENS_CLICKHOUSE_URL: '', POLICYLENS_DATA_DIR: join(dir, 'data'), ...env });
+  const own = { ...freshWarehouseEnv(dir), ...env };
+  const config = loadConfig({ ...process.env, ...own });
   const ready = await openReadyWarehouse(config);
   return {
     ...ready,
     dir,
     config,
+    env: own,
     async dispose() {
       await ready.wh.close();
+      await dropTestDatabase(config);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,44 @@
+// A local ClickHouse server of a test's own (devtools/clickhouse): its own directory and free ports, stopped with
+// the test run even if the run is killed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startClickHouse, stopClickHouse } from '../../devtools/clickhouse/local-clickhouse.js';
+
+/** A port nothing listens on now: the kernel's choice for port 0. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServer {
+  url: string;
+  /** Starts it again on the same ports and data after stop(). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops it and removes its data. */
+  dispose(): Promise<void>;
+}
+
+export async function startTestServer(label = 'server'): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'policylens-ch-'));
+  const [httpPort, tcpPort] = [await freePort(), await freePort()];
+  const opts = { dir, httpPort, tcpPort, exitWithCaller: true, log: (m: string) => console.error(`[clickhouse ${label}] ${m}`) };
+  const status = await startClickHouse(opts);
+  return {
+    url: status.url,
+    start: async () => void (await startClickHouse(opts)),
+    stop: async () => void (await stopClickHouse(opts)),
+    dispose: async () => {
+      await stopClickHouse(opts);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
