@@ -6,11 +6,11 @@ const WAREHOUSE_TESTS = [
   'api-basics', 'auth-matrix', 'dashboards-browser', 'dashboards-data', 'dashboards-route', 'exports-cli', 'exports-memory',
   'exports', 'frontier', 'kafka-crash', 'kafka-e2e', 'kafka-outage', 'kafka-poison', 'kafka-rebalance', 'kafka-rebuild',
   'load-truth', 'policy-impact', 'query-api', 'query-metrics', 'query-migration', 'query-truth', 'regimes-api', 'retention',
-  'warehouse', 'server-outage', 'scale-out',
+  'warehouse', 'server-outage', 'server-errors', 'scale-out',
 ].map((name) => `test/${name}.test.ts`);
 
 // Runs only against a server: several processes share one warehouse, which the embedded engine cannot do.
-const SERVER_ONLY = ['test/scale-out.test.ts', 'test/server-outage.test.ts'];
+const SERVER_ONLY = ['test/scale-out.test.ts', 'test/server-outage.test.ts', 'test/server-errors.test.ts'];
 
 const shared = {
   // The embedded engine allows one data directory per process, so every test file gets its own process.

@@ -2,7 +2,10 @@
 // rate on the same topics and (b) the engine's own ingest of the same events from an NDJSON file.
 // "End to end" is the ingest's own time, from the first message held to the last flush committed; the whole
 // process (start-up, loading the engine, the idle second before it stops) is reported beside it.
-// Usage: npm run bench:ingest -- [events=1000000]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
+// With --server, the same stream also goes into a local ClickHouse server (devtools/clickhouse, a fresh one per run,
+// at its default settings) with 1 and then 2 ingest processes in one group; each process's peak RSS and the
+// server's are reported beside the embedded figures.
+// Usage: npm run bench:ingest -- [events=1000000] [--server]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +20,12 @@ import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
 import { parseStep } from '../ingest/steps.js';
 import { simulateToFile } from '../simulator/index.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
+import { startTestServer } from '../test/helpers/local-server.js';
 import { engineFileRate } from './engine-file-rate.js';
 
-const events = Number(process.argv[2] ?? 1_000_000);
+const args = process.argv.slice(2);
+const withServer = args.includes('--server');
+const events = Number(args.find((a) => !a.startsWith('--')) ?? 1_000_000);
 const SIM = { events, seed: 7, badRatio: 0, dupRatio: 0 };
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
 const log = createLogger({ component: 'bench' }, 'warn');
@@ -52,19 +58,53 @@ async function consumeOnly(config: Config, total: number, validate = false): Pro
   return total / seconds;
 }
 
-/** Runs `policylens ingest --until-idle 1` as its own process and reads its closing log line. */
-async function ingestProcess(env: NodeJS.ProcessEnv): Promise<{ seconds: number; pipelineSeconds: number; stats: Record<string, number> }> {
+interface IngestRun {
+  /** Whole processes, start to exit, less the idle second each waits before stopping. */
+  seconds: number;
+  /** The pipeline alone: the first message held by any process to the last flush committed by any. */
+  pipelineSeconds: number;
+  /** Each process's closing log line (counts, max_rss_mb). */
+  stats: Record<string, number>[];
+}
+
+/** Runs `policylens ingest --until-idle 1` as `n` processes of one group and reads their closing log lines. */
+async function ingestProcesses(env: NodeJS.ProcessEnv, n = 1): Promise<IngestRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'ingest', '--until-idle', '1', '--no-metrics'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`ingest exited ${code}:\n${stderr.slice(-2000)}`);
-  const seconds = (performance.now() - started) / 1000 - 1; // less the idle second it waits before stopping
-  const stopped = stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'ingest stopped');
-  // The pipeline alone: from the first message held to the last flush committed (no process start, no idle wait).
-  const pipelineSeconds = (stopped.lastCommittedAt - stopped.firstHeldAt) / 1000;
-  return { seconds, pipelineSeconds, stats: stopped };
+  const runs = Array.from({ length: n }, async () => {
+    const child = spawn(process.execPath, [BIN, 'ingest', '--until-idle', '1', '--no-metrics'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`ingest exited ${code}:\n${stderr.slice(-2000)}`);
+    return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.msg === 'ingest stopped');
+  });
+  const stats = await Promise.all(runs);
+  const seconds = (performance.now() - started) / 1000 - 1;
+  const first = Math.min(...stats.filter((s) => s.firstHeldAt).map((s) => s.firstHeldAt));
+  const last = Math.max(...stats.filter((s) => s.lastCommittedAt).map((s) => s.lastCommittedAt));
+  return { seconds, pipelineSeconds: (last - first) / 1000, stats };
+}
+
+/** The stream into a fresh local server with `n` ingest processes: rates, each process's and the server's peak RSS. */
+async function serverRun(env: NodeJS.ProcessEnv, n: number): Promise<Record<string, unknown>> {
+  const server = await startTestServer(`bench-${n}`);
+  try {
+    const runEnv = { ...env, POLICYLENS_CLICKHOUSE_URL: server.url, POLICYLENS_KAFKA_GROUP: `${env.POLICYLENS_KAFKA_GROUP}-server-${n}` };
+    const run = await ingestProcesses(runEnv, n);
+    const written = run.stats.reduce((a, s) => a + s.written, 0);
+    if (written !== events) throw new Error(`${n} process(es) wrote ${written} of ${events} events`);
+    return {
+      processes: n,
+      end_to_end_per_s: Math.round(events / run.pipelineSeconds),
+      end_to_end_seconds: +run.pipelineSeconds.toFixed(2),
+      whole_process_seconds: +(run.seconds + 1).toFixed(2),
+      ingest_peak_rss_mb: run.stats.map((s) => s.max_rss_mb),
+      server_peak_rss_mb: server.peakRssMb(),
+      written,
+    };
+  } finally {
+    await server.dispose();
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'policylens-bench-ingest-'));
@@ -79,7 +119,7 @@ try {
 
   const consumeRate = await consumeOnly(config, events);
   const validateRate = await consumeOnly(config, events, true);
-  const ingest = await ingestProcess(env);
+  const ingest = await ingestProcesses(env);
   const endToEnd = events / ingest.pipelineSeconds;
   const wholeProcess = events / ingest.seconds;
 
@@ -103,14 +143,15 @@ try {
     end_to_end_vs_consume_and_validate: +(endToEnd / validateRate).toFixed(3),
     engine_file_insert_per_s: Math.round(engine.rate),
     end_to_end_vs_engine_file: +(endToEnd / engine.rate).toFixed(3),
-    ingest_peak_rss_mb: ingest.stats.max_rss_mb,
-    written: ingest.stats.written,
-    flushes: ingest.stats.flushes,
-    targets: { end_to_end_per_s: 100_000, vs_consume_only: 0.7, peak_rss_mb: 600 },
+    ingest_peak_rss_mb: ingest.stats[0].max_rss_mb,
+    written: ingest.stats[0].written,
+    flushes: ingest.stats[0].flushes,
+    targets: { end_to_end_per_s: 100_000, vs_consume_only: 0.7, peak_rss_mb: 600, server_mode_ingest_peak_rss_mb: 250 },
+    server: withServer ? [await serverRun(env, 1), await serverRun(env, 2)] : undefined,
   };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`./results/ingest-${events}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(new URL(`./results/ingest-${withServer ? 'server-' : ''}${events}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await deleteBenchTopics(loadConfig({ ...process.env, POLICYLENS_TOPIC_PREFIX: prefix }));

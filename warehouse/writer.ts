@@ -182,18 +182,19 @@ export class BatchWriter {
 }
 
 /**
- * The ids as JSON arrays of at most `maxBytes` each, counted as they travel in a URL (percent-encoded: a
- * server limits the encoded field), one array when they fit, none when there are no ids.
+ * The ids as JSON arrays of at most `maxBytes` each, counted as they travel in a URL (the client escapes
+ * backslashes and quotes, then the URL encoding expands the rest: a server limits the encoded field), one array
+ * when they fit, none when there are no ids.
  */
 export function idChunks(ids: string[], maxBytes: number): string[] {
   if (ids.length === 0) return [];
   const whole = JSON.stringify(ids);
-  if (maxBytes === Number.POSITIVE_INFINITY || encodedBytes(whole) <= maxBytes) return [whole];
+  if (maxBytes === Number.POSITIVE_INFINITY || wireBytes(whole) <= maxBytes) return [whole];
   const chunks: string[] = [];
   let part: string[] = [];
   let bytes = BRACKETS;
   for (const id of ids) {
-    const size = encodedBytes(JSON.stringify(id)) + COMMA;
+    const size = wireBytes(JSON.stringify(id)) + COMMA;
     if (BRACKETS + size > maxBytes) throw new Error(`an event id of ${size} encoded bytes is longer than a query parameter may be (${maxBytes} bytes)`);
     if (bytes + size > maxBytes) {
       chunks.push(JSON.stringify(part));
@@ -207,9 +208,22 @@ export function idChunks(ids: string[], maxBytes: number): string[] {
   return chunks;
 }
 
-const encodedBytes = (text: string) => encodeURIComponent(text).length;
-const BRACKETS = encodedBytes('[]');
-const COMMA = encodedBytes(',');
+// What form encoding leaves as one byte; everything else becomes %XX per UTF-8 byte.
+const PLAIN = /^[A-Za-z0-9*\-._ ]$/;
+
+/** A parameter's size on the wire, an upper bound: after the client's escaping, then form encoding. */
+export function wireBytes(text: string): number {
+  let n = 0;
+  for (const ch of text) {
+    if (ch === '\\' || ch === "'") n += 6; // escaped with a backslash, both encoded
+    else if (PLAIN.test(ch)) n += 1;
+    else n += 3 * Buffer.byteLength(ch);
+  }
+  return n;
+}
+
+const BRACKETS = wireBytes('[]');
+const COMMA = wireBytes(',');
 
 /** Positions of each id's first occurrence, in order. */
 function firstOccurrences(block: PreparedBlock): number[] {

@@ -1,6 +1,6 @@
 // A local ClickHouse server of a test's own (devtools/clickhouse): its own directory and free ports, stopped with
 // the test run even if the run is killed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,20 +25,26 @@ export interface TestServer {
   stop(): Promise<void>;
   /** Stops it and removes its data. */
   dispose(): Promise<void>;
+  /** The server process's peak resident memory so far (VmHWM), in MB. */
+  peakRssMb(): number;
 }
 
 export async function startTestServer(label = 'server'): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'policylens-ch-'));
   const [httpPort, tcpPort] = [await freePort(), await freePort()];
   const opts = { dir, httpPort, tcpPort, exitWithCaller: true, log: (m: string) => console.error(`[clickhouse ${label}] ${m}`) };
-  const status = await startClickHouse(opts);
+  let status = await startClickHouse(opts);
   return {
     url: status.url,
-    start: async () => void (await startClickHouse(opts)),
+    start: async () => void (status = await startClickHouse(opts)),
     stop: async () => void (await stopClickHouse(opts)),
     dispose: async () => {
       await stopClickHouse(opts);
       rmSync(dir, { recursive: true, force: true });
+    },
+    peakRssMb: () => {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${status.servers[0].pid}/status`, 'utf8'))?.[1];
+      return Math.round(Number(kb) / 1024);
     },
   };
 }
