@@ -39,13 +39,11 @@ import {
   isBrokerPid,
   readPid,
   readState,
-  signal,
   spawnBroker,
   waitForExisting,
-  waitForExit,
   waitUntilAnswering,
-  withLock,
 } from './broker/process.js';
+import { signal, waitForExit, withLock } from '../common/processes.js';
 import { assertDataReadable, formatStorage } from './broker/storage.js';
 import { checkJava } from './broker/toolchain.js';
 
@@ -78,7 +76,7 @@ export async function brokerStatus(opts: BrokerOptions = {}): Promise<BrokerStat
  */
 export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerStatus> {
   const r = resolveOptions(opts);
-  return withLock(r.paths, r.startTimeoutMs, async () => {
+  return withLock(r.paths.lockFile, r.startTimeoutMs, async () => {
     const current = await brokerStatus(opts);
     if (current.running) {
       // Never hand back a broker other than the one asked for.

@@ -49,10 +49,10 @@ import {
   stopPid,
   waitForExisting,
   waitUntilAnswering,
-  withLock,
   writeState,
   type ClickHouseState,
 } from './process.js';
+import { withLock } from '../../common/processes.js';
 
 export type { ClickHouseOptions, ClickHouseStatus, ShardStatus, StopResult } from './options.js';
 export { DEFAULT_CLUSTER, DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT } from './options.js';
@@ -133,7 +133,7 @@ function assertSameServers(current: ClickHouseStatus, state: ClickHouseState | n
  */
 export async function startClickHouse(opts: ClickHouseOptions = {}): Promise<ClickHouseStatus> {
   let r = resolveOptions(opts);
-  return withLock(r.paths, r.startTimeoutMs, async () => {
+  return withLock(r.paths.lockFile, r.startTimeoutMs, async () => {
     const anyAlive = shardNumbersOnDisk(r.paths).some((k) => findServerPids(r.paths, shardPaths(r.paths, k)).length > 0);
     let toStart = Array.from({ length: r.shards }, (_, i) => i + 1);
     const state = readState(r.paths);

@@ -4,12 +4,13 @@
  * waiting until a server answers, and signalling it to stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tail } from '../../ingest/broker/toolchain.js';
 import { HOST, portsOf, urlOf, type Paths, type Resolved, type ShardPaths } from './options.js';
+import { pidAlive, signal, waitForExit } from '../../common/processes.js';
 
 /** What state.json remembers about the running servers, so status and stop need no options. */
 export interface ClickHouseState {
@@ -37,21 +38,6 @@ const KEEPALIVE = "SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP; SELECT * F
 
 // ---------------------------------------------------------------- pids
 
-/** Alive and not a zombie (a stopped child of this process may linger as one until Node reaps it). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    // EPERM means it exists but belongs to someone else: not ours.
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return existsSync('/proc/self/stat') ? false : true;
-  }
-}
 
 function cmdline(pid: number | string): string[] | null {
   try {
@@ -134,41 +120,6 @@ export function shardNumbersOnDisk(paths: Paths): number[] {
   }
 }
 
-/**
- * A tiny cross-process lock so two test workers calling startClickHouse at once do not both spawn.
- * Stale locks (holder died) are taken over.
- */
-export async function withLock<T>(paths: Paths, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(paths.root, { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(paths.lockFile, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let holder = 0;
-      try {
-        holder = Number.parseInt(readFileSync(paths.lockFile, 'utf8') || '0', 10);
-      } catch {
-        continue; // released in between
-      }
-      if (!holder || !pidAlive(holder)) {
-        rmSync(paths.lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${paths.lockFile} (held by pid ${holder})`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(paths.lockFile, { force: true });
-  }
-}
 
 // ---------------------------------------------------------------- probes
 
@@ -326,23 +277,6 @@ export async function waitForExisting(r: Resolved, paths: Paths, s: ShardPaths, 
   );
 }
 
-/** kill() that tolerates the process having exited in the meantime. */
-export function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
-
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!pidAlive(pid)) return true;
-    await sleep(50);
-  }
-  return !pidAlive(pid);
-}
 
 /** SIGTERM (the launcher turns it into a clean engine shutdown), then SIGKILL after timeoutMs. */
 export async function stopPid(pid: number, timeoutMs: number): Promise<{ killed: boolean }> {

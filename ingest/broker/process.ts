@@ -4,13 +4,14 @@
  * and signalling it to stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { classpath, jvmArgs } from './config-files.js';
 import { HOST, type Paths, type Resolved } from './options.js';
 import { tail } from './toolchain.js';
+import { pidAlive } from '../../common/processes.js';
 
 interface BrokerState {
   pid: number;
@@ -21,15 +22,6 @@ interface BrokerState {
   startedAt: string;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    // EPERM means it exists but belongs to someone else: not ours.
-    return false;
-  }
-}
 
 /** True when pid is alive and (where /proc exists) really is a Kafka JVM, so a recycled pid is not mistaken for the broker. */
 export function isBrokerPid(pid: number): boolean {
@@ -72,36 +64,6 @@ function logTail(paths: Paths, lines = 25): string {
   }
 }
 
-/**
- * A tiny cross-process lock so two test workers calling startBroker at once
- * do not both format and spawn. Stale locks (holder died) are taken over.
- */
-export async function withLock<T>(paths: Paths, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(paths.home, { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(paths.lockFile, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number.parseInt(readFileSync(paths.lockFile, 'utf8') || '0', 10);
-      if (!holder || !pidAlive(holder)) {
-        rmSync(paths.lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${paths.lockFile} (held by pid ${holder})`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(paths.lockFile, { force: true });
-  }
-}
 
 // ---------------------------------------------------------------- probes
 
@@ -215,20 +177,3 @@ export function spawnBroker(r: Resolved, java: string, libs: string, loggingFlag
   return { child, pid };
 }
 
-/** kill() that tolerates the process having exited in the meantime. */
-export function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
-
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!pidAlive(pid)) return true;
-    await sleep(100);
-  }
-  return !pidAlive(pid);
-}
