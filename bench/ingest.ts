@@ -5,7 +5,9 @@
 // With --server, the same stream also goes into a local ClickHouse server (devtools/clickhouse, a fresh one per run,
 // at its default settings) with 1 and then 2 ingest processes in one group; each process's peak RSS and the
 // server's are reported beside the embedded figures.
-// Usage: npm run bench:ingest -- [events=1000000] [--server]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
+// With --ingest-heap-mb=N the server runs are repeated with the ingest processes' V8 heap capped at N MB
+// (NODE_OPTIONS=--max-old-space-size=N), the lever for their memory.
+// Usage: npm run bench:ingest -- [events=1000000] [--server [--ingest-heap-mb=N]]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,7 @@ import { engineFileRate } from './engine-file-rate.js';
 const args = process.argv.slice(2);
 const withServer = args.includes('--server');
 const events = Number(args.find((a) => !a.startsWith('--')) ?? 1_000_000);
+const heapMb = args.find((a) => a.startsWith('--ingest-heap-mb='))?.split('=')[1];
 const SIM = { events, seed: 7, badRatio: 0, dupRatio: 0 };
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
 const log = createLogger({ component: 'bench' }, 'warn');
@@ -86,15 +89,17 @@ async function ingestProcesses(env: NodeJS.ProcessEnv, n = 1): Promise<IngestRun
 }
 
 /** The stream into a fresh local server with `n` ingest processes: rates, each process's and the server's peak RSS. */
-async function serverRun(env: NodeJS.ProcessEnv, n: number): Promise<Record<string, unknown>> {
+async function serverRun(env: NodeJS.ProcessEnv, n: number, heap?: string): Promise<Record<string, unknown>> {
   const server = await startTestServer(`bench-${n}`);
   try {
-    const runEnv = { ...env, POLICYLENS_CLICKHOUSE_URL: server.url, POLICYLENS_KAFKA_GROUP: `${env.POLICYLENS_KAFKA_GROUP}-server-${n}` };
+    const runEnv: NodeJS.ProcessEnv = { ...env, POLICYLENS_CLICKHOUSE_URL: server.url, POLICYLENS_KAFKA_GROUP: `${env.POLICYLENS_KAFKA_GROUP}-server-${n}-${heap ?? 'default'}` };
+    if (heap) runEnv.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${heap}`.trim();
     const run = await ingestProcesses(runEnv, n);
     const written = run.stats.reduce((a, s) => a + s.written, 0);
     if (written !== events) throw new Error(`${n} process(es) wrote ${written} of ${events} events`);
     return {
       processes: n,
+      ingest_heap_cap_mb: heap ? Number(heap) : null,
       end_to_end_per_s: Math.round(events / run.pipelineSeconds),
       end_to_end_seconds: +run.pipelineSeconds.toFixed(2),
       whole_process_seconds: +(run.seconds + 1).toFixed(2),
@@ -147,7 +152,9 @@ try {
     written: ingest.stats[0].written,
     flushes: ingest.stats[0].flushes,
     targets: { end_to_end_per_s: 100_000, vs_consume_only: 0.7, peak_rss_mb: 600, server_mode_ingest_peak_rss_mb: 250 },
-    server: withServer ? [await serverRun(env, 1), await serverRun(env, 2)] : undefined,
+    server: withServer
+      ? [await serverRun(env, 1), await serverRun(env, 2), ...(heapMb ? [await serverRun(env, 1, heapMb), await serverRun(env, 2, heapMb)] : [])]
+      : undefined,
   };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

@@ -1,6 +1,6 @@
 // Tells when a consumer group has caught up with every partition and stayed so, for --until-idle.
 import type { Admin } from 'kafkajs';
-import { sleep } from '../common/retry.js';
+import { isRetriable, sleep } from '../common/retry.js';
 
 export interface Lag {
   total: number;
@@ -39,7 +39,16 @@ export interface IdleWatch {
 export async function waitUntilIdle(w: IdleWatch): Promise<void> {
   let idleSince: number | null = null;
   while (!w.signal?.aborted) {
-    const lag = await groupLag(w.admin, w.groupId, w.topics);
+    let lag: Lag;
+    try {
+      lag = await groupLag(w.admin, w.groupId, w.topics);
+    } catch (err) {
+      // A broker that moved a leader, or a topic created a moment ago, says so with a retriable error: not idle yet.
+      if (!isRetriable(err)) throw err;
+      idleSince = null;
+      await sleep(w.pollMs ?? 500, w.signal);
+      continue;
+    }
     const idle = lag.total === 0 && w.held() === 0;
     if (!idle) idleSince = null;
     else if (idleSince === null) idleSince = Date.now();
