@@ -39,7 +39,13 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
   for (;;) {
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+        // Metadata can name a leader before that broker serves the partition (a produce then fails with "not the
+        // leader", and kafkajs's retry of the whole request writes the partitions that had succeeded twice).
+        // Reading every partition's offsets needs the leader itself, so it is the real sign of readiness.
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }
