@@ -1,6 +1,7 @@
 // Three ingest processes in one consumer group writing to one ClickHouse server; one of them killed with SIGKILL at
-// random moments and started again, at least five times, while the stream is still arriving. The answers of
-// POST /v1/query must equal the simulator's truth exactly, and every rollup must equal the raw tables.
+// random moments and started again, at least five times, then a fourth joins and one leaves cleanly, all while the
+// stream is still arriving. The answers of POST /v1/query must equal the simulator's truth exactly, and every rollup
+// must equal the raw tables.
 // Server mode only: the embedded engine holds its data directory in one process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ interface Member {
   exit: Promise<number | null>;
 }
 
-describe(`${PROCESSES} ingest processes in one group, one killed and restarted ${KILLS} times`, () => {
+describe(`${PROCESSES} ingest processes in one group, one killed and restarted ${KILLS} times, one joining, one leaving`, () => {
   let api: TestApi;
   let truth: Truth;
   let env: NodeJS.ProcessEnv;
@@ -56,13 +57,13 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
       POLICYLENS_BATCH_MAX_MS: '300',
       POLICYLENS_LOG_LEVEL: 'info',
     };
-    // The stream arrives over about a minute in 60 slices, so the kills land while it is still coming.
+    // The stream arrives over about 80 s in 80 slices, so the kills, the join and the leave land while it is still coming.
     const sim = createSimulation({ events: EVENTS, seed: 11, badRatio: 0.002, dupRatio: 0.01 });
     const lines = [...sim.lines()];
     truth = sim.truth();
     const producer = k.kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const slice = Math.ceil(lines.length / 60);
+    const slice = Math.ceil(lines.length / 80);
     producing = (async () => {
       for (let i = 0; i < lines.length; i += slice) {
         const byTopic = new Map<string, Message[]>();
@@ -128,6 +129,17 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
     console.error(`scale-out (seed ${seed}): written at each kill ${atKill.join(', ')}; restart to first flush ${restarts.join(', ')} ms`);
     expect(atKill.some((n) => n < truth.counts.valid), `every kill came after the stream was written: ${atKill.join(', ')}`).toBe(true);
 
+    // A fourth member joins, then one leaves cleanly, while the stream may still be arriving.
+    const joined = start(`m${PROCESSES}`);
+    members.push(joined);
+    await waitFor(async () => joined.running || (await written()) === truth.counts.valid, 'the fourth member joined', RESTART_BUDGET_MS);
+    const atJoin = await written();
+    await waitFor(() => members[0].running, 'the leaving member running', RESTART_BUDGET_MS);
+    const leaving = members.shift()!;
+    leaving.child.kill('SIGTERM');
+    expect(await leaving.exit, log.join('').slice(-4000)).toBe(0);
+    console.error(`scale-out: a fourth member joined with ${atJoin} events written, one left cleanly with ${await written()}`);
+
     await producing;
     await waitFor(async () => (await written()) === truth.counts.valid, 'every valid event written', 180_000, 500);
     // A member still starting up has no SIGTERM handler yet; every member must be up before the clean stop.
@@ -135,7 +147,7 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
     const stopping = Date.now();
     for (const m of members) m.child.kill('SIGTERM');
     const codes = await Promise.all(members.map((m) => m.exit));
-    console.error(`scale-out: ${PROCESSES} members stopped in ${Date.now() - stopping} ms`);
+    console.error(`scale-out: ${members.length} members stopped in ${Date.now() - stopping} ms`);
     expect(codes, log.join('').slice(-4000)).toEqual(members.map(() => 0));
 
     await expectWarehouseToMatchTruth(api.t.wh, truth);
