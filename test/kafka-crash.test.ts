@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { SESSION_TIMEOUT_MS } from '../ingest/consumer.js';
 import { produceLines } from '../ingest/produce.js';
 import { Rng } from '../simulator/rng.js';
 import { queryRows } from '../warehouse/client.js';
@@ -9,10 +10,12 @@ import { openReadyWarehouse } from '../warehouse/open.js';
 import { rawCounts, rollupCounts } from '../warehouse/summary.js';
 import { brokers, makeTestTopics } from './helpers/kafka.js';
 import { expectedFamilies, plainStream } from './helpers/stream.js';
+import { within } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 const EVENTS = 200_000;
 const KILLS = 5;
+const RESTART_BUDGET_MS = 3 * SESSION_TIMEOUT_MS + 15_000;
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
 
 
@@ -76,8 +79,9 @@ describe('ingest killed with SIGKILL and restarted', () => {
     // At least KILLS kills, and more (up to 3×) until one has landed mid-stream, however slow the machine is.
     for (let i = 0; i < KILLS || (!progress.some((n) => n > 0 && n < EVENTS) && i < 3 * KILLS); i++) {
       const child = startIngest([]);
-      // Kill it anywhere from just after it starts consuming to well into the stream.
-      await running(child);
+      // Kill it anywhere from just after it starts consuming to well into the stream. A restarted process waits for
+      // the group to give up on the killed one (one session) before it gets partitions: the budget follows from that.
+      await within(running(child), RESTART_BUDGET_MS, `start ${i + 1}: the ingest gets its partitions`);
       const after = 100 + random.below(3000);
       await new Promise((r) => setTimeout(r, after));
       child.kill('SIGKILL');
