@@ -62,6 +62,7 @@ export class IngestConsumer {
   private readonly groupId: string;
   private generation = 0;
   private startedAt = Date.now();
+  private warnedMiskeyed = false;
   private assignment: Record<string, number[]> = {};
   private ready: Promise<void> = Promise.resolve();
   private lock: Promise<unknown> = Promise.resolve();
@@ -225,13 +226,15 @@ export class IngestConsumer {
     let resolved: string | null = null;
     let lastHeld: string | null = null;
     let held = 0;
+    let miskeyed = 0;
     for (const message of batch.messages) {
       resolved = message.offset;
       if (buf.skipThrough !== null && BigInt(message.offset) <= buf.skipThrough) continue; // written by a rebuild
-      holdMessage(buf, message, this.opts.writer);
+      if (holdMessage(buf, message, this.opts.writer)) miskeyed++;
       lastHeld = message.offset;
       held++;
     }
+    if (miskeyed > 0) this.noteMiskeyed(buf.topic, batch.partition, miskeyed);
     if (resolved === null) return;
     if (lastHeld !== null) buf.last = BigInt(lastHeld);
     this.stats.firstHeldAt ??= Date.now();
@@ -250,6 +253,14 @@ export class IngestConsumer {
     } else if (total >= 2 * bound) await beating(this.lock, heartbeat);
     this.opts.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag));
     await heartbeat();
+  }
+
+  /** Counts events not keyed by user_id, and says once per process what that risks. */
+  private noteMiskeyed(topic: string, partition: number, count: number): void {
+    this.opts.metrics.miskeyed.inc({ topic }, count);
+    if (this.warnedMiskeyed) return;
+    this.warnedMiskeyed = true;
+    this.opts.log.warn('events whose Kafka key is not their user_id: with several ingest processes the rollups may miss a send paired with its engagements; key every event by user_id (docs/ingest.md)', { topic, partition, count });
   }
 
   /**

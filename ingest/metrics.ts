@@ -13,6 +13,7 @@ export interface IngestMetrics {
   lag: Gauge<'topic' | 'partition'>;
   retries: Counter<'operation'>;
   rebuilt: Counter;
+  miskeyed: Counter<'topic'>;
 }
 
 export function createIngestMetrics(registry = new Registry(), withDefaults = false): IngestMetrics {
@@ -40,6 +41,12 @@ export function createIngestMetrics(registry = new Registry(), withDefaults = fa
     lag: new Gauge({ name: 'policylens_ingest_consumer_lag', help: 'Messages behind the high watermark, by partition', labelNames: ['topic', 'partition'], registers: r }),
     retries: new Counter({ name: 'policylens_ingest_retries_total', help: 'Retries of retriable failures, by operation', labelNames: ['operation'], registers: r }),
     rebuilt: new Counter({ name: 'policylens_ingest_flushes_rebuilt_total', help: 'Announced flushes found unfinished after a crash or rebalance and rebuilt', registers: r }),
+    miskeyed: new Counter({
+      name: 'policylens_ingest_events_not_keyed_by_user_total',
+      help: 'Valid events whose Kafka key is not their user_id, by topic (several ingest processes need that key)',
+      labelNames: ['topic'],
+      registers: r,
+    }),
   };
 }
 

@@ -101,8 +101,12 @@ export function mergeByFamily(snaps: Snapshot[]): PreparedBlock[] {
   return [...blocks.values()];
 }
 
-/** Parses one message into the buffer, as a row (its insert line built by the writer) or a dead letter; the caller sets the buffer's last offset. */
-export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, writer: Pick<BatchWriter, 'add'>): void {
+/**
+ * Parses one message into the buffer, as a row (its insert line built by the writer) or a dead letter; the caller
+ * sets the buffer's last offset. Returns true for a valid event whose key is not its user_id: several ingest
+ * processes count such events exactly in the raw tables but may miss pairs in the rollups (docs/ingest.md).
+ */
+export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, writer: Pick<BatchWriter, 'add'>): boolean {
   if (buf.first === null) {
     buf.first = BigInt(message.offset);
     buf.since = Date.now();
@@ -114,7 +118,8 @@ export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, writer:
   const step = parsed.kind === 'ok' ? topicStep(parsed.value, buf.family) : parsed;
   if (step.kind === 'ok') {
     writer.add(buf, step.value.row);
-  } else {
-    buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
+    return message.key === null || message.key.toString() !== step.value.row.user_id;
   }
+  buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
+  return false;
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
 import { copartitionedAssignment } from '../ingest/copartition-assigner.js';
+import { holdMessage, PartitionBuffers } from '../ingest/partition-buffers.js';
+import { BatchWriter } from '../warehouse/writer.js';
+import { sendEvent } from './helpers/events.js';
 
 const topics = (n: number) => ({ sends: [...Array(n).keys()], engagements: [...Array(n).keys()], subscriptions: [...Array(n).keys()] });
 
@@ -34,5 +38,23 @@ describe('co-partitioned assignment', () => {
   it('leaves members with nothing when there are more members than partitions', () => {
     const result = copartitionedAssignment(['a', 'b', 'c', 'd'], topics(2));
     expect([...result.values()].filter((t) => Object.keys(t).length === 0)).toHaveLength(2);
+  });
+});
+
+describe('events not keyed by user_id', () => {
+  // Building a row's insert line needs no warehouse, only the regime of rows that name none.
+  const writer = new BatchWriter(null as never, () => 'some_regime');
+  const message = (key: string | null, value: string, offset: number): KafkaMessage =>
+    ({ key: key === null ? null : Buffer.from(key), value: Buffer.from(value), offset: String(offset), timestamp: String(Date.now()), headers: {}, attributes: 0 }) as KafkaMessage;
+
+  it('are flagged when held, while events keyed by their user and dead letters are not', () => {
+    const buf = PartitionBuffers.detached('t.sends', 0, 'sends');
+    const send = sendEvent({ user_id: 'user-7' });
+    expect(holdMessage(buf, message('user-7', JSON.stringify(send), 0), writer)).toBe(false);
+    expect(holdMessage(buf, message(String(send.event_id), JSON.stringify({ ...send, event_id: 'other-1' }), 1), writer)).toBe(true);
+    expect(holdMessage(buf, message(null, JSON.stringify({ ...send, event_id: 'other-2' }), 2), writer)).toBe(true);
+    expect(holdMessage(buf, message('user-7', '{not json', 3), writer)).toBe(false);
+    expect(buf.ids).toEqual([send.event_id, 'other-1', 'other-2']); // flagged events are still written
+    expect(buf.deadLetters).toHaveLength(1);
   });
 });
