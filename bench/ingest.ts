@@ -17,7 +17,7 @@ import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { allTopics, topicNames } from '../events/topics.js';
 import { createKafka } from '../ingest/kafka.js';
-import { startBroker } from '../ingest/local-broker.js';
+import { startBroker } from '../devtools/kafka/local-broker.js';
 import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
 import { parseStep } from '../ingest/steps.js';
 import { simulateToFile } from '../simulator/index.js';

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { loadFile } from '../ingest/load-file.js';
-import { startBroker } from '../ingest/local-broker.js';
+import { startBroker } from '../devtools/kafka/local-broker.js';
 import { ingestSummary, runIngest } from '../ingest/run-ingest.js';
 import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
 import { simulateToFile } from '../simulator/index.js';

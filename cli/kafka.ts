@@ -1,4 +1,4 @@
-import { brokerStatus, ensureJars, startBroker, stopBroker } from '../ingest/local-broker.js';
+import { brokerStatus, ensureJars, startBroker, stopBroker } from '../devtools/kafka/local-broker.js';
 import { UsageError } from './usage-error.js';
 
 const say = (m: string) => console.error(m);

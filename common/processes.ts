@@ -1,4 +1,4 @@
-// Process plumbing shared by the local development servers (devtools/clickhouse, ingest/broker): is a pid alive,
+// Process plumbing shared by the local development servers (devtools/clickhouse, devtools/kafka): is a pid alive,
 // signal it, wait for it to go, and a lock file so two callers do not start one server twice.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

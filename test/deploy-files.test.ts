@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
-const pom = readFileSync(new URL('../ingest/broker/pom.xml', import.meta.url), 'utf8');
+const pom = readFileSync(new URL('../devtools/kafka/pom.xml', import.meta.url), 'utf8');
 
 describe('docker-compose.yml', () => {
   it('runs the same Kafka version as the local broker and the tests', () => {

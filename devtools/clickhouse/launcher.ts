@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { run, tail } from '../../ingest/broker/toolchain.js';
+import { run, tail } from '../kafka/toolchain.js';
 import type { Paths } from './options.js';
 
 /**

@@ -8,7 +8,7 @@ import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tail } from '../../ingest/broker/toolchain.js';
+import { tail } from '../kafka/toolchain.js';
 import { HOST, portsOf, urlOf, type Paths, type Resolved, type ShardPaths } from './options.js';
 import { pidAlive, signal, waitForExit } from '../../common/processes.js';
 

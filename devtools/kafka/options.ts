@@ -83,7 +83,7 @@ export interface Resolved {
 }
 
 function defaultProjectDir(): string {
-  // This file is ingest/broker/options.ts, two folders below the project root.
+  // This file is devtools/kafka/options.ts, two folders below the project root.
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
@@ -100,7 +100,7 @@ export function resolvePaths(opts: BrokerOptions): Paths {
   return {
     project,
     home,
-    pom: join(project, 'ingest', 'broker', 'pom.xml'),
+    pom: join(project, 'devtools', 'kafka', 'pom.xml'),
     repo: join(home, 'm2'),
     dataDir: resolve(opts.dataDir ?? join(home, 'data')),
     serverProps: join(home, 'server.properties'),

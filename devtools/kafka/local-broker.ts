@@ -5,7 +5,7 @@
  *
  * Layout (everything stays inside the project):
  *   .policylens/kafka/m2/               Maven local repository used to resolve the jars
- *   .policylens/kafka/libs-<VERSION>/   the broker classpath (ingest/broker/pom.xml)
+ *   .policylens/kafka/libs-<VERSION>/   the broker classpath (devtools/kafka/pom.xml)
  *   .policylens/kafka/data/             log.dirs + KRaft metadata log
  *   .policylens/kafka/server.properties generated on every start from the options
  *   .policylens/kafka/log4j*.properties generated logging config
@@ -13,16 +13,16 @@
  *   .policylens/kafka/broker.pid        pid of the detached JVM
  *   .policylens/kafka/broker.json       version/port/pid of the running broker
  *
- * This file is the public face (start, stop, status); the parts live in
- * ingest/broker/: options.ts (options and paths), toolchain.ts (java, mvn),
+ * This file is the public face (start, stop, status); the parts live beside
+ * it: options.ts (options and paths), toolchain.ts (java, mvn),
  * jars.ts (classpath), config-files.ts (server.properties, logging, JVM
  * flags), storage.ts (formatting the data dir) and process.ts (the JVM).
  *
- * See ingest/broker/README.md for why the default version was chosen.
+ * See devtools/kafka/README.md for why the default version was chosen.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { serverProperties, writeLoggingConfig } from './broker/config-files.js';
-import { ensureJars } from './broker/jars.js';
+import { serverProperties, writeLoggingConfig } from './config-files.js';
+import { ensureJars } from './jars.js';
 import {
   DEFAULT_PORT,
   HOST,
@@ -31,7 +31,7 @@ import {
   type BrokerOptions,
   type BrokerStatus,
   type StopResult,
-} from './broker/options.js';
+} from './options.js';
 import {
   answers,
   assertPortsFree,
@@ -42,14 +42,14 @@ import {
   spawnBroker,
   waitForExisting,
   waitUntilAnswering,
-} from './broker/process.js';
-import { signal, waitForExit, withLock } from '../common/processes.js';
-import { assertDataReadable, formatStorage } from './broker/storage.js';
-import { checkJava } from './broker/toolchain.js';
+} from './process.js';
+import { signal, waitForExit, withLock } from '../../common/processes.js';
+import { assertDataReadable, formatStorage } from './storage.js';
+import { checkJava } from './toolchain.js';
 
-export type { BrokerOptions, BrokerStatus, StopResult } from './broker/options.js';
-export { ensureJars } from './broker/jars.js';
-export { parseJavaMajor } from './broker/toolchain.js';
+export type { BrokerOptions, BrokerStatus, StopResult } from './options.js';
+export { ensureJars } from './jars.js';
+export { parseJavaMajor } from './toolchain.js';
 
 /** Where the broker stands: whether our JVM is alive, and whether it answers kafkajs. */
 export async function brokerStatus(opts: BrokerOptions = {}): Promise<BrokerStatus> {

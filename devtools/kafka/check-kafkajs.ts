@@ -4,10 +4,10 @@
  * produce, consumer groups with eachBatch and manual commits, resume from
  * committed offsets, rebalance on leave, and a 2 MB message end to end.
  *
- *   npx tsx ingest/broker/check-kafkajs.ts                 # fresh broker, default version
- *   POLICYLENS_KAFKA_VERSION=3.9.2 npx tsx ingest/broker/check-kafkajs.ts
- *   npx tsx ingest/broker/check-kafkajs.ts --use-running   # against the broker already up
- *   npx tsx ingest/broker/check-kafkajs.ts --prop offsets.topic.replication.factor=3   # experiment
+ *   npx tsx devtools/kafka/check-kafkajs.ts                 # fresh broker, default version
+ *   POLICYLENS_KAFKA_VERSION=3.9.2 npx tsx devtools/kafka/check-kafkajs.ts
+ *   npx tsx devtools/kafka/check-kafkajs.ts --use-running   # against the broker already up
+ *   npx tsx devtools/kafka/check-kafkajs.ts --prop offsets.topic.replication.factor=3   # experiment
  *
  * By default it starts a broker on a throw-away data dir
  * (.policylens/kafka/check-data-<version>), so the first-ever creation of
@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
-import { brokerStatus, startBroker, stopBroker, type BrokerStatus } from '../local-broker.js';
+import { brokerStatus, startBroker, stopBroker, type BrokerStatus } from './local-broker.js';
 
 const PARTITIONS = 6;
 const MESSAGE_COUNT = 10_000;
