@@ -1,4 +1,4 @@
-// One catalog of API error codes. docs/errors.md lists the same codes; test/errors-doc.test.ts keeps them in step.
+// One catalog of API error codes. docs/errors.md lists the same codes; test/api-basics.test.ts keeps them in step.
 export const ERRORS = {
   BAD_REQUEST: { status: 400, message: 'The request does not match the schema of this endpoint.' },
   INVALID_DATE_RANGE: { status: 400, message: 'The date range is invalid: from must be on or before to, both YYYY-MM-DD.' },

@@ -6,7 +6,6 @@ import { calendarDayMs, DAY_MS, MAX_RANGE_DAYS } from './sql-analysis-common.js'
 
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1_000;
-/** Ten years of days (3,652.5 rounded up): the longest date_range a query may span. */
 export const MAX_FILTERS = 20;
 export const MAX_FILTER_VALUES = 1_000;
 export const MAX_DIMENSIONS = 6;
