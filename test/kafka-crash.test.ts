@@ -10,6 +10,7 @@ import { openReadyWarehouse } from '../warehouse/open.js';
 import { rawCounts, rollupCounts } from '../warehouse/summary.js';
 import { brokers, makeTestTopics } from './helpers/kafka.js';
 import { expectedFamilies, plainStream } from './helpers/stream.js';
+import { distinctAndTotal } from './helpers/truth.js';
 import { within } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
@@ -102,13 +103,9 @@ describe('ingest killed with SIGKILL and restarted', () => {
       expect(raw.sends).toBe(want.sends);
       expect(Object.values(raw.engagements).reduce((a, b) => a + b, 0)).toBe(want.engagements);
       expect(Object.values(raw.subscriptions).reduce((a, b) => a + b, 0)).toBe(want.subscriptions);
-      const [dups] = await queryRows<{ total: string; distinct: string }>(
-        ready.wh,
-        `SELECT count() AS total, uniqExact(event_id) AS distinct FROM
-           (SELECT event_id FROM sends UNION ALL SELECT event_id FROM engagements UNION ALL SELECT event_id FROM subscriptions)`,
-      );
-      expect(Number(dups.total)).toBe(EVENTS);
-      expect(Number(dups.distinct)).toBe(EVENTS);
+      const dups = await distinctAndTotal(ready.wh);
+      expect(dups.total).toBe(EVENTS);
+      expect(dups.distinct).toBe(EVENTS);
       expect(await rollupCounts(ready.wh)).toEqual(raw);
     } finally {
       await ready.wh.close();

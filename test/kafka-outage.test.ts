@@ -10,6 +10,7 @@ import { queryRows } from '../warehouse/client.js';
 import type { BatchWriter } from '../warehouse/writer.js';
 import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
 import { plainStream } from './helpers/stream.js';
+import { distinctAndTotal } from './helpers/truth.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
@@ -50,11 +51,7 @@ describe('warehouse outage during ingest (injected in front of the writer)', () 
     expect(failuresLeft).toBe(0);
     const text = await metrics.registry.getSingleMetricAsString('policylens_ingest_retries_total');
     expect(text).toMatch(/policylens_ingest_retries_total\{operation="flush"\} 4/);
-    const [{ total, distinct }] = await queryRows<{ total: string; distinct: string }>(
-      t.wh,
-      `SELECT count() AS total, uniqExact(event_id) AS distinct FROM
-         (SELECT event_id FROM sends UNION ALL SELECT event_id FROM engagements UNION ALL SELECT event_id FROM subscriptions)`,
-    );
-    expect([Number(total), Number(distinct)]).toEqual([EVENTS, EVENTS]);
+    const { total, distinct } = await distinctAndTotal(t.wh);
+    expect([total, distinct]).toEqual([EVENTS, EVENTS]);
   });
 });

@@ -4,23 +4,14 @@ import type { Kafka } from 'kafkajs';
 import { IngestConsumer } from '../ingest/consumer.js';
 import { groupLag } from '../ingest/idle.js';
 import { produceLines } from '../ingest/produce.js';
-import { queryRows } from '../warehouse/client.js';
 import { rawCounts, rollupCounts } from '../warehouse/summary.js';
 import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
 import { plainStream } from './helpers/stream.js';
+import { distinctAndTotal } from './helpers/truth.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 const HALF = 50_000;
-
-async function distinctAndTotal(t: TestWarehouse): Promise<{ total: number; distinct: number }> {
-  const [r] = await queryRows<{ total: string; distinct: string }>(
-    t.wh,
-    `SELECT count() AS total, uniqExact(event_id) AS distinct FROM
-       (SELECT event_id FROM sends UNION ALL SELECT event_id FROM engagements UNION ALL SELECT event_id FROM subscriptions)`,
-  );
-  return { total: Number(r.total), distinct: Number(r.distinct) };
-}
 
 describe.each([
   { how: 'leaves cleanly', flush: true },
@@ -64,7 +55,7 @@ describe.each([
     } finally {
       await admin.disconnect();
     }
-    expect(await distinctAndTotal(t)).toEqual({ total: 2 * HALF, distinct: 2 * HALF });
+    expect(await distinctAndTotal(t.wh)).toEqual({ total: 2 * HALF, distinct: 2 * HALF });
     const raw = await rawCounts(t.wh);
     expect(await rollupCounts(t.wh)).toEqual(raw);
   });

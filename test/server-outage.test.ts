@@ -11,6 +11,7 @@ import { rawCounts, rollupCounts } from '../warehouse/summary.js';
 import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
 import { startTestServer, type TestServer } from './helpers/local-server.js';
 import { plainStream } from './helpers/stream.js';
+import { distinctAndTotal } from './helpers/truth.js';
 import { waitFor } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
@@ -54,12 +55,8 @@ describe('the ClickHouse server stopped and started again during ingest', () => 
     const text = await metrics.registry.getSingleMetricAsString('policylens_ingest_retries_total');
     const retries = Number(/operation="(?:flush|rebuild)"\} (\d+)/.exec(text)?.[1] ?? 0);
     expect(retries, text).toBeGreaterThan(0);
-    const [{ total, distinct }] = await queryRows<{ total: string; distinct: string }>(
-      t.wh,
-      `SELECT count() AS total, uniqExact(event_id) AS distinct FROM
-         (SELECT event_id FROM sends UNION ALL SELECT event_id FROM engagements UNION ALL SELECT event_id FROM subscriptions)`,
-    );
-    expect([Number(total), Number(distinct)]).toEqual([N, N]);
+    const { total, distinct } = await distinctAndTotal(t.wh);
+    expect([total, distinct]).toEqual([N, N]);
     expect(await rollupCounts(t.wh)).toEqual(await rawCounts(t.wh));
   });
 });

@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import type { Truth } from '../../simulator/index.js';
 import type { Warehouse } from '../../warehouse/client.js';
+import { queryRows } from '../../warehouse/client.js';
 import { rawCounts, rollupCounts } from '../../warehouse/summary.js';
 
 const ENGAGEMENTS = ['delivered', 'read', 'clicked', 'replied', 'converted'] as const;
@@ -16,4 +17,14 @@ export async function expectWarehouseToMatchTruth(wh: Warehouse, truth: Truth): 
   expect(raw.cost_usd).toBe((truth.counts.costMicros / 1e6).toFixed(6));
   expect(raw.revenue_usd).toBe((truth.counts.revenueMicros / 1e6).toFixed(6));
   expect(await rollupCounts(wh)).toEqual(raw);
+}
+
+/** Rows in the three raw tables, and how many distinct event ids among them: equal when nothing was doubled. */
+export async function distinctAndTotal(wh: Warehouse): Promise<{ total: number; distinct: number }> {
+  const [r] = await queryRows<{ total: string; distinct: string }>(
+    wh,
+    `SELECT count() AS total, uniqExact(event_id) AS distinct FROM
+       (SELECT event_id FROM sends UNION ALL SELECT event_id FROM engagements UNION ALL SELECT event_id FROM subscriptions)`,
+  );
+  return { total: Number(r.total), distinct: Number(r.distinct) };
 }
