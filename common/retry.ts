@@ -3,15 +3,26 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 // ClickHouse server codes that mean "try again later": timeouts, too many parts/queries, memory, shutting down.
 const RETRIABLE_CLICKHOUSE_CODES = new Set(['159', '164', '202', '203', '209', '210', '241', '252', '285', '319', '425', '999']);
 
+/** An error and what it wraps, outermost first: kafkajs keeps the wrapped error in `originalError`, Node in `cause`. */
+export function* errorChain(err: unknown): Generator<Record<string, unknown>> {
+  const seen = new Set<unknown>();
+  for (let e = err; typeof e === 'object' && e !== null && !seen.has(e); ) {
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    yield o;
+    e = o.originalError ?? o.cause;
+  }
+}
+
 /** Whether a failure is worth retrying: network trouble, timeouts, a busy server. Errors may say so themselves. */
 export function isRetriable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { retriable?: boolean; code?: string; cause?: unknown; message?: string };
-  if (typeof e.retriable === 'boolean') return e.retriable;
-  if (e.code && NETWORK_CODES.has(e.code)) return true;
-  if (e.code && RETRIABLE_CLICKHOUSE_CODES.has(String(e.code))) return true;
-  if (/socket hang up|timeout|ECONNREFUSED|ECONNRESET/i.test(e.message ?? '')) return true;
-  return e.cause !== undefined && e.cause !== err ? isRetriable(e.cause) : false;
+  for (const e of errorChain(err)) {
+    if (typeof e.retriable === 'boolean') return e.retriable;
+    const code = e.code === undefined ? '' : String(e.code);
+    if (NETWORK_CODES.has(code) || RETRIABLE_CLICKHOUSE_CODES.has(code)) return true;
+    if (/socket hang up|timeout|ECONNREFUSED|ECONNRESET/i.test(String(e.message ?? ''))) return true;
+  }
+  return false;
 }
 
 export const sleep = (ms: number, signal?: AbortSignal) =>

@@ -3,7 +3,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
-import { backoffMs, isRetriable, sleep } from '../common/retry.js';
+import { backoffMs, errorChain, isRetriable, sleep } from '../common/retry.js';
 import { topicNames } from '../events/topics.js';
 import type { EventFamily } from '../events/types.js';
 import type { BatchWriter, WriteResult } from '../warehouse/writer.js';
@@ -40,12 +40,8 @@ export interface IngestStats {
 
 // Group errors after which the partition will be read again from its committed offset by whoever owns it.
 const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
-// kafkajs wraps a protocol error once its own retries run out, so the type may sit on the cause.
-const isGroupError = (err: unknown): boolean => {
-  const e = err as { type?: string; originalError?: unknown; cause?: unknown } | null;
-  if (!e || typeof e !== 'object') return false;
-  return GROUP_ERRORS.has(e.type ?? '') || (e.originalError !== undefined && isGroupError(e.originalError)) || (e.cause !== undefined && e.cause !== err && isGroupError(e.cause));
-};
+// kafkajs wraps a protocol error once its own retries run out, so the type may sit on a wrapped error.
+const isGroupError = (err: unknown): boolean => [...errorChain(err)].some((e) => GROUP_ERRORS.has(String(e.type ?? '')));
 
 /** How long the group waits for a silent member before it hands the member's partitions to others. */
 export const SESSION_TIMEOUT_MS = 10_000;
