@@ -1,13 +1,16 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests that open a warehouse run twice: on the embedded engine and on a local ClickHouse server. The rest (parsers,
-// statistics, the simulator, snapshots) do not depend on where the data lives and run once.
-const WAREHOUSE_TESTS = [
-  'api-basics', 'auth-matrix', 'dashboards-browser', 'dashboards-data', 'dashboards-route', 'exports-cli', 'exports-memory',
-  'exports', 'frontier', 'kafka-crash', 'kafka-e2e', 'kafka-outage', 'kafka-poison', 'kafka-rebalance', 'kafka-rebuild',
-  'load-truth', 'policy-impact', 'query-api', 'query-metrics', 'query-migration', 'query-truth', 'regimes-api', 'retention',
-  'warehouse', 'server-outage', 'server-errors', 'scale-out',
-].map((name) => `test/${name}.test.ts`);
+// statistics, the simulator, snapshots) do not depend on where the data lives and run once. Which files open a
+// warehouse is read from their imports, so a new test is never left out of server mode by a list nobody updated.
+const OPENS_A_WAREHOUSE = /from '\.\/helpers\/(warehouse|api)\.js'/;
+const TEST_DIR = fileURLToPath(new URL('./test/', import.meta.url));
+const WAREHOUSE_TESTS = readdirSync(TEST_DIR)
+  .filter((f) => f.endsWith('.test.ts') && OPENS_A_WAREHOUSE.test(readFileSync(join(TEST_DIR, f), 'utf8')))
+  .map((f) => `test/${f}`);
 
 // Runs only against a server: several processes share one warehouse, which the embedded engine cannot do.
 const SERVER_ONLY = ['test/scale-out.test.ts', 'test/server-outage.test.ts', 'test/server-errors.test.ts'];
@@ -37,7 +40,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'server',
-          include: WAREHOUSE_TESTS,
+          include: [...new Set([...WAREHOUSE_TESTS, ...SERVER_ONLY])],
           globalSetup: ['test/global-setup.ts', 'test/server-setup.ts'],
           env: { POLICYLENS_TEST_WAREHOUSE: 'server' },
         },
