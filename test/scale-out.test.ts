@@ -8,9 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_TIMEOUT_MS } from '../ingest/consumer.js';
+import { produceLines } from '../ingest/produce.js';
 import { createSimulation, type Truth } from '../simulator/index.js';
 import { Rng } from '../simulator/rng.js';
 import { queryRows } from '../warehouse/client.js';
@@ -61,21 +61,12 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
     const sim = createSimulation({ events: EVENTS, seed: 11, badRatio: 0.002, dupRatio: 0.01 });
     const lines = [...sim.lines()];
     truth = sim.truth();
-    const producer = k.kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
     const slice = Math.ceil(lines.length / 80);
     producing = (async () => {
       for (let i = 0; i < lines.length; i += slice) {
-        const byTopic = new Map<string, Message[]>();
-        for (const l of lines.slice(i, i + slice)) {
-          const topic = k.topics[l.family ?? 'sends'];
-          if (!byTopic.has(topic)) byTopic.set(topic, []);
-          byTopic.get(topic)!.push({ key: l.key, value: l.line });
-        }
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await produceLines(k.kafka, lines.slice(i, i + slice), { topics: k.topics, batchSize: slice });
         await new Promise((r) => setTimeout(r, 1_000));
       }
-      await producer.disconnect();
     })();
   });
 
