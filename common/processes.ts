@@ -1,6 +1,7 @@
 // Process plumbing shared by the local development servers (devtools/clickhouse, devtools/kafka): is a pid alive,
-// signal it, wait for it to go, and a lock file so two callers do not start one server twice.
+// signal it, wait for it to go or stop it, is a port free, and a lock file so two callers do not start one server twice.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { sleep } from './retry.js';
 
@@ -36,6 +37,24 @@ export async function waitForExit(pid: number, timeoutMs: number, everyMs = 50):
     await sleep(everyMs);
   }
   return !pidAlive(pid);
+}
+
+/** SIGTERM (both local servers shut down cleanly on it), then SIGKILL after timeoutMs. */
+export async function stopPid(pid: number, timeoutMs: number): Promise<{ killed: boolean }> {
+  signal(pid, 'SIGTERM');
+  if (await waitForExit(pid, timeoutMs)) return { killed: false };
+  signal(pid, 'SIGKILL');
+  await waitForExit(pid, 10_000);
+  return { killed: true };
+}
+
+/** Whether a port on 127.0.0.1 is free. Binding tells more than connecting: it also catches a listener on 0.0.0.0 or one that does not accept. */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }
 
 /**

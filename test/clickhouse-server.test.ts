@@ -4,15 +4,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickhouseStatus, startClickHouse, stopClickHouse, type ClickHouseStatus } from '../devtools/clickhouse/local-clickhouse.js';
+import { clickhouseStatus, KEEPALIVE_QUERY_ID, startClickHouse, stopClickHouse, type ClickHouseStatus } from '../devtools/clickhouse/local-clickhouse.js';
+import { portFree } from '../common/processes.js';
+import { freePorts } from './helpers/local-server.js';
 
 const roots: string[] = [];
-const taken = new Set<number>();
 
 function tempRoot(): string {
   const dir = mkdtempSync(join(tmpdir(), 'policylens-ch-'));
@@ -20,33 +21,6 @@ function tempRoot(): string {
   return dir;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** n consecutive free ports (shard k listens on base + k - 1), found by binding port 0 and checking the next ones. */
-async function freePorts(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as AddressInfo;
-        s.close(() => resolve(port));
-      });
-    });
-    const run = Array.from({ length: n }, (_, i) => base + i);
-    if (run.some((p) => p > 65535 || taken.has(p))) continue;
-    if (!(await Promise.all(run.map(portFree))).every(Boolean)) continue;
-    run.forEach((p) => taken.add(p));
-    return base;
-  }
-  throw new Error(`no ${n} consecutive free ports found`);
-}
 
 interface Reply {
   status: number;
@@ -162,7 +136,7 @@ describe('one local ClickHouse server', () => {
     await q(s.url, "CREATE DICTIONARY pl.names_dict (id UInt64, name String) PRIMARY KEY id SOURCE(CLICKHOUSE(TABLE 'names' DB 'pl')) LAYOUT(HASHED()) LIFETIME(0)");
     expect(await q(s.url, "SELECT dictGet('pl.names_dict', 'name', toUInt64(2))")).toBe('two');
     // The keepalive query of the launcher, and this query itself.
-    expect(await q(s.url, "SELECT query_id = 'policylens-keepalive' AS keepalive FROM system.processes ORDER BY keepalive")).toBe('0\n1');
+    expect(await q(s.url, `SELECT query_id = '${KEEPALIVE_QUERY_ID}' AS keepalive FROM system.processes ORDER BY keepalive`)).toBe('0\n1');
   });
 
   it('keeps the data over stop and start, and reports not running in between', async () => {

@@ -46,13 +46,12 @@ import {
   readState,
   shardNumbersOnDisk,
   spawnServer,
-  stopPid,
   waitForExisting,
   waitUntilAnswering,
   writeState,
   type ClickHouseState,
 } from './process.js';
-import { withLock } from '../../common/processes.js';
+import { stopPid, withLock } from '../../common/processes.js';
 
 export type { ClickHouseOptions, ClickHouseStatus, ShardStatus, StopResult } from './options.js';
 export { DEFAULT_CLUSTER, DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT } from './options.js';

@@ -6,11 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tail } from '../kafka/toolchain.js';
 import { HOST, portsOf, urlOf, type Paths, type Resolved, type ShardPaths } from './options.js';
-import { pidAlive, signal, waitForExit } from '../../common/processes.js';
+import { pidAlive, portFree } from '../../common/processes.js';
 
 /** What state.json remembers about the running servers, so status and stop need no options. */
 export interface ClickHouseState {
@@ -122,15 +121,6 @@ export function shardNumbersOnDisk(paths: Paths): number[] {
 
 
 // ---------------------------------------------------------------- probes
-
-/** Binding tells more than connecting: it also catches a listener on 0.0.0.0 or one that does not accept. */
-export function portFree(port: number): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const server = createServer();
-    server.once('error', () => resolvePromise(false));
-    server.listen({ host: HOST, port, exclusive: true }, () => server.close(() => resolvePromise(true)));
-  });
-}
 
 export async function assertPortsFree(r: Resolved, shards: number[]): Promise<void> {
   for (const shard of shards) {
@@ -275,14 +265,4 @@ export async function waitForExisting(r: Resolved, paths: Paths, s: ShardPaths, 
     () => (isServerPid(pid, paths, s) ? null : `ClickHouse shard ${s.shard} (pid ${pid}) exited. See ${s.logFile}:\n${logTail(s)}`),
     () => `ClickHouse shard ${s.shard} (pid ${pid}) is running but does not answer on ${urlOf(httpPort)}. See ${s.logFile}.`,
   );
-}
-
-
-/** SIGTERM (the launcher turns it into a clean engine shutdown), then SIGKILL after timeoutMs. */
-export async function stopPid(pid: number, timeoutMs: number): Promise<{ killed: boolean }> {
-  signal(pid, 'SIGTERM');
-  if (await waitForExit(pid, timeoutMs)) return { killed: false };
-  signal(pid, 'SIGKILL');
-  await waitForExit(pid, 10_000);
-  return { killed: true };
 }

@@ -43,7 +43,7 @@ import {
   waitForExisting,
   waitUntilAnswering,
 } from './process.js';
-import { signal, waitForExit, withLock } from '../../common/processes.js';
+import { stopPid, withLock } from '../../common/processes.js';
 import { assertDataReadable, formatStorage } from './storage.js';
 import { checkJava } from './toolchain.js';
 
@@ -120,13 +120,7 @@ export async function stopBroker(opts: BrokerOptions = {}): Promise<StopResult> 
     return { stopped: false, pid: null, killed: false };
   }
   opts.log?.(`Stopping Kafka (pid ${pid}) ...`);
-  signal(pid, 'SIGTERM');
-  let killed = false;
-  if (!(await waitForExit(pid, opts.stopTimeoutMs ?? 30_000))) {
-    signal(pid, 'SIGKILL');
-    killed = true;
-    await waitForExit(pid, 10_000);
-  }
+  const { killed } = await stopPid(pid, opts.stopTimeoutMs ?? 30_000);
   clearState(paths);
   return { stopped: true, pid, killed };
 }
