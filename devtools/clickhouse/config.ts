@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { HOST, portsOf, type Resolved, type ShardPaths } from './options.js';
 
-export function xmlEscape(text: string): string {
+function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
@@ -25,7 +25,7 @@ const LOOPBACK = '<networks><ip>127.0.0.1</ip><ip>::1</ip></networks>';
  * SELECT because a dictionary with SOURCE(CLICKHOUSE(TABLE 'x')) and no USER loads as `default`
  * (warehouse/migrations/04_query_rollups.sql has one). It can read, but cannot write, create or drop.
  */
-export function usersXml(r: Resolved): string {
+function usersXml(r: Resolved): string {
   const defaultGrants = r.named
     ? `
       <grants>
@@ -75,7 +75,7 @@ ${shards.join('\n')}
   </remote_servers>`;
 }
 
-export function configXml(r: Resolved, s: ShardPaths): string {
+function configXml(r: Resolved, s: ShardPaths): string {
   // The engine appends its log to the same file the launcher's stdout/stderr go to, so one file tells all.
   return `<clickhouse>
   <users_config>${xmlEscape(s.usersFile)}</users_config>

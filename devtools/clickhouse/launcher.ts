@@ -22,7 +22,7 @@ import type { Paths } from './options.js';
  * engine shuts down as after any finished --query (listeners closed, tables detached) and main returns
  * 0. Without this, SIGTERM would kill the engine mid-flight, since clickhouse-local installs no handler.
  */
-export const LAUNCHER_SOURCE = `/* policylens local ClickHouse launcher; written and compiled by devtools/clickhouse/launcher.ts. */
+const LAUNCHER_SOURCE = `/* policylens local ClickHouse launcher; written and compiled by devtools/clickhouse/launcher.ts. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -96,7 +96,7 @@ export function defaultLibPath(project: string): string {
   }
 }
 
-export function checkLib(libPath: string): void {
+function checkLib(libPath: string): void {
   if (process.platform !== 'linux') {
     throw new Error(`The local ClickHouse server runs libchdb.so through a Linux launcher; this is ${process.platform}.`);
   }
@@ -113,7 +113,7 @@ function isEnoent(err: unknown): boolean {
 }
 
 /** CC when set (like make), else cc, else gcc: the first that runs. */
-export async function findCompiler(): Promise<string> {
+async function findCompiler(): Promise<string> {
   const candidates = [process.env.CC, 'cc', 'gcc'].filter((c): c is string => Boolean(c));
   for (const cc of candidates) {
     try {

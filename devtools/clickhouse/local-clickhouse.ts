@@ -54,7 +54,6 @@ import {
 import { stopPid, withLock } from '../../common/processes.js';
 
 export type { ClickHouseOptions, ClickHouseStatus, ShardStatus, StopResult } from './options.js';
-export { DEFAULT_CLUSTER, DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT } from './options.js';
 export { KEEPALIVE_QUERY_ID } from './process.js';
 
 /**

@@ -91,7 +91,7 @@ export const DEFAULT_HTTP_PORT = 8123;
 export const DEFAULT_TCP_PORT = 9000;
 export const DEFAULT_CLUSTER = 'policylens';
 export const DEFAULT_USER = 'default';
-export const MAX_SHARDS = 16;
+const MAX_SHARDS = 16;
 
 export interface ShardPaths {
   shard: number;

@@ -51,13 +51,13 @@ function isOurs(args: string[], paths: Paths, s: ShardPaths): boolean {
   return (args[0] ?? '').startsWith(`${paths.binDir}/launch-`) && args.includes(`--path=${s.dataDir}/`);
 }
 
-export function isServerPid(pid: number, paths: Paths, s: ShardPaths): boolean {
+function isServerPid(pid: number, paths: Paths, s: ShardPaths): boolean {
   if (!pidAlive(pid)) return false;
   const args = cmdline(pid);
   return args !== null && isOurs(args, paths, s);
 }
 
-export function readPid(s: ShardPaths): number | null {
+function readPid(s: ShardPaths): number | null {
   try {
     const pid = Number.parseInt(readFileSync(s.pidFile, 'utf8').trim(), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
@@ -178,7 +178,7 @@ export async function answers(url: string, user: string, password: string): Prom
   return (await httpQuery(url, user, password, 'SELECT 1'))?.trim() === '1';
 }
 
-export function logTail(s: ShardPaths, lines = 20): string {
+function logTail(s: ShardPaths, lines = 20): string {
   try {
     // Stack frames ("12. ? @ 0x...") say nothing here and would crowd out the message.
     const text = readFileSync(s.logFile, 'utf8')
