@@ -1,5 +1,6 @@
 // Process plumbing shared by the local development servers (devtools/clickhouse, devtools/kafka): is a pid alive,
 // signal it, wait for it to go or stop it, is a port free, and a lock file so two callers do not start one server twice.
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -91,4 +92,34 @@ export async function withLock<T>(lockFile: string, timeoutMs: number, fn: () =>
   } finally {
     rmSync(lockFile, { force: true });
   }
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; rejects with ENOENT when it is not installed. */
+export function run(cmd: string, args: string[], cwd?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function isEnoent(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** The last lines of a tool's output, without ANSI colours, for an error message. */
+export function tail(text: string, lines: number): string {
+  // eslint-disable-next-line no-control-regex -- strip ANSI colours some tools print anyway
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
+  return plain.trimEnd().split('\n').slice(-lines).join('\n');
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { run, tail } from '../kafka/toolchain.js';
+import { isEnoent, run, tail } from '../../common/processes.js';
 import type { Paths } from './options.js';
 
 /**
@@ -106,10 +106,6 @@ function checkLib(libPath: string): void {
         '(npm install --include=optional), or pass libPath.',
     );
   }
-}
-
-function isEnoent(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 /** CC when set (like make), else cc, else gcc: the first that runs. */

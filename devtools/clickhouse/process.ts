@@ -7,9 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tail } from '../kafka/toolchain.js';
 import { HOST, portsOf, urlOf, type Paths, type Resolved, type ShardPaths } from './options.js';
-import { pidAlive, portFree } from '../../common/processes.js';
+import { pidAlive, portFree, tail } from '../../common/processes.js';
 
 /** What state.json remembers about the running servers, so status and stop need no options. */
 export interface ClickHouseState {

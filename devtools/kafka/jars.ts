@@ -2,7 +2,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { libsDir, majorOf, resolveOptions, type BrokerOptions } from './options.js';
-import { checkMaven, run, tail } from './toolchain.js';
+import { run, tail } from '../../common/processes.js';
+import { checkMaven } from './toolchain.js';
 
 const COMPLETE_MARKER = '.complete';
 

@@ -10,8 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { classpath, jvmArgs } from './config-files.js';
 import { HOST, type Paths, type Resolved } from './options.js';
-import { tail } from './toolchain.js';
-import { pidAlive } from '../../common/processes.js';
+import { pidAlive, tail } from '../../common/processes.js';
 
 interface BrokerState {
   pid: number;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classpath, jvmArgs } from './config-files.js';
 import type { Resolved } from './options.js';
-import { run, tail } from './toolchain.js';
+import { run, tail } from '../../common/processes.js';
 
 /** Kafka's Uuid.toString: URL-safe base64 of 16 random bytes, never starting with "-". */
 function newClusterId(): string {

@@ -1,35 +1,11 @@
 /**
- * The external tools the broker needs: running a command to completion, and
- * checking that Java and Maven are installed, with an error saying what to
- * install when they are not.
+ * The external tools the broker needs: checking that Java and Maven are
+ * installed, with an error saying what to install when they are not.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { isEnoent, run, type RunResult } from '../../common/processes.js';
 
 const MIN_JAVA = 17;
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion; rejects with ENOENT when it is not installed. */
-export function run(cmd: string, args: string[], cwd?: string): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
-
-function isEnoent(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-}
 
 function javaBin(): string {
   // Prefer JAVA_HOME like Kafka's own scripts do, so a user can pick a JDK.
@@ -81,10 +57,4 @@ export async function checkMaven(): Promise<void> {
         'install it (Debian/Ubuntu: apt-get install maven) and try again.',
     );
   }
-}
-
-export function tail(text: string, lines: number): string {
-  // eslint-disable-next-line no-control-regex -- strip ANSI colours some tools print anyway
-  const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
-  return plain.trimEnd().split('\n').slice(-lines).join('\n');
 }
