@@ -22,6 +22,16 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** The pid a pid file names, or null when there is no file or it names none. */
+export function readPidFile(file: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 /** kill() that tolerates the process having exited in the meantime. */
 export function signal(pid: number, name: NodeJS.Signals): void {
   try {

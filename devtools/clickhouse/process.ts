@@ -8,7 +8,7 @@ import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST, portsOf, urlOf, type Paths, type Resolved, type ShardPaths } from './options.js';
-import { pidAlive, portFree, tail } from '../../common/processes.js';
+import { pidAlive, portFree, readPidFile, tail } from '../../common/processes.js';
 
 /** What state.json remembers about the running servers, so status and stop need no options. */
 export interface ClickHouseState {
@@ -56,21 +56,12 @@ function isServerPid(pid: number, paths: Paths, s: ShardPaths): boolean {
   return args !== null && isOurs(args, paths, s);
 }
 
-function readPid(s: ShardPaths): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(s.pidFile, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The pids of this shard's server: the pid file's when it is right, else whatever /proc shows running
  * our launcher on this data dir (pid file lost, stale or overwritten).
  */
 export function findServerPids(paths: Paths, s: ShardPaths): number[] {
-  const fromFile = readPid(s);
+  const fromFile = readPidFile(s.pidFile);
   if (fromFile !== null && isServerPid(fromFile, paths, s)) return [fromFile];
   let entries: string[];
   try {

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { classpath, jvmArgs } from './config-files.js';
 import { HOST, type Paths, type Resolved } from './options.js';
-import { pidAlive, tail } from '../../common/processes.js';
+import { pidAlive, readPidFile, tail } from '../../common/processes.js';
 
 interface BrokerState {
   pid: number;
@@ -41,14 +41,7 @@ export function readState(paths: Paths): BrokerState | null {
   }
 }
 
-export function readPid(paths: Paths): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(paths.pidFile, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
+export const readPid = (paths: Paths): number | null => readPidFile(paths.pidFile);
 
 export function clearState(paths: Paths): void {
   rmSync(paths.pidFile, { force: true });
