@@ -68,6 +68,27 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+export interface PollUntil {
+  timeoutMs: number;
+  everyMs: number;
+  /** Why waiting is pointless (the process died), or null to go on. */
+  died: () => string | null;
+  /** The error when the time runs out. */
+  timedOut: () => string;
+}
+
+/** Polls `ready` until it answers true; fails at once when the process died, and after timeoutMs otherwise. */
+export async function pollUntil(ready: () => Promise<boolean>, o: PollUntil): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  while (Date.now() < deadline) {
+    const why = o.died();
+    if (why !== null) throw new Error(why);
+    if (await ready()) return;
+    await sleep(o.everyMs);
+  }
+  throw new Error(o.timedOut());
+}
+
 /**
  * A tiny cross-process lock, so two test workers starting a server at once do not both spawn one. A lock whose
  * holder died is taken over.

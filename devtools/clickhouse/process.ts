@@ -6,9 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST, portsOf, urlOf, type Paths, type Resolved, type ShardPaths } from './options.js';
-import { pidAlive, portFree, readPidFile, tail } from '../../common/processes.js';
+import { pidAlive, pollUntil, portFree, readPidFile, tail } from '../../common/processes.js';
 
 /** What state.json remembers about the running servers, so status and stop need no options. */
 export interface ClickHouseState {
@@ -217,16 +216,9 @@ export function spawnServer(r: Resolved, s: ShardPaths, launcher: string, libPat
   return { child, pid: child.pid };
 }
 
-async function pollUntilAnswering(r: Resolved, s: ShardPaths, died: () => string | null, timedOut: () => string): Promise<void> {
-  const { httpPort } = portsOf(r.httpPort, r.tcpPort, s.shard);
-  const deadline = Date.now() + r.startTimeoutMs;
-  while (Date.now() < deadline) {
-    const why = died();
-    if (why !== null) throw new Error(why);
-    if (await answers(urlOf(httpPort), r.user, r.password)) return;
-    await sleep(100);
-  }
-  throw new Error(timedOut());
+function pollUntilAnswering(r: Resolved, s: ShardPaths, died: () => string | null, timedOut: () => string): Promise<void> {
+  const url = urlOf(portsOf(r.httpPort, r.tcpPort, s.shard).httpPort);
+  return pollUntil(() => answers(url, r.user, r.password), { timeoutMs: r.startTimeoutMs, everyMs: 100, died, timedOut });
 }
 
 export async function waitUntilAnswering(r: Resolved, s: ShardPaths, child: ChildProcess, pid: number): Promise<void> {

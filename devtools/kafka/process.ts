@@ -6,11 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { classpath, jvmArgs } from './config-files.js';
 import { HOST, type Paths, type Resolved } from './options.js';
-import { pidAlive, readPidFile, tail } from '../../common/processes.js';
+import { pidAlive, pollUntil, readPidFile, tail } from '../../common/processes.js';
 
 interface BrokerState {
   pid: number;
@@ -96,15 +95,8 @@ export async function answers(port: number): Promise<boolean> {
 }
 
 /** Polls the port until the broker answers; `died` says why it never will (the process is gone), or null. */
-async function pollUntilAnswering(r: Resolved, died: () => string | null, timedOut: () => string): Promise<void> {
-  const deadline = Date.now() + r.startTimeoutMs;
-  while (Date.now() < deadline) {
-    const why = died();
-    if (why !== null) throw new Error(why);
-    if (await answers(r.port)) return;
-    await sleep(250);
-  }
-  throw new Error(timedOut());
+function pollUntilAnswering(r: Resolved, died: () => string | null, timedOut: () => string): Promise<void> {
+  return pollUntil(() => answers(r.port), { timeoutMs: r.startTimeoutMs, everyMs: 250, died, timedOut });
 }
 
 export async function waitUntilAnswering(r: Resolved, child: ChildProcess, pid: number): Promise<void> {
