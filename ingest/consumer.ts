@@ -57,7 +57,7 @@ export class IngestConsumer {
   private readonly dlqTopic: string;
   private readonly groupId: string;
   private generation = 0;
-  private startedAt = Date.now();
+  private startedAt = 0; // set by start()
   private warnedMiskeyed = false;
   private assignment: Record<string, number[]> = {};
   private ready: Promise<void> = Promise.resolve();
