@@ -37,7 +37,8 @@ describe('ingest killed with SIGKILL and restarted', () => {
       POLICYLENS_TOPIC_PREFIX: k.prefix,
       POLICYLENS_KAFKA_GROUP: k.groupId,
       POLICYLENS_BATCH_MAX_ROWS: '20000',
-      POLICYLENS_LOG_LEVEL: 'info',
+      // debug: the kills are timed by the ingest's own 'flushed' lines, so they land mid-stream however fast it runs.
+      POLICYLENS_LOG_LEVEL: 'debug',
     };
     await produceLines(k.kafka, plainStream(EVENTS, 'crash'), { topics: k.topics });
   });
@@ -50,10 +51,14 @@ describe('ingest killed with SIGKILL and restarted', () => {
     child.stdout!.on('data', (d) => log.push(String(d)));
     return child;
   };
-  const running = (child: ChildProcess) =>
+  // Resolves once the child has logged `message` `times` times (or has exited).
+  const logged = (child: ChildProcess, message: string, times = 1) =>
     new Promise<void>((resolve) => {
+      if (times <= 0) return resolve();
+      let seen = 0;
       const onData = (d: Buffer) => {
-        if (String(d).includes('"partitions assigned"')) {
+        seen += String(d).split(`"${message}"`).length - 1;
+        if (seen >= times) {
           child.stderr!.off('data', onData);
           resolve();
         }
@@ -80,15 +85,20 @@ describe('ingest killed with SIGKILL and restarted', () => {
     // At least KILLS kills, and more (up to 3×) until one has landed mid-stream, however slow the machine is.
     for (let i = 0; i < KILLS || (!progress.some((n) => n > 0 && n < EVENTS) && i < 3 * KILLS); i++) {
       const child = startIngest([]);
-      // Kill it anywhere from just after it starts consuming to well into the stream. A restarted process waits for
-      // the group to give up on the killed one (one session) before it gets partitions: the budget follows from that.
-      await within(running(child), RESTART_BUDGET_MS, `start ${i + 1}: the ingest gets its partitions`);
-      const after = 100 + random.below(3000);
+      // A restarted process waits for the group to give up on the killed one (one session) before it gets
+      // partitions: the budget follows from that.
+      await within(logged(child, 'partitions assigned'), RESTART_BUDGET_MS, `start ${i + 1}: the ingest gets its partitions`);
+      // Kill it after 0–3 of its own flushes and a little more, so the kill falls before the first write, between
+      // flushes or inside one: counted in flushes rather than milliseconds, a fast warehouse cannot outrun it.
+      const flushes = random.below(4);
+      const after = random.below(250);
+      // Once the stream is all written there are no more flushes to count: then it is killed idle.
+      await Promise.race([logged(child, 'flushed', flushes), new Promise((r) => setTimeout(r, 5_000))]);
       await new Promise((r) => setTimeout(r, after));
       child.kill('SIGKILL');
       await exited(child);
       progress.push(await eventsWritten());
-      log.push(`killed after ${after} ms with ${progress.at(-1)} events written\n`);
+      log.push(`killed ${after} ms after ${flushes} flushes with ${progress.at(-1)} events written\n`);
     }
     // The kills must have landed mid-stream, not all before the first write or after the last.
     expect(progress.some((n) => n > 0 && n < EVENTS), progress.join(', ')).toBe(true);
