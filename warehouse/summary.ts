@@ -1,4 +1,4 @@
-// Counts and a first look at engagement and opt-outs by frequency and regime, straight from the rollups.
+// Counts straight from the raw tables: what the CLI's summary and the tests' truth checks start from.
 import { queryRows, type Warehouse } from './client.js';
 
 export interface WarehouseCounts {
@@ -9,22 +9,13 @@ export interface WarehouseCounts {
   revenue_usd: string;
 }
 
-interface CountSource {
-  sends: string;
-  engagements: string;
-  subscriptions: string;
-  /** How a row counts: 1 in a raw table, its `sends`/`events` column in a rollup. */
-  sendCount: string;
-  count: string;
-}
-
-async function countsFrom(wh: Warehouse, source: CountSource): Promise<WarehouseCounts> {
-  const [s] = await queryRows<{ n: string; cost: string }>(wh, `SELECT ${source.sendCount} AS n, toString(sum(cost_usd)) AS cost FROM ${source.sends}`);
+export async function rawCounts(wh: Warehouse): Promise<WarehouseCounts> {
+  const [s] = await queryRows<{ n: string; cost: string }>(wh, 'SELECT count() AS n, toString(sum(cost_usd)) AS cost FROM sends');
   const e = await queryRows<{ type: string; n: string; revenue: string }>(
     wh,
-    `SELECT type, ${source.count} AS n, toString(sum(revenue_usd)) AS revenue FROM ${source.engagements} GROUP BY type`,
+    'SELECT type, count() AS n, toString(sum(revenue_usd)) AS revenue FROM engagements GROUP BY type',
   );
-  const sub = await queryRows<{ type: string; n: string }>(wh, `SELECT type, ${source.count} AS n FROM ${source.subscriptions} GROUP BY type`);
+  const sub = await queryRows<{ type: string; n: string }>(wh, 'SELECT type, count() AS n FROM subscriptions GROUP BY type');
   const revenue = e.reduce((acc, r) => acc + Number(r.revenue), 0);
   return {
     sends: Number(s.n),
@@ -34,9 +25,3 @@ async function countsFrom(wh: Warehouse, source: CountSource): Promise<Warehouse
     revenue_usd: revenue.toFixed(6),
   };
 }
-
-export const rawCounts = (wh: Warehouse) =>
-  countsFrom(wh, { sends: 'sends', engagements: 'engagements', subscriptions: 'subscriptions', sendCount: 'count()', count: 'count()' });
-
-export const rollupCounts = (wh: Warehouse) =>
-  countsFrom(wh, { sends: 'sends_daily', engagements: 'engagements_daily', subscriptions: 'subscriptions_daily', sendCount: 'sum(sends)', count: 'sum(events)' });
