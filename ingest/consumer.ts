@@ -1,18 +1,20 @@
-// The Kafka ingest: a consumer group that gathers each partition's messages into large batches and writes them
-// exactly once in effect. Design and failure cases: docs/ingest.md.
+// The Kafka ingest: a consumer group that gathers each partition's messages into large batches and hands them to the
+// flush protocol (flush-protocol.ts), which writes them exactly once in effect. This class is the Kafka side: joining
+// the group, rebuilding what an earlier owner announced, heartbeats, pausing while the warehouse is away, and when to
+// flush. Design and failure cases: docs/ingest.md.
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
-import { backoffMs, errorChain, isRetriable, sleep } from '../common/retry.js';
+import { backoffMs, isRetriable, sleep } from '../common/retry.js';
 import { topicNames } from '../events/topics.js';
 import type { EventFamily } from '../events/types.js';
-import type { BatchWriter, WriteResult } from '../warehouse/writer.js';
-import { announcement, canonicalOrder, chunkForAnnouncement, parseAnnouncement, type AnnouncedRange } from './announcement.js';
-import { deadLetterMessage } from './dead-letter.js';
-import type { IngestMetrics } from './metrics.js';
+import type { BatchWriter } from '../warehouse/writer.js';
+import { chunkForAnnouncement } from './announcement.js';
 import { copartitionAssigner } from './copartition-assigner.js';
-import { holdMessage, mergeByFamily, PartitionBuffers, partitionKey, type Snapshot } from './partition-buffers.js';
-import { readRanges } from './range-reader.js';
+import { FlushProtocol } from './flush-protocol.js';
+import { isGroupError } from './kafka.js';
+import type { IngestMetrics, IngestStats } from './metrics.js';
+import { holdMessage, PartitionBuffers, type Snapshot } from './partition-buffers.js';
 
 export interface IngestOptions {
   config: Config;
@@ -25,24 +27,6 @@ export interface IngestOptions {
   dlqTopic?: string;
 }
 
-export interface IngestStats {
-  consumed: number;
-  written: number;
-  duplicates: number;
-  deadLettered: number;
-  flushes: number;
-  /** Announced flushes found unfinished at a rebalance and rebuilt. */
-  rebuilt: number;
-  /** When the first message was held and the last flush committed (epoch ms), for the pipeline's own rate. */
-  firstHeldAt: number | null;
-  lastCommittedAt: number | null;
-}
-
-// Group errors after which the partition will be read again from its committed offset by whoever owns it.
-const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
-// kafkajs wraps a protocol error once its own retries run out, so the type may sit on a wrapped error.
-const isGroupError = (err: unknown): boolean => [...errorChain(err)].some((e) => GROUP_ERRORS.has(String(e.type ?? '')));
-
 /** How long the group waits for a silent member before it hands the member's partitions to others. */
 export const SESSION_TIMEOUT_MS = 10_000;
 
@@ -51,6 +35,7 @@ export class IngestConsumer {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
+  private readonly protocol: FlushProtocol;
   private readonly buffers = new PartitionBuffers();
   private readonly topics: Record<EventFamily, string>;
   private readonly familyOf: Map<string, EventFamily>;
@@ -94,6 +79,22 @@ export class IngestConsumer {
     });
     this.producer = opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
     this.admin = opts.kafka.admin();
+    this.protocol = new FlushProtocol({
+      kafka: opts.kafka,
+      writer: opts.writer,
+      log: opts.log,
+      metrics: opts.metrics,
+      consumer: this.consumer,
+      producer: this.producer,
+      admin: this.admin,
+      groupId: this.groupId,
+      topics: this.topics,
+      dlqTopic: this.dlqTopic,
+      stats: this.stats,
+      buffers: this.buffers,
+      owns: (topic, partition) => this.assignment[topic]?.includes(partition) ?? false,
+      startedAt: () => this.startedAt,
+    });
     this.failed = new Promise<never>((_, reject) => (this.failure = reject));
     this.failed.catch(() => undefined);
   }
@@ -153,62 +154,12 @@ export class IngestConsumer {
     this.failure?.(err);
   }
 
-  /** Finds the flushes announced on this member's partitions and rebuilds each one whole. */
+  /** Rebuilds each flush announced on this member's partitions and not finished, before anything else is read. */
   private async rebuildAnnounced(assignment: Record<string, number[]>, generation: number): Promise<void> {
-    const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: Object.keys(assignment) });
-    const flushes = new Map<string, AnnouncedRange[]>();
-    for (const { topic, partitions } of offsets) {
-      const family = this.familyOf.get(topic);
-      if (!family) continue;
-      for (const p of partitions) {
-        if (!assignment[topic]?.includes(p.partition) || !p.metadata) continue;
-        const ranges = parseAnnouncement(p.metadata, { family, partition: p.partition, committed: BigInt(p.offset) });
-        if (!ranges) continue;
-        const mine = ranges.find((r) => r.family === family && r.partition === p.partition);
-        if (!mine) throw new Error(`the flush announced on ${topic}[${p.partition}] does not include that partition: ${p.metadata.slice(0, 200)}`);
-        // Only a range still ahead of the committed offset is unfinished; one flush may be named by many partitions.
-        if (BigInt(p.offset) <= mine.last) {
-          flushes.set(announcement(ranges), ranges); // the older one-partition form, too, names a flush this way
-        }
-      }
-    }
-    for (const ranges of flushes.values()) {
+    for (const ranges of await this.protocol.unfinished(assignment)) {
       if (generation !== this.generation) return;
-      await this.withRetries('rebuild', () => this.rebuild(ranges, generation));
+      await this.withRetries('rebuild', () => this.protocol.rebuild(ranges, () => generation === this.generation));
     }
-  }
-
-  /**
-   * Reads every range of an announced flush (some may belong to other members now), rebuilds its blocks exactly
-   * as the interrupted attempt built them, writes them (the warehouse drops whatever had landed), and moves this
-   * member's partitions past their ranges.
-   */
-  private async rebuild(announced: AnnouncedRange[], generation: number): Promise<void> {
-    const ranges = canonicalOrder(announced).map((r) => ({ ...r, topic: this.topics[r.family] }));
-    this.opts.log.info('rebuilding an announced flush', { ranges: ranges.map((r) => `${r.topic}[${r.partition}] ${r.first}-${r.last}`) });
-    const read = await readRanges(this.opts.kafka, this.admin, this.groupId, ranges, this.opts.log);
-    const snaps: Snapshot[] = ranges.map((r) => {
-      const buf = PartitionBuffers.detached(r.topic, r.partition, r.family);
-      for (const message of read.get(partitionKey(r.topic, r.partition)) ?? []) holdMessage(buf, message, this.opts.writer);
-      return { ...this.buffers.take(buf), first: r.first, last: r.last };
-    });
-    const results = await this.writeSnapshots(snaps);
-    const own = snaps.filter((s) => this.assignment[s.topic]?.includes(s.partition));
-    if (generation !== this.generation) return;
-    try {
-      await this.consumer.commitOffsets(own.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n), metadata: null })));
-    } catch (err) {
-      if (isGroupError(err)) return; // the next generation finds the announcement again and rebuilds it again
-      throw err;
-    }
-    for (const s of own) {
-      this.buffers.get(s.topic, s.partition, s.family).skipThrough = s.last;
-      this.consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n) });
-    }
-    this.record(snaps, results);
-    this.stats.rebuilt++;
-    this.opts.metrics.rebuilt.inc();
-    this.opts.log.info('announced flush rebuilt', { rows: snaps.reduce((n, s) => n + s.ids.length, 0), written: [...results.values()].reduce((n, r) => n + r.written, 0) });
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -283,7 +234,7 @@ export class IngestConsumer {
     for (let k = 0; k < flushes.length; k++) {
       if (generation !== this.generation) return; // re-read by the new generation from the committed offsets
       try {
-        await this.withRetries('flush', () => this.writeFlush(flushes[k], generation));
+        await this.withRetries('flush', () => this.protocol.write(flushes[k], () => generation === this.generation));
       } catch (err) {
         if (!isGroupError(err)) throw err;
         this.rewind(flushes.slice(k).flat(), err as Error);
@@ -327,53 +278,6 @@ export class IngestConsumer {
       } catch {
         // not assigned any more: its new owner starts from the committed offset anyway
       }
-    }
-  }
-
-  /** Announces a flush, writes it, then commits past it. */
-  private async writeFlush(snaps: Snapshot[], generation: number): Promise<void> {
-    if (generation !== this.generation) return;
-    const started = performance.now();
-    // 1. Announce the whole flush on each of its partitions, so an owner after a crash rebuilds exactly this.
-    const metadata = announcement(snaps);
-    await this.consumer.commitOffsets(snaps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.first), metadata })));
-    // 2-3. Set bad messages aside and write; a block already written by an interrupted attempt is dropped by its token.
-    const results = await this.writeSnapshots(snaps);
-    // 4. Commit past the ranges.
-    await this.consumer.commitOffsets(snaps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.last + 1n), metadata: null })));
-    this.opts.metrics.insertSeconds.observe((performance.now() - started) / 1000);
-    this.record(snaps, results);
-    if (this.stats.flushes === 0) {
-      // How long a (re)started process stood still before its first write: the figure a crash costs (docs/ingest.md).
-      this.opts.log.info('first flush committed', { msSinceStart: Date.now() - this.startedAt, processUptimeMs: Math.round(process.uptime() * 1000) });
-    }
-    this.stats.flushes++;
-    this.stats.lastCommittedAt = Date.now();
-    this.opts.log.debug('flushed', { partitions: snaps.length, rows: snaps.reduce((n, s) => n + s.ids.length, 0), ms: Math.round(performance.now() - started) });
-  }
-
-  /** Dead letters first, with their original bytes, then one insert per family for all partitions together. */
-  private async writeSnapshots(snaps: Snapshot[]): Promise<Map<EventFamily, WriteResult>> {
-    const deadLetters = snaps.flatMap((s) => s.deadLetters.map((d) => deadLetterMessage(d, s.topic, s.partition)));
-    if (deadLetters.length) await this.producer.send({ topic: this.dlqTopic, acks: -1, messages: deadLetters });
-    const blocks = mergeByFamily(snaps);
-    const results = blocks.length ? await this.opts.writer.writePrepared(blocks) : [];
-    return new Map(blocks.map((b, i) => [b.family, results[i]]));
-  }
-
-  private record(snaps: Snapshot[], results: Map<EventFamily, WriteResult>): void {
-    const m = this.opts.metrics;
-    for (const s of snaps) {
-      for (const d of s.deadLetters) m.dlq.inc({ reason: d.reason });
-      this.stats.deadLettered += s.deadLetters.length;
-    }
-    for (const [family, r] of results) {
-      const topic = this.topics[family];
-      m.batchRows.observe({ topic }, r.written + r.duplicates);
-      m.written.inc({ topic }, r.written);
-      m.duplicates.inc({ topic }, r.duplicates);
-      this.stats.written += r.written;
-      this.stats.duplicates += r.duplicates;
     }
   }
 }

@@ -2,7 +2,7 @@
 import kafkajs, { type Admin, type Kafka as KafkaClient, type logCreator } from 'kafkajs';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
-import { sleep } from '../common/retry.js';
+import { errorChain, sleep } from '../common/retry.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -10,6 +10,12 @@ const { Kafka, logLevel } = kafkajs;
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 const EXPECTED_DURING_REBALANCE = /rebalancing|group coordinator is not available|not the correct coordinator|member id is not valid/i;
+
+// Group errors after which the partition will be read again from its committed offset by whoever owns it.
+const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
+
+/** Whether the group refused a request because it moved on; kafkajs may wrap the protocol error once its retries run out. */
+export const isGroupError = (err: unknown): boolean => [...errorChain(err)].some((e) => GROUP_ERRORS.has(String(e.type ?? '')));
 
 function kafkaLogs(log: Logger): logCreator {
   return () => ({ level, log: entry }) => {

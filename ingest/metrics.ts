@@ -1,4 +1,4 @@
-// Prometheus metrics of the ingest process; one registry so tests can make their own.
+// Prometheus metrics of the ingest process, one registry so tests can make their own; and the process's own counts.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -14,6 +14,20 @@ export interface IngestMetrics {
   retries: Counter<'operation'>;
   rebuilt: Counter;
   miskeyed: Counter<'topic'>;
+}
+
+/** What one ingest process did, for its summary line and its last log line. */
+export interface IngestStats {
+  consumed: number;
+  written: number;
+  duplicates: number;
+  deadLettered: number;
+  flushes: number;
+  /** Announced flushes found unfinished at a rebalance and rebuilt. */
+  rebuilt: number;
+  /** When the first message was held and the last flush committed (epoch ms), for the pipeline's own rate. */
+  firstHeldAt: number | null;
+  lastCommittedAt: number | null;
 }
 
 export function createIngestMetrics(registry = new Registry(), withDefaults = false): IngestMetrics {

@@ -4,7 +4,7 @@ import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { EventFamily } from '../events/types.js';
 import { LineArena } from '../warehouse/line-arena.js';
 import type { BatchWriter, PreparedBlock } from '../warehouse/writer.js';
-import { parseStep, topicStep } from './steps.js';
+import { keyedByUser, messageSteps } from './steps.js';
 
 export interface DeadLetter {
   key: Buffer | null;
@@ -102,24 +102,19 @@ export function mergeByFamily(snaps: Snapshot[]): PreparedBlock[] {
 }
 
 /**
- * Parses one message into the buffer, as a row (its insert line built by the writer) or a dead letter; the caller
- * sets the buffer's last offset. Returns true for a valid event whose key is not its user_id: several ingest
- * processes count such events exactly in the raw tables but may miss pairs in the rollups (docs/ingest.md).
+ * Runs one message's steps (steps.ts) into the buffer, as a row (its insert line built by the writer) or a dead
+ * letter; the caller sets the buffer's last offset. Returns true for a valid event not keyed by its user_id.
  */
 export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, writer: Pick<BatchWriter, 'add'>): boolean {
   if (buf.first === null) {
     buf.first = BigInt(message.offset);
     buf.since = Date.now();
   }
-  const value = message.value;
-  // "Too far in the future" is judged against the message's own timestamp, so a rebuild judges it the same.
-  const stamp = Number(message.timestamp);
-  const parsed = value === null ? ({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' } as const) : parseStep(value, stamp > 0 ? stamp : Date.now());
-  const step = parsed.kind === 'ok' ? topicStep(parsed.value, buf.family) : parsed;
+  const step = messageSteps(message, buf.family);
   if (step.kind === 'ok') {
     writer.add(buf, step.value.row);
-    return message.key === null || message.key.toString() !== step.value.row.user_id;
+    return !keyedByUser(message, step.value);
   }
-  buf.deadLetters.push({ key: message.key, value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
+  buf.deadLetters.push({ key: message.key, value: message.value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
   return false;
 }

@@ -3,10 +3,10 @@ import type { Server } from 'node:http';
 import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
-import { IngestConsumer, type IngestStats } from './consumer.js';
+import { IngestConsumer } from './consumer.js';
 import { waitUntilIdle } from './idle.js';
 import { assertCopartitioned, createKafka, ensureTopics } from './kafka.js';
-import { createIngestMetrics, serveMetrics } from './metrics.js';
+import { createIngestMetrics, serveMetrics, type IngestStats } from './metrics.js';
 import { allTopics, topicNames } from '../events/topics.js';
 
 export interface RunIngestOptions {
