@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../common/config.js';
-import { exportQuery, parseWindow, type ExportFormat } from '../query/export-datasets.js';
-import { openExportStream } from '../query/export-stream.js';
+import { exportQuery, parseWindow, type ExportFormat } from '../query/exports/datasets.js';
+import { openExportStream } from '../query/exports/stream.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { insertSyntheticSends } from '../test/helpers/synthetic-sends.js';
 

@@ -2,8 +2,8 @@
 // warehouse. Buckets: the weeks before the change (0 = oldest, counted back from the change date) and one
 // bucket for the whole after-window. Everything a send causes counts in its send's bucket: engagements
 // through send_id, spam-risk events through attribution, cost and revenue with the send.
-import { queryRows, type Warehouse } from '../warehouse/client.js';
-import { attributedRiskSql, chTime, DAY_MS, ENGAGEMENT_TIME_FILTER, num } from './sql-analysis-common.js';
+import { queryRows, type Warehouse } from '../../warehouse/client.js';
+import { attributedRiskSql, chTime, DAY_MS, ENGAGEMENT_TIME_FILTER, num } from '../sql/days.js';
 
 export interface SendSums {
   sends: number;

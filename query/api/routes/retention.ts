@@ -1,10 +1,10 @@
 // GET /v1/retention: Kaplan–Meier survival from opt-in to the first opt-out or block, in days, with
 // Greenwood intervals, per group (frequency by default). Definitions: docs/analyses.md.
-import type { RouteModule } from './app.js';
-import { ApiError, errorSchema } from './errors.js';
-import { kaplanMeier, type KmInterval } from './kaplan-meier.js';
-import { channelSchema, dateSchema, dayRange, isoDay } from './sql-analysis-common.js';
-import { CENSORING, RETENTION_GROUPS, retentionCounts, type Censoring, type RetentionGroup } from './sql-retention.js';
+import type { RouteModule } from '../app.js';
+import { ApiError, errorSchema } from '../errors.js';
+import { kaplanMeier, type KmInterval } from '../../analyses/kaplan-meier.js';
+import { channelSchema, dateSchema, dayRange, isoDay } from '../../sql/days.js';
+import { CENSORING, RETENTION_GROUPS, retentionCounts, type Censoring, type RetentionGroup } from '../../analyses/retention-sql.js';
 
 const INTERVAL: KmInterval = 'log-log';
 export const MAX_DAYS = 3660;

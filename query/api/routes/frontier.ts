@@ -1,11 +1,11 @@
 // GET /v1/frequency-frontier: per recurring-notification frequency, what a subscriber earns and how fast
 // (and how noisily) they leave — the spam-risk-versus-revenue answer. Definitions: docs/analyses.md.
-import type { RouteModule } from './app.js';
-import { errorSchema } from './errors.js';
-import { frontierOf, type FrontierPoint } from './frontier.js';
-import { channelSchema, dateSchema, dayRange, estimateSchema, FREQUENCIES } from './sql-analysis-common.js';
-import { frontierRows, LAPSE_PERIODS } from './sql-frontier.js';
-import { DEFAULT_BOOTSTRAP } from './did.js';
+import type { RouteModule } from '../app.js';
+import { errorSchema } from '../errors.js';
+import { frontierOf, type FrontierPoint } from '../../analyses/frontier.js';
+import { channelSchema, dateSchema, dayRange, estimateSchema, FREQUENCIES } from '../../sql/days.js';
+import { frontierRows, LAPSE_PERIODS } from '../../analyses/frontier-sql.js';
+import { DEFAULT_BOOTSTRAP } from '../../analyses/did.js';
 
 export const MAX_HORIZON_DAYS = 730;
 

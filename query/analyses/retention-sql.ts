@@ -1,8 +1,8 @@
 // Survival data for Kaplan–Meier, aggregated in the warehouse to (group, day, events, censored).
 // A subject is one (business, user, channel) with an opt_in; time starts at its first opt_in; the event
 // is the first opt_out or block on the same triple at or after that; otherwise it is censored.
-import { queryRows, type Warehouse } from '../warehouse/client.js';
-import { chTime, DAY_MS, num } from './sql-analysis-common.js';
+import { queryRows, type Warehouse } from '../../warehouse/client.js';
+import { chTime, DAY_MS, num } from '../sql/days.js';
 
 /** Grouping dimensions: fixed SQL expressions over the subject's first opt_in (an allow-list). */
 export const RETENTION_GROUPS = {

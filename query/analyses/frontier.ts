@@ -8,7 +8,7 @@
 //        (each send stands for one send interval of exposure: subscriber-days = sends × ḡ)
 //   S(t) = exp(−h·t);  E_H = Σ_{t=0}^{H−1} S(t) · v/ḡ;  spam per 1k subscribers over H = 1000 · Σ S(t) · q/ḡ
 import { clusterBootstrap, DEFAULT_BOOTSTRAP, percentileInterval, type BootstrapOptions } from './did.js';
-import { wilsonOrNull, Z_95 as Z95 } from './stats.js';
+import { wilsonOrNull, Z_95 as Z95 } from '../metrics/stats.js';
 
 export const DAYS_PER_MONTH = 365.25 / 12;
 

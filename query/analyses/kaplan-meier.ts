@@ -37,7 +37,7 @@ export interface KmResult {
   median_ci95: [number | null, number | null];
 }
 
-import { Z_95 } from './stats.js';
+import { Z_95 } from '../metrics/stats.js';
 
 export const Z95 = Z_95;
 

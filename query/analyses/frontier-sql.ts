@@ -1,8 +1,8 @@
 // Per (frequency, business) sums for the frequency frontier, aggregated in the warehouse.
 // Recurring sends are the sends with a frequency (the contract allows one only on recurring_notification).
-import { queryRows, type Warehouse } from '../warehouse/client.js';
+import { queryRows, type Warehouse } from '../../warehouse/client.js';
 import type { FrontierSums } from './frontier.js';
-import { attributedRiskSql, chTime, DAY_MS, ENGAGEMENT_TIME_FILTER, num } from './sql-analysis-common.js';
+import { attributedRiskSql, chTime, DAY_MS, ENGAGEMENT_TIME_FILTER, num } from '../sql/days.js';
 
 /** A gap longer than this many nominal periods (1, 7, 30 days) is a lapse, not a send interval. */
 export const LAPSE_PERIODS = 3;

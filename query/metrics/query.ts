@@ -12,8 +12,8 @@
 // spam_pairs holds candidates up to 168 hours back (migration 04), so any configured attribution window up to
 // that is applied at query time; a longer one sends the spam-risk measures to raw tables (meta.source "mixed").
 // docs/metrics.md has the details.
-import type { Warehouse } from '../warehouse/client.js';
-import { queryRows } from '../warehouse/client.js';
+import type { Warehouse } from '../../warehouse/client.js';
+import { queryRows } from '../../warehouse/client.js';
 import {
   BASE_MEASURES,
   computeMetrics,
@@ -24,8 +24,8 @@ import {
   type BaseValues,
   type MeasureGroup,
   type MetricValue,
-} from './metrics-catalog.js';
-import type { NormalizedQuery } from './query-request.js';
+} from './catalog.js';
+import type { NormalizedQuery } from './request.js';
 
 /** spam_pairs (migration 04) pairs events with sends up to this long before them. */
 export const PAIRS_MAX_WINDOW_HOURS = 168;

@@ -1,8 +1,8 @@
 // The /v1/query request: its JSON Schema (shape only) and the checks that need the catalog (names, dates, order).
 // What comes out is a NormalizedQuery whose names are all catalog entries; values stay values (never SQL).
-import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './metrics-catalog.js';
-import { ApiError } from './errors.js';
-import { calendarDayMs, DAY_MS, MAX_RANGE_DAYS } from './sql-analysis-common.js';
+import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './catalog.js';
+import { ApiError } from '../api/errors.js';
+import { calendarDayMs, DAY_MS, MAX_RANGE_DAYS } from '../sql/days.js';
 
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1_000;

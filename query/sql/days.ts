@@ -2,8 +2,8 @@
 // dates, their limits, and the SQL that attributes spam-risk events to sends.
 // User input never becomes SQL text here: values travel as typed query parameters, and the only text
 // spliced into SQL is written in this repository (column lists, fixed filters).
-import { CHANNELS, FREQUENCIES } from '../events/types.js';
-import { ApiError } from './errors.js';
+import { CHANNELS, FREQUENCIES } from '../../events/types.js';
+import { ApiError } from '../api/errors.js';
 
 export const DAY_MS = 86_400_000;
 /** "Date range ≤ 10 years": 10 × 365.25 days, counting both ends. */

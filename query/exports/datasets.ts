@@ -1,10 +1,10 @@
 // The exportable datasets: their fields (name, type, description, constraints) and the SQL that produces them.
 // Every piece of SQL text here is written in this repository; values from users (dates, the secret, the
 // cell threshold) travel only as typed query parameters.
-import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES } from '../events/types.js';
-import { ApiError } from './errors.js';
-import { calendarDayMs, chTime, DAY_MS } from './sql-analysis-common.js';
-import { PSEUDONYM_PATTERN, readExportSecret, SQL_KEY_PADS, sqlPseudonym, type PseudonymDomain } from './export-pseudonym.js';
+import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES } from '../../events/types.js';
+import { ApiError } from '../api/errors.js';
+import { calendarDayMs, chTime, DAY_MS } from '../sql/days.js';
+import { PSEUDONYM_PATTERN, readExportSecret, SQL_KEY_PADS, sqlPseudonym, type PseudonymDomain } from './pseudonym.js';
 
 export const DATASETS = ['sends', 'engagements', 'subscriptions', 'daily_metrics'] as const;
 export type DatasetName = (typeof DATASETS)[number];
