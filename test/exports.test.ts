@@ -11,7 +11,10 @@ import type { EngagementRow, SendRow, SubscriptionRow } from '../events/types.js
 import { createLogger } from '../common/log.js';
 import { createKeyRing, parseKeySpec } from '../query/api/keys.js';
 import { buildApp } from '../query/api/app.js';
-import { DATASET_SPECS, exportQuery, parseWindow, type DatasetName } from '../query/exports/datasets.js';
+import { DATASET_SPECS } from '../query/exports/datasets.js';
+import { exportQuery } from '../query/exports/request.js';
+import type { DatasetName } from '../query/exports/spec.js';
+import { parseWindow } from '../query/exports/window.js';
 import { csvCounter, jsonlCounter, parquetCounter, parquetFooterRows } from '../query/exports/row-counter.js';
 import { EXPORT_SECRET_ENV, keyFingerprint, pseudonymise, SQL_KEY_PADS } from '../query/exports/pseudonym.js';
 import { openExportStream, sweepStaleExports } from '../query/exports/stream.js';

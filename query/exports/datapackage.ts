@@ -2,7 +2,10 @@
 // (a table with its Table Schema) and whose second is the regime table, inline.
 import type { Regime } from '../../warehouse/regimes.js';
 import { CHANNELS } from '../../events/types.js';
-import { DATASET_SPECS, DAILY_METRICS, type DatasetName, type ExportField, type ExportFormat, type ExportWindow } from './datasets.js';
+import { DAILY_METRICS } from './daily-metrics.js';
+import { DATASET_SPECS } from './datasets.js';
+import type { DatasetName, ExportField, ExportFormat } from './spec.js';
+import type { ExportWindow } from './window.js';
 import { KEY_LABEL, MIN_SECRET_LENGTH, EXPORT_SECRET_ENV } from './pseudonym.js';
 import { FORMAT_INFO, PARQUET_ROW_GROUP_ROWS } from './stream.js';
 

@@ -1,6 +1,6 @@
 // Counting the rows of an export as its bytes go by, for progress and for the datapackage's row count,
 // without parsing the rows: newlines outside quotes (CSV), newlines (JSON Lines), data-page headers (Parquet).
-import type { ExportFormat } from './datasets.js';
+import type { ExportFormat } from './spec.js';
 
 export interface RowCounter {
   /** Feed the next bytes of the file. */

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Warehouse } from '../../warehouse/client.js';
-import type { ExportFormat, ExportQuery } from './datasets.js';
+import type { ExportQuery } from './request.js';
+import type { ExportFormat } from './spec.js';
 import { redactSecret } from './pseudonym.js';
 
 export const FORMAT_INFO: Record<ExportFormat, { clickhouse: string; mediatype: string; extension: string; title: string }> = {

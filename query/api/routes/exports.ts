@@ -6,7 +6,8 @@ import { readRegimes } from '../../../warehouse/migrate.js';
 import type { RouteModule } from '../app.js';
 import { errorSchema } from '../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
-import { DATASETS, exportQuery, FORMATS, minCellFrom, resolveExport, type ExportFormat, type ResolvedExport } from '../../exports/datasets.js';
+import { exportQuery, minCellFrom, resolveExport, type ResolvedExport } from '../../exports/request.js';
+import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
 import { keyFingerprint } from '../../exports/pseudonym.js';
 import { drainExports, FORMAT_INFO, openExportStream, sweepStaleExports } from '../../exports/stream.js';
 
