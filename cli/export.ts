@@ -18,7 +18,8 @@ import { DATASET_SPECS } from '../query/exports/datasets.js';
 import { countQuery, exportQuery, minCellFrom, resolveExport } from '../query/exports/request.js';
 import { DATASETS, FORMATS, isFormat } from '../query/exports/spec.js';
 import { keyFingerprint } from '../query/exports/pseudonym.js';
-import { parquetFooterRows, rowCounter } from '../query/exports/row-counter.js';
+import { parquetFooterRows } from '../query/exports/parquet-rows.js';
+import { rowCounter } from '../query/exports/row-counter.js';
 import { openExportStream, sweepStaleExports } from '../query/exports/stream.js';
 import { UsageError } from './usage-error.js';
 

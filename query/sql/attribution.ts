@@ -27,9 +27,6 @@ export const withinWindow = (sendAt: string, eventAt: string): string => `${send
 export const latestSend = (columns: readonly string[], sendAt: string, sendId: string): string =>
   `argMax(tuple(${columns.join(', ')}), tuple(${sendAt}, ${sendId}))`;
 
-const plus = (t: string | null, interval: string): string | null => (t === null ? null : `${t} + ${interval}`);
-const minus = (t: string | null, interval: string): string | null => (t === null ? null : `${t} - ${interval}`);
-
 /**
  * FROM … WHERE of the candidate pairs: spam-risk events `o` (occurred_at within `events`) joined to the sends `s`
  * (within `sends`, with `columns`) that may explain them. The sends are cut to the (business, user, channel)
@@ -50,25 +47,22 @@ function candidatePairs(events: Bounds, sends: Bounds, columns: readonly string[
       WHERE ${withinWindow('s.occurred_at', 'o.occurred_at')}`;
 }
 
-export interface AttributedRiskOptions {
+export interface AttributedRiskOptions extends Bounds {
   /** Columns of the attributed send to return, as send_<column>; send_occurred_at is always returned. */
   sendColumns: readonly string[];
-  /** The sends whose events are wanted: [from, to). */
-  from: string | null;
-  to: string | null;
   /** Fixed SQL on `channel`, e.g. "channel IN ({treated:String}, {control:String})"; default: every channel. */
   channelFilter?: string;
 }
 
 /**
- * Spam-risk events attributed to a send in [from, to), one row per event: `risk_type` ('opt_out' | 'block' |
+ * Spam-risk events attributed to a send in [from, to) (the sends' bounds), one row per event: `risk_type` ('opt_out' | 'block' |
  * 'spam_report') and the listed columns of its send. The events themselves may come up to the window after
  * `to`; a send before `from` can only be the latest candidate of an event that is then not returned, so
  * earlier sends are not read.
  */
 export function attributedRiskSql({ sendColumns, from, to, channelFilter = '1' }: AttributedRiskOptions): string {
   const cols = ['occurred_at', ...sendColumns.filter((c) => c !== 'occurred_at')];
-  const range = { from, to: plus(to, ATTRIBUTION_WINDOW) };
+  const range = { from, to: to === null ? null : `${to} + ${ATTRIBUTION_WINDOW}` };
   return `
     SELECT risk_type, ${cols.map((c, i) => `best.${i + 1} AS send_${c}`).join(', ')}
     FROM (
@@ -81,5 +75,5 @@ export function attributedRiskSql({ sendColumns, from, to, channelFilter = '1' }
 
 /** Ids of the spam-risk events in [from, to) that some send may explain; the others are unattributed. */
 export function attributableEventIdsSql(from: string, to: string): string {
-  return `SELECT o.event_id ${candidatePairs({ from, to }, { from: minus(from, ATTRIBUTION_WINDOW), to }, [], '1')}`;
+  return `SELECT o.event_id ${candidatePairs({ from, to }, { from: `${from} - ${ATTRIBUTION_WINDOW}`, to }, [], '1')}`;
 }
