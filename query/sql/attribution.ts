@@ -11,7 +11,7 @@ import { inBounds, type Bounds } from './values.js';
 
 export const SPAM_RISK_TYPES = `('opt_out', 'block', 'spam_report')`;
 
-/** spam_pairs (migration 04) pairs each event with the sends up to this long before it. */
+/** spam_pairs (migration 04) pairs each event with the sends up to this long before it (test/pairs-window.test.ts). */
 export const PAIRS_MAX_WINDOW_HOURS = 168;
 
 /** The query parameter that carries the window (config.ingest.attributionWindowHours) into every attributing query. */
@@ -55,7 +55,7 @@ export interface AttributedRiskOptions extends Bounds {
 }
 
 /**
- * Spam-risk events attributed to a send in [from, to) (the sends' bounds), one row per event: `risk_type` ('opt_out' | 'block' |
+ * Spam-risk events attributed to a send in [from, to), one row per event: `risk_type` ('opt_out' | 'block' |
  * 'spam_report') and the listed columns of its send. The events themselves may come up to the window after
  * `to`; a send before `from` can only be the latest candidate of an event that is then not returned, so
  * earlier sends are not read.
