@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../common/config.js';
-import { exportQuery, parseWindow, type ExportFormat } from '../query/export-datasets.js';
-import { openExportStream } from '../query/export-stream.js';
+import { exportQuery } from '../query/exports/request.js';
+import type { ExportFormat } from '../query/exports/spec.js';
+import { parseWindow } from '../query/exports/window.js';
+import { openExportStream } from '../query/exports/stream.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { insertSyntheticSends } from '../test/helpers/synthetic-sends.js';
 

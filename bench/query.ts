@@ -5,10 +5,10 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config.js';
 import { loadFile } from '../ingest/load-file.js';
-import { createKeyRing } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
-import { normalizeQuery, type QueryRequest } from '../query/query-request.js';
-import { runMetricsQuery } from '../query/query-sql.js';
+import { createKeyRing } from '../query/api/keys.js';
+import { buildApp } from '../query/api/app.js';
+import { normalizeQuery, type QueryRequest } from '../query/metrics/request.js';
+import { runMetricsQuery } from '../query/metrics/query.js';
 import { simulateToFile } from '../simulator/index.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 

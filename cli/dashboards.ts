@@ -112,7 +112,7 @@ export async function runDashboards(argv: string[]): Promise<number> {
   }
 
   // In-process: the same app `serve` runs, with an admin key that exists only in this process.
-  const [{ buildApp }, { createKeyRing }, { openReadyWarehouse }] = await Promise.all([import('../query/app.js'), import('../query/api-keys.js'), import('../warehouse/open.js')]);
+  const [{ buildApp }, { createKeyRing }, { openReadyWarehouse }] = await Promise.all([import('../query/api/app.js'), import('../query/api/keys.js'), import('../warehouse/open.js')]);
   const ready = await openReadyWarehouse(config);
   const key = randomBytes(24).toString('base64url');
   const app = await buildApp({ config, wh: ready.wh, keys: createKeyRing([{ key, role: 'admin' }]), rateLimitPerMinute: 1_000_000 });

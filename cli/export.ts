@@ -12,12 +12,15 @@ import { createProgress } from '../common/progress.js';
 import { queryRows, type Warehouse } from '../warehouse/client.js';
 import { readRegimes } from '../warehouse/migrate.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
-import { ApiError } from '../query/errors.js';
-import { buildDataPackage } from '../query/export-datapackage.js';
-import { countQuery, DATASET_SPECS, DATASETS, exportQuery, FORMATS, isFormat, minCellFrom, resolveExport } from '../query/export-datasets.js';
-import { keyFingerprint } from '../query/export-pseudonym.js';
-import { parquetFooterRows, rowCounter } from '../query/export-rows.js';
-import { openExportStream, sweepStaleExports } from '../query/export-stream.js';
+import { ApiError } from '../query/api/errors.js';
+import { buildDataPackage } from '../query/exports/datapackage.js';
+import { DATASET_SPECS } from '../query/exports/datasets.js';
+import { countQuery, exportQuery, minCellFrom, resolveExport } from '../query/exports/request.js';
+import { DATASETS, FORMATS, isFormat } from '../query/exports/spec.js';
+import { keyFingerprint } from '../query/exports/pseudonym.js';
+import { parquetFooterRows } from '../query/exports/parquet-rows.js';
+import { rowCounter } from '../query/exports/row-counter.js';
+import { openExportStream, sweepStaleExports } from '../query/exports/stream.js';
 import { UsageError } from './usage-error.js';
 
 export interface ExportDeps {

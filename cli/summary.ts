@@ -1,8 +1,8 @@
 import { loadConfig, type Config } from '../common/config.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
-import { normalizeQuery } from '../query/query-request.js';
-import { runMetricsQuery } from '../query/query-sql.js';
-import { isoDay } from '../query/sql-analysis-common.js';
+import { normalizeQuery } from '../query/metrics/request.js';
+import { runMetricsQuery } from '../query/metrics/query.js';
+import { isoDay } from '../query/sql/days.js';
 import { rawCounts } from '../warehouse/summary.js';
 import type { Warehouse } from '../warehouse/client.js';
 

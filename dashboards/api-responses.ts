@@ -3,7 +3,7 @@
 import { isoDay } from './days.js';
 
 // ---------------------------------------------------------------------------------------------------------
-// Response shapes, as the contract and the route files (query/route-*.ts) give them. Fields the dashboards do
+// Response shapes, as the contract and the route files (query/api/routes/*.ts) give them. Fields the dashboards do
 // not read are left out.
 
 export interface RegimeEntry {

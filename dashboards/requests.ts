@@ -16,7 +16,7 @@ export interface Variant {
 
 export const HORIZON_DAYS = 90;
 export const IMPACT_WINDOW_DAYS = 90;
-/** The API's largest `limit` (query/query-request.ts MAX_LIMIT); a truncated answer is said on the chart. */
+/** The API's largest `limit` (query/metrics/request.ts MAX_LIMIT); a truncated answer is said on the chart. */
 export const QUERY_LIMIT = 10_000;
 
 const channelFilter = (v: Variant): [string, string, string[]][] => (v.channel ? [['is', 'channel', [v.channel]]] : []);

@@ -3,8 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, createKeyRing, roleMay } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
+import { ROLES, createKeyRing, roleMay } from '../query/api/keys.js';
+import { buildApp } from '../query/api/app.js';
 import { TEST_KEYS, openTestApi, type TestApi } from './helpers/api.js';
 
 const KEYS = TEST_KEYS;

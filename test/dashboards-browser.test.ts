@@ -1,5 +1,5 @@
 // The dashboards in a real browser: the site built from the recorded fixtures, served by the API app at
-// /dashboards/ (buildApp + route-dashboards, on 127.0.0.1), opened in Chromium through playwright-core.
+// /dashboards/ (buildApp + the dashboards route, on 127.0.0.1), opened in Chromium through playwright-core.
 // Every page: no console error, no failed request, an SVG with marks in every chart that has rows; a CSV
 // downloaded per chart and checked against the chart's table view and marks. Screenshots go to
 // test/artifacts/dashboards/. Needs /usr/bin/chromium (apt-get install chromium; .ci/run installs it): without it the test fails, it never skips.
@@ -11,8 +11,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../dashboards/build.js';
 import { parseCsv } from '../dashboards/csv.js';
-import { createKeyRing } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
+import { createKeyRing } from '../query/api/keys.js';
+import { buildApp } from '../query/api/app.js';
 import { buildFromFixtures } from './fixtures/dashboards/fixture-build.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 

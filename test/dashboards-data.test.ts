@@ -21,8 +21,8 @@ import {
 } from '../dashboards/data.js';
 import { injectSource, requestKey } from '../dashboards/source.js';
 import { loadFile } from '../ingest/load-file.js';
-import { createKeyRing } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
+import { createKeyRing } from '../query/api/keys.js';
+import { buildApp } from '../query/api/app.js';
 import { simulateToFile } from '../simulator/index.js';
 import { loadDefaultRegimes } from '../warehouse/regimes.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';

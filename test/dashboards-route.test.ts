@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../dashboards/csv.js';
-import { createKeyRing } from '../query/api-keys.js';
-import { buildApp } from '../query/app.js';
-import { DASHBOARDS_COOKIE, resolveStatic } from '../query/route-dashboards.js';
+import { createKeyRing } from '../query/api/keys.js';
+import { buildApp } from '../query/api/app.js';
+import { DASHBOARDS_COOKIE, resolveStatic } from '../query/api/routes/dashboards.js';
 import { buildFromFixtures } from './fixtures/dashboards/fixture-build.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngagementRow, SendRow, SubscriptionRow } from '../events/types.js';
 import { exportToFile, runExport } from '../cli/export.js';
 import { UsageError } from '../cli/usage-error.js';
-import { DATASET_SPECS } from '../query/export-datasets.js';
-import { EXPORT_SECRET_ENV, pseudonymise } from '../query/export-pseudonym.js';
+import { DATASET_SPECS } from '../query/exports/datasets.js';
+import { EXPORT_SECRET_ENV, pseudonymise } from '../query/exports/pseudonym.js';
 import { queryRows } from '../warehouse/client.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 

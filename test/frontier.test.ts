@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../query/api-keys.js';
-import { clusteredWilson, DAYS_PER_MONTH, designEffect, frontierOf, frontierPoint, survivalDays, wilson, type FrontierSums } from '../query/frontier.js';
+import type { Role } from '../query/api/keys.js';
+import { clusteredWilson, DAYS_PER_MONTH, designEffect, frontierOf, frontierPoint, survivalDays, wilson, type FrontierSums } from '../query/analyses/frontier.js';
 import { queryRows } from '../warehouse/client.js';
 import type { Truth } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';

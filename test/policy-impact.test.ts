@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
-import type { Role } from '../query/api-keys.js';
-import { clusterBootstrap, didFromTotals, differenceInDifferences, mulberry32, numIndex, olsSlope, percentileInterval, quantileSorted, vectorLength } from '../query/did.js';
+import type { Role } from '../query/api/keys.js';
+import { clusterBootstrap, mulberry32, percentileInterval, quantileSorted } from '../query/analyses/bootstrap.js';
+import { didFromTotals, differenceInDifferences, numIndex, olsSlope, vectorLength } from '../query/analyses/did.js';
 import { queryRows } from '../warehouse/client.js';
 import { cellRates } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';

@@ -2,9 +2,9 @@
 // parameter, and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, type Role } from '../query/api-keys.js';
-import { METRIC_NAMES } from '../query/metrics-catalog.js';
-import { MAX_LIMIT } from '../query/query-request.js';
+import { ROLES, type Role } from '../query/api/keys.js';
+import { METRIC_NAMES } from '../query/metrics/catalog.js';
+import { MAX_LIMIT } from '../query/metrics/request.js';
 import { queryRows } from '../warehouse/client.js';
 import { ndjson } from './helpers/events.js';
 import type { TestWarehouse } from './helpers/warehouse.js';

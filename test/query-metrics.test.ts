@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventFamily, NormalizedEvent } from '../events/types.js';
 import { parseStep } from '../ingest/steps.js';
-import { normalizeQuery, type QueryRequest } from '../query/query-request.js';
-import { runMetricsQuery, type QueryResult, type SourceChoice } from '../query/query-sql.js';
+import { normalizeQuery, type QueryRequest } from '../query/metrics/request.js';
+import { runMetricsQuery, type QueryResult, type SourceChoice } from '../query/metrics/query.js';
 import type { Warehouse } from '../warehouse/client.js';
 import type { BatchWriter } from '../warehouse/writer.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';

@@ -1,7 +1,7 @@
-// The interval functions of query/stats.ts against published values.
+// The interval functions of query/metrics/stats.ts against published values.
 import { describe, expect, it } from 'vitest';
-import { amountIntervalPer1k, gammaP, poissonLimits, rateIntervalPer1k, twoSidedAlpha, wilson, Z_95 } from '../query/stats.js';
-import { computeMetrics, METRICS, METRIC_NAMES, measuresFor, type BaseValues } from '../query/metrics-catalog.js';
+import { amountIntervalPer1k, gammaP, poissonLimits, rateIntervalPer1k, twoSidedAlpha, wilson, Z_95 } from '../query/metrics/stats.js';
+import { computeMetrics, METRICS, METRIC_NAMES, measuresFor, type BaseValues } from '../query/metrics/catalog.js';
 
 describe('wilson', () => {
   it('matches the textbook values', () => {

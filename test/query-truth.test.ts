@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFile } from '../ingest/load-file.js';
-import { METRIC_NAMES } from '../query/metrics-catalog.js';
-import { normalizeQuery, type QueryRequest } from '../query/query-request.js';
-import { runMetricsQuery, type QueryResult } from '../query/query-sql.js';
+import { METRIC_NAMES } from '../query/metrics/catalog.js';
+import { normalizeQuery, type QueryRequest } from '../query/metrics/request.js';
+import { runMetricsQuery, type QueryResult } from '../query/metrics/query.js';
 import { simulateToFile, type Truth } from '../simulator/index.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 

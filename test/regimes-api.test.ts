@@ -1,9 +1,9 @@
 // GET / PUT /v1/regimes: auth, validation, and queries following a changed table (rollup and raw paths alike).
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, type Role } from '../query/api-keys.js';
-import { normalizeQuery, type QueryRequest } from '../query/query-request.js';
-import { runMetricsQuery } from '../query/query-sql.js';
+import { ROLES, type Role } from '../query/api/keys.js';
+import { normalizeQuery, type QueryRequest } from '../query/metrics/request.js';
+import { runMetricsQuery } from '../query/metrics/query.js';
 import { loadDefaultRegimes, type Regime } from '../warehouse/regimes.js';
 import { ndjson } from './helpers/events.js';
 import type { TestWarehouse } from './helpers/warehouse.js';

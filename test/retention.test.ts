@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../query/api-keys.js';
-import { kaplanMeier, survivalAt, Z95, type KmStep } from '../query/kaplan-meier.js';
+import type { Role } from '../query/api/keys.js';
+import { kaplanMeier, survivalAt, Z95, type KmStep } from '../query/analyses/kaplan-meier.js';
 import { queryRows } from '../warehouse/client.js';
 import type { Truth } from '../simulator/index.js';
 import { ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';

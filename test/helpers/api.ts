@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { loadFile } from '../../ingest/load-file.js';
-import { ROLES, createKeyRing, type Role } from '../../query/api-keys.js';
-import { buildApp } from '../../query/app.js';
+import { ROLES, createKeyRing, type Role } from '../../query/api/keys.js';
+import { buildApp } from '../../query/api/app.js';
 import { simulateToFile, type SimulateOptions, type Truth } from '../../simulator/index.js';
 import { openTestWarehouse, type TestWarehouse } from './warehouse.js';
 

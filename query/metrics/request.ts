@@ -1,17 +1,16 @@
 // The /v1/query request: its JSON Schema (shape only) and the checks that need the catalog (names, dates, order).
 // What comes out is a NormalizedQuery whose names are all catalog entries; values stay values (never SQL).
-import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './metrics-catalog.js';
-import { ApiError } from './errors.js';
-import { calendarDayMs, DAY_MS, MAX_RANGE_DAYS } from './sql-analysis-common.js';
+import { ApiError } from '../api/errors.js';
+import { checkDayRange, MAX_RANGE_DAYS, type DayLimits } from '../sql/days.js';
+import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './catalog.js';
 
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1_000;
 export const MAX_FILTERS = 20;
 export const MAX_FILTER_VALUES = 1_000;
 export const MAX_DIMENSIONS = 6;
-/** Dates the warehouse's Date type can hold. */
-export const MIN_DATE = '1970-01-01';
-export const MAX_DATE = '2149-06-05';
+/** Dates the warehouse's Date type can hold, and at most ten years. */
+export const QUERY_DAYS: DayLimits = { min: '1970-01-01', max: '2149-06-05', maxDays: MAX_RANGE_DAYS };
 
 export type FilterOp = 'is' | 'is_not';
 export type Filter = [FilterOp, string, (string | null)[]];
@@ -130,12 +129,6 @@ export const queryResponseSchema = {
   },
 } as const;
 
-/** Days since 1970-01-01 of a real calendar date YYYY-MM-DD, or null. */
-export function dayNumber(date: string): number | null {
-  const ms = calendarDayMs(date);
-  return ms === null ? null : ms / DAY_MS;
-}
-
 /** Checks a request that already matches queryRequestSchema against the catalog; throws ApiError. */
 export function normalizeQuery(req: QueryRequest): NormalizedQuery {
   for (const m of req.metrics) {
@@ -149,13 +142,8 @@ export function normalizeQuery(req: QueryRequest): NormalizedQuery {
     throw new ApiError('BAD_REQUEST', 'Use at most one time dimension.');
   }
 
-  const [fromText, toText] = req.date_range;
-  const from = dayNumber(fromText);
-  const to = dayNumber(toText);
-  if (from === null || to === null) throw new ApiError('INVALID_DATE_RANGE', `Got ${JSON.stringify([clip(fromText), clip(toText)])}.`);
-  if (fromText < MIN_DATE || toText > MAX_DATE) throw new ApiError('INVALID_DATE_RANGE', `Dates must lie within ${MIN_DATE} .. ${MAX_DATE}.`);
-  if (from > to) throw new ApiError('INVALID_DATE_RANGE', `${fromText} is after ${toText}.`);
-  if (to - from + 1 > MAX_RANGE_DAYS) throw new ApiError('DATE_RANGE_TOO_LONG', `${to - from + 1} days; at most ${MAX_RANGE_DAYS}.`);
+  const [from, to] = req.date_range;
+  checkDayRange(from, to, QUERY_DAYS);
 
   const filters = (req.filters ?? []).map(([op, dimension, values]) => {
     if (!isDimension(dimension)) throw new ApiError('UNKNOWN_DIMENSION', `Filter on "${clip(dimension)}": not one of ${DIMENSION_NAMES.join(', ')}.`);
@@ -174,7 +162,7 @@ export function normalizeQuery(req: QueryRequest): NormalizedQuery {
     return { key, dir, kind };
   });
 
-  return { metrics: [...req.metrics], dimensions: [...dimensions], from: fromText, to: toText, filters, orderBy, limit: req.limit ?? DEFAULT_LIMIT };
+  return { metrics: [...req.metrics], dimensions: [...dimensions], from, to, filters, orderBy, limit: req.limit ?? DEFAULT_LIMIT };
 }
 
 /** User text echoed in an error message, cut short. */

@@ -5,10 +5,10 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Config } from '../common/config.js';
-import { createLogger, type Logger } from '../common/log.js';
-import type { Warehouse } from '../warehouse/client.js';
-import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './api-keys.js';
+import type { Config } from '../../common/config.js';
+import { createLogger, type Logger } from '../../common/log.js';
+import type { Warehouse } from '../../warehouse/client.js';
+import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
 import { ApiError, ERRORS, errorBody, type ErrorCode } from './errors.js';
 
 declare module 'fastify' {
@@ -38,11 +38,11 @@ export type RouteModule = (app: FastifyInstance, deps: Required<Pick<AppDeps, 'c
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-/** Route modules are the files query/route-*.ts, each exporting `routes`; one concern per file. */
+/** Route modules are the files query/api/routes/*.ts, each exporting `routes`; one concern per file. */
 async function loadRouteModules(): Promise<{ name: string; routes: RouteModule }[]> {
-  const dir = fileURLToPath(new URL('.', import.meta.url));
-  const files = readdirSync(dir).filter((f) => /^route-[a-z0-9-]+\.ts$/.test(f)).sort();
-  return Promise.all(files.map(async (f) => ({ name: f, routes: ((await import(`./${f.replace(/\.ts$/, '.js')}`)) as { routes: RouteModule }).routes })));
+  const dir = fileURLToPath(new URL('./routes/', import.meta.url));
+  const files = readdirSync(dir).filter((f) => /^[a-z0-9-]+\.ts$/.test(f)).sort();
+  return Promise.all(files.map(async (f) => ({ name: f, routes: ((await import(`./routes/${f.replace(/\.ts$/, '.js')}`)) as { routes: RouteModule }).routes })));
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

@@ -1,10 +1,11 @@
 // GET /v1/retention: Kaplan–Meier survival from opt-in to the first opt-out or block, in days, with
 // Greenwood intervals, per group (frequency by default). Definitions: docs/analyses.md.
-import type { RouteModule } from './app.js';
-import { ApiError, errorSchema } from './errors.js';
-import { kaplanMeier, type KmInterval } from './kaplan-meier.js';
-import { channelSchema, dateSchema, dayRange, isoDay } from './sql-analysis-common.js';
-import { CENSORING, RETENTION_GROUPS, retentionCounts, type Censoring, type RetentionGroup } from './sql-retention.js';
+import { kaplanMeier, type KmInterval } from '../../analyses/kaplan-meier.js';
+import { CENSORING, RETENTION_GROUPS, retentionCounts, type Censoring, type RetentionGroup } from '../../analyses/retention-sql.js';
+import { dayRange, isoDay } from '../../sql/days.js';
+import { ANALYSIS_DAYS, channelSchema, dateSchema } from '../analysis-schemas.js';
+import type { RouteModule } from '../app.js';
+import { ApiError, errorSchema } from '../errors.js';
 
 const INTERVAL: KmInterval = 'log-log';
 export const MAX_DAYS = 3660;
@@ -94,7 +95,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
       const { by, channel, from, to, censor, max_days: maxDays } = req.query;
       if (!Object.hasOwn(RETENTION_GROUPS, by)) throw new ApiError('UNKNOWN_DIMENSION', `by must be one of ${Object.keys(RETENTION_GROUPS).join(', ')}.`);
       if ((from === undefined) !== (to === undefined)) throw new ApiError('INVALID_DATE_RANGE', 'Give both from and to, or neither.');
-      const range = from !== undefined && to !== undefined ? dayRange(from, to) : null;
+      const range = from !== undefined && to !== undefined ? dayRange(from, to, ANALYSIS_DAYS) : null;
       const { counts, endOfData } = await retentionCounts(wh, {
         group: by as RetentionGroup,
         censoring: censor,

@@ -1,10 +1,13 @@
 // datapackage.json for an export: a Frictionless Data Package v2 whose first resource is the export
 // (a table with its Table Schema) and whose second is the regime table, inline.
-import type { Regime } from '../warehouse/regimes.js';
-import { CHANNELS } from '../events/types.js';
-import { DATASET_SPECS, DAILY_METRICS, type DatasetName, type ExportField, type ExportFormat, type ExportWindow } from './export-datasets.js';
-import { KEY_LABEL, MIN_SECRET_LENGTH, EXPORT_SECRET_ENV } from './export-pseudonym.js';
-import { FORMAT_INFO, PARQUET_ROW_GROUP_ROWS } from './export-stream.js';
+import type { Regime } from '../../warehouse/regimes.js';
+import { CHANNELS } from '../../events/types.js';
+import { DAILY_METRICS } from './daily-metrics.js';
+import { DATASET_SPECS } from './datasets.js';
+import type { DatasetName, ExportField, ExportFormat } from './spec.js';
+import type { ExportWindow } from './window.js';
+import { KEY_LABEL, MIN_SECRET_LENGTH, EXPORT_SECRET_ENV } from './pseudonym.js';
+import { FORMAT_INFO, PARQUET_ROW_GROUP_ROWS } from './stream.js';
 
 export const DATAPACKAGE_SCHEMA = 'https://datapackage.org/profiles/2.0/datapackage.json';
 export const TABLESCHEMA_SCHEMA = 'https://datapackage.org/profiles/2.0/tableschema.json';

@@ -1,6 +1,6 @@
 // The one place metrics and dimensions are defined: names, meanings (docs/metrics.md is their prose), how each
 // metric is computed from base counts, its interval, and the SQL fragments queries are allowed to use.
-// /v1/query, the dashboards and the exports all go through this catalog (and query/query-sql.ts).
+// /v1/query, the dashboards and the exports all go through this catalog (and query/metrics/query.ts).
 //
 // Nothing here depends on user input: user-supplied names are looked up in these tables (allow-lists) and
 // user-supplied values only ever travel as typed query parameters.
@@ -147,7 +147,7 @@ export interface DimensionDef {
   kind: DimensionKind;
   description: string;
   /**
-   * Column of the query relation (query/query-sql.ts) the dimension reads: day, channel, category, frequency,
+   * Column of the query relation (query/metrics/branches.ts) the dimension reads: day, channel, category, frequency,
    * regime, business_id, campaign_id, topic. Every column is Nullable(String) except day (Date).
    */
   column: string;

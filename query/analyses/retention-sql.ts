@@ -1,8 +1,10 @@
 // Survival data for Kaplan–Meier, aggregated in the warehouse to (group, day, events, censored).
 // A subject is one (business, user, channel) with an opt_in; time starts at its first opt_in; the event
 // is the first opt_out or block on the same triple at or after that; otherwise it is censored.
-import { queryRows, type Warehouse } from '../warehouse/client.js';
-import { chTime, DAY_MS, num } from './sql-analysis-common.js';
+import { queryRows, type Warehouse } from '../../warehouse/client.js';
+import { ATTRIBUTION_WINDOW, attributionWindowParam } from '../sql/attribution.js';
+import { DAY_MS } from '../sql/days.js';
+import { chTime, num, timeParam } from '../sql/values.js';
 
 /** Grouping dimensions: fixed SQL expressions over the subject's first opt_in (an allow-list). */
 export const RETENTION_GROUPS = {
@@ -31,7 +33,7 @@ function retentionSql(group: RetentionGroup, censoring: Censoring): string {
   const censorAt =
     censoring === 'end_of_data'
       ? 'end_of_data'
-      : `least(end_of_data, greatest(t0, ifNull(last_send, t0)) + INTERVAL {window:UInt32} HOUR)`;
+      : `least(end_of_data, greatest(t0, ifNull(last_send, t0)) + ${ATTRIBUTION_WINDOW})`;
   const lastSend =
     censoring === 'end_of_data'
       ? ''
@@ -55,7 +57,7 @@ WITH
     FROM subscriptions
     WHERE type = 'opt_in' AND ({channel:String} = '' OR channel = {channel:String})
     GROUP BY business_id, user_id, channel
-    HAVING t0 >= {c_from:DateTime64(3, 'UTC')} AND t0 < {c_to:DateTime64(3, 'UTC')}
+    HAVING t0 >= ${timeParam('c_from')} AND t0 < ${timeParam('c_to')}
   ),
   ends AS (
     SELECT business_id, user_id, channel, occurred_at FROM subscriptions
@@ -94,7 +96,7 @@ export async function retentionCounts(
       channel: q.channel ?? '',
       c_from: chTime(q.fromMs),
       c_to: chTime(q.endMs),
-      window: q.attributionWindowHours,
+      ...attributionWindowParam(q.attributionWindowHours),
     }),
     queryRows<{ eod: string }>(
       wh,

@@ -1,11 +1,18 @@
 // Per (frequency, business) sums for the frequency frontier, aggregated in the warehouse.
 // Recurring sends are the sends with a frequency (the contract allows one only on recurring_notification).
-import { queryRows, type Warehouse } from '../warehouse/client.js';
+import { queryRows, type Warehouse } from '../../warehouse/client.js';
 import type { FrontierSums } from './frontier.js';
-import { attributedRiskSql, chTime, DAY_MS, ENGAGEMENT_TIME_FILTER, num } from './sql-analysis-common.js';
+import { attributedRiskSql, attributionWindowParam } from '../sql/attribution.js';
+import { DAY_MS } from '../sql/days.js';
+import { engagementTimeFilter, perSendEngagementSql } from '../sql/engagement.js';
+import { chTime, num, timeParam } from '../sql/values.js';
 
 /** A gap longer than this many nominal periods (1, 7, 30 days) is a lapse, not a send interval. */
 export const LAPSE_PERIODS = 3;
+
+const FROM = timeParam('a_from');
+const TO = timeParam('a_to');
+const CHANNEL = `{channel:String} = '' OR channel = {channel:String}`;
 
 const FRONTIER_SQL = `
 WITH
@@ -13,8 +20,8 @@ WITH
     SELECT event_id, occurred_at, business_id, user_id, channel, frequency, cost_usd
     FROM sends
     WHERE frequency IN ('daily', 'weekly', 'monthly')
-      AND occurred_at >= {a_from:DateTime64(3, 'UTC')} AND occurred_at < {a_to:DateTime64(3, 'UTC')}
-      AND ({channel:String} = '' OR channel = {channel:String})
+      AND occurred_at >= ${FROM} AND occurred_at < ${TO}
+      AND (${CHANNEL})
   ),
   base AS (
     SELECT frequency, business_id, sum(n) AS sends, count() AS subscribers, sum(cost) AS cost,
@@ -33,18 +40,15 @@ WITH
   rev AS (
     SELECT r.frequency AS frequency, r.business_id AS business_id, sum(e.revenue) AS revenue
     FROM rec AS r
-    INNER JOIN (
-      SELECT send_id, sum(revenue_usd) AS revenue FROM engagements
-      WHERE type = 'converted' AND ${ENGAGEMENT_TIME_FILTER} AND ({channel:String} = '' OR channel = {channel:String})
-      GROUP BY send_id
-    ) AS e ON e.send_id = r.event_id
+    INNER JOIN (${perSendEngagementSql(`type = 'converted' AND ${engagementTimeFilter(FROM, TO)} AND (${CHANNEL})`)}) AS e
+      ON e.send_id = r.event_id
     GROUP BY frequency, business_id
   ),
   risk AS (
     SELECT send_frequency AS frequency, send_business_id AS business_id,
            countIf(risk_type = 'opt_out') AS opt_outs, countIf(risk_type = 'block') AS blocks,
            countIf(risk_type = 'spam_report') AS spam_reports
-    FROM (${attributedRiskSql(['business_id', 'frequency'], `{channel:String} = '' OR channel = {channel:String}`)})
+    FROM (${attributedRiskSql({ sendColumns: ['business_id', 'frequency'], from: FROM, to: TO, channelFilter: CHANNEL })})
     WHERE send_frequency IN ('daily', 'weekly', 'monthly')
     GROUP BY frequency, business_id
   )
@@ -70,7 +74,7 @@ export async function frontierRows(
   const rows = await queryRows<Record<string, unknown>>(wh, FRONTIER_SQL, {
     a_from: chTime(q.fromMs),
     a_to: chTime(q.endMs),
-    a_window: q.attributionWindowHours,
+    ...attributionWindowParam(q.attributionWindowHours),
     channel: q.channel ?? '',
     lapse: LAPSE_PERIODS,
   });

@@ -2,12 +2,12 @@
 // After a PUT, queries follow the new table at once: rows whose event did not name a regime are resolved from
 // the table at query time (regimes_dict, migration 04), so nothing stored is rewritten.
 import type { FastifyInstance } from 'fastify';
-import { CHANNELS } from '../events/types.js';
-import { readRegimes, replaceRegimes } from '../warehouse/migrate.js';
-import { checkRegimes, type Regime } from '../warehouse/regimes.js';
-import type { Warehouse } from '../warehouse/client.js';
-import type { RouteModule } from './app.js';
-import { ApiError, errorSchema } from './errors.js';
+import { CHANNELS } from '../../../events/types.js';
+import { readRegimes, replaceRegimes } from '../../../warehouse/migrate.js';
+import { checkRegimes, type Regime } from '../../../warehouse/regimes.js';
+import type { Warehouse } from '../../../warehouse/client.js';
+import type { RouteModule } from '../app.js';
+import { ApiError, errorSchema } from '../errors.js';
 
 export const MAX_REGIMES = 500;
 

@@ -1,8 +1,8 @@
 // POST /v1/query: metrics by dimensions over a date range, shaped like the Plausible Stats API v2.
-import type { RouteModule } from './app.js';
-import { errorSchema } from './errors.js';
-import { normalizeQuery, queryRequestSchema, queryResponseSchema, type QueryRequest } from './query-request.js';
-import { runMetricsQuery } from './query-sql.js';
+import type { RouteModule } from '../app.js';
+import { errorSchema } from '../errors.js';
+import { normalizeQuery, queryRequestSchema, queryResponseSchema, type QueryRequest } from '../../metrics/request.js';
+import { runMetricsQuery } from '../../metrics/query.js';
 
 export const routes: RouteModule = (app, { wh, config }) => {
   app.post<{ Body: QueryRequest }>(

@@ -11,9 +11,10 @@ import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Warehouse } from '../warehouse/client.js';
-import type { ExportFormat, ExportQuery } from './export-datasets.js';
-import { redactSecret } from './export-pseudonym.js';
+import type { Warehouse } from '../../warehouse/client.js';
+import type { ExportQuery } from './request.js';
+import type { ExportFormat } from './spec.js';
+import { redactSecret } from './pseudonym.js';
 
 export const FORMAT_INFO: Record<ExportFormat, { clickhouse: string; mediatype: string; extension: string; title: string }> = {
   parquet: { clickhouse: 'Parquet', mediatype: 'application/vnd.apache.parquet', extension: 'parquet', title: 'Apache Parquet' },

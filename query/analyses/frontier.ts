@@ -1,5 +1,5 @@
 // The frequency frontier: what a recurring-notification frequency earns and costs per subscriber.
-// Pure maths on per-business sums (the SQL in sql-frontier.ts produces them). Definitions are in
+// Pure maths on per-business sums (the SQL in frontier-sql.ts produces them). Definitions are in
 // docs/analyses.md; in short, for one frequency:
 //   ḡ  = mean interval between consecutive sends of that frequency to the same subscriber (days)
 //   p  = attributed (opt-outs + blocks) per send,  q = attributed spam reports per send
@@ -7,8 +7,8 @@
 //   h  = hazard per subscriber-day = (opt-outs + blocks) / subscriber-days = p / ḡ
 //        (each send stands for one send interval of exposure: subscriber-days = sends × ḡ)
 //   S(t) = exp(−h·t);  E_H = Σ_{t=0}^{H−1} S(t) · v/ḡ;  spam per 1k subscribers over H = 1000 · Σ S(t) · q/ḡ
-import { clusterBootstrap, DEFAULT_BOOTSTRAP, percentileInterval, type BootstrapOptions } from './did.js';
-import { wilsonOrNull, Z_95 as Z95 } from './stats.js';
+import { clusterBootstrap, DEFAULT_BOOTSTRAP, percentileInterval, type BootstrapOptions } from './bootstrap.js';
+import { wilsonOrNull, Z_95 as Z95 } from '../metrics/stats.js';
 
 export const DAYS_PER_MONTH = 365.25 / 12;
 
@@ -81,7 +81,7 @@ export function frontierPoint(s: FrontierSums, horizonDays: number): FrontierPoi
 
 // ---------- intervals for proportions ----------
 
-/** Wilson score interval (query/stats.ts); null without trials. Trials may be fractional (an effective size). */
+/** Wilson score interval (query/metrics/stats.ts); null without trials. Trials may be fractional (an effective size). */
 export function wilson(successes: number, trials: number, z = Z95): Interval {
   return wilsonOrNull(successes, trials, z);
 }

@@ -1,11 +1,13 @@
 // GET /v1/frequency-frontier: per recurring-notification frequency, what a subscriber earns and how fast
 // (and how noisily) they leave — the spam-risk-versus-revenue answer. Definitions: docs/analyses.md.
-import type { RouteModule } from './app.js';
-import { errorSchema } from './errors.js';
-import { frontierOf, type FrontierPoint } from './frontier.js';
-import { channelSchema, dateSchema, dayRange, estimateSchema, FREQUENCIES } from './sql-analysis-common.js';
-import { frontierRows, LAPSE_PERIODS } from './sql-frontier.js';
-import { DEFAULT_BOOTSTRAP } from './did.js';
+import { FREQUENCIES } from '../../../events/types.js';
+import { DEFAULT_BOOTSTRAP } from '../../analyses/bootstrap.js';
+import { frontierOf, type FrontierPoint } from '../../analyses/frontier.js';
+import { frontierRows, LAPSE_PERIODS } from '../../analyses/frontier-sql.js';
+import { dayRange } from '../../sql/days.js';
+import { ANALYSIS_DAYS, channelSchema, dateSchema, estimateSchema } from '../analysis-schemas.js';
+import type { RouteModule } from '../app.js';
+import { errorSchema } from '../errors.js';
 
 export const MAX_HORIZON_DAYS = 730;
 
@@ -97,7 +99,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
     },
     async (req) => {
       const { from, to, channel, horizon_days: horizon } = req.query;
-      const range = dayRange(from, to);
+      const range = dayRange(from, to, ANALYSIS_DAYS);
       const rows = await frontierRows(wh, { fromMs: range.fromMs, endMs: range.endMs, channel: channel ?? null, attributionWindowHours: config.ingest.attributionWindowHours });
       const frequencies = FREQUENCIES.map((frequency) => {
         const own = rows.filter((r) => r.frequency === frequency);

@@ -8,10 +8,10 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { dashboardsDir } from '../dashboards/paths.js';
-import { assertRoleMay, bearer } from './api-keys.js';
-import type { RouteModule } from './app.js';
-import { ApiError } from './errors.js';
+import { dashboardsDir } from '../../../dashboards/paths.js';
+import { assertRoleMay, bearer } from '../keys.js';
+import type { RouteModule } from '../app.js';
+import { ApiError } from '../errors.js';
 
 export const DASHBOARDS_PREFIX = '/dashboards';
 export const DASHBOARDS_COOKIE = 'policylens_dashboards';

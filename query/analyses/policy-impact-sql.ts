@@ -2,8 +2,11 @@
 // warehouse. Buckets: the weeks before the change (0 = oldest, counted back from the change date) and one
 // bucket for the whole after-window. Everything a send causes counts in its send's bucket: engagements
 // through send_id, spam-risk events through attribution, cost and revenue with the send.
-import { queryRows, type Warehouse } from '../warehouse/client.js';
-import { attributedRiskSql, chTime, DAY_MS, ENGAGEMENT_TIME_FILTER, num } from './sql-analysis-common.js';
+import { queryRows, type Warehouse } from '../../warehouse/client.js';
+import { attributedRiskSql, attributionWindowParam } from '../sql/attribution.js';
+import { DAY_MS } from '../sql/days.js';
+import { engagementTimeFilter, perSendEngagementSql } from '../sql/engagement.js';
+import { chTime, num, timeParam } from '../sql/values.js';
 
 export interface SendSums {
   sends: number;
@@ -65,8 +68,12 @@ export interface ImpactRow extends SendSums {
   bucket: number;
 }
 
+const FROM = timeParam('a_from');
+const TO = timeParam('a_to');
+const CHANGE = timeParam('change');
+
 function impactSql(parts: ReadonlySet<Part>): string {
-  const bucket = `if(occurred_at < {change:DateTime64(3, 'UTC')}, {pre_weeks:Int32} - 1 - intDiv(toUnixTimestamp64Milli({change:DateTime64(3, 'UTC')}) - toUnixTimestamp64Milli(occurred_at) - 1, ${7 * DAY_MS}), {pre_weeks:Int32})`;
+  const bucket = `if(occurred_at < ${CHANGE}, {pre_weeks:Int32} - 1 - intDiv(toUnixTimestamp64Milli(${CHANGE}) - toUnixTimestamp64Milli(occurred_at) - 1, ${7 * DAY_MS}), {pre_weeks:Int32})`;
   const channels = `channel IN ({treated:String}, {control:String})`;
   const eng = parts.has('engagements');
   const risk = parts.has('risk');
@@ -75,7 +82,7 @@ WITH
   win_sends AS (
     SELECT event_id, business_id, channel, ${bucket} AS bucket, cost_usd
     FROM sends
-    WHERE ${channels} AND occurred_at >= {a_from:DateTime64(3, 'UTC')} AND occurred_at < {a_to:DateTime64(3, 'UTC')}
+    WHERE ${channels} AND occurred_at >= ${FROM} AND occurred_at < ${TO}
   ),
   per_send AS (
     SELECT business_id, channel, bucket, count() AS sends, sum(cost_usd) AS cost${
@@ -87,13 +94,8 @@ WITH
     FROM win_sends AS s${
       eng
         ? `
-    LEFT JOIN (
-      SELECT send_id, max(type = 'delivered') AS delivered, max(type = 'read') AS read, max(type = 'clicked') AS clicked,
-             max(type = 'converted') AS converted, sumIf(revenue_usd, type = 'converted') AS revenue
-      FROM engagements
-      WHERE ${channels} AND ${ENGAGEMENT_TIME_FILTER} AND type IN {engagement_types:Array(String)}
-      GROUP BY send_id
-    ) AS e ON e.send_id = s.event_id`
+    LEFT JOIN (${perSendEngagementSql(`${channels} AND ${engagementTimeFilter(FROM, TO)} AND type IN {engagement_types:Array(String)}`)}) AS e
+      ON e.send_id = s.event_id`
         : ''
     }
     GROUP BY business_id, channel, bucket
@@ -103,7 +105,7 @@ WITH
   risk AS (
     SELECT send_business_id AS business_id, send_channel AS channel, ${bucket.replaceAll('occurred_at', 'send_occurred_at')} AS bucket,
            countIf(risk_type = 'opt_out') AS opt_outs, countIf(risk_type = 'block') AS blocks, countIf(risk_type = 'spam_report') AS spam_reports
-    FROM (${attributedRiskSql(['business_id', 'channel', 'occurred_at'], channels)})
+    FROM (${attributedRiskSql({ sendColumns: ['business_id', 'channel'], from: FROM, to: TO, channelFilter: channels })})
     GROUP BY business_id, channel, bucket
   )`
       : ''
@@ -123,7 +125,7 @@ export async function impactRows(
   const rows = await queryRows<Record<string, unknown>>(wh, impactSql(new Set(q.metric.needs)), {
     a_from: chTime(q.changeMs - q.windowDays * DAY_MS),
     a_to: chTime(q.changeMs + q.windowDays * DAY_MS),
-    a_window: q.attributionWindowHours,
+    ...attributionWindowParam(q.attributionWindowHours),
     change: chTime(q.changeMs),
     pre_weeks: q.preWeeks,
     treated: q.treated,

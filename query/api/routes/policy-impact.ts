@@ -1,12 +1,14 @@
 // GET /v1/policy-impact: difference-in-differences of a metric around a regime boundary, treated channel
 // against control channel, with a cluster bootstrap by business and a pre-trend check. docs/analyses.md.
-import type { RouteModule } from './app.js';
-import { cellSums, DEFAULT_BOOTSTRAP, differenceInDifferences, numIndex, vectorLength } from './did.js';
-import { ApiError, errorSchema } from './errors.js';
-import { channelSchema, DAY_MS, isoDay, parseDay } from './sql-analysis-common.js';
-import { IMPACT_METRICS, impactRows } from './sql-policy-impact.js';
-import { readRegimes } from '../warehouse/migrate.js';
-import type { Regime } from '../warehouse/regimes.js';
+import { readRegimes } from '../../../warehouse/migrate.js';
+import type { Regime } from '../../../warehouse/regimes.js';
+import { DEFAULT_BOOTSTRAP } from '../../analyses/bootstrap.js';
+import { cellSums, differenceInDifferences, numIndex, vectorLength } from '../../analyses/did.js';
+import { IMPACT_METRICS, impactRows } from '../../analyses/policy-impact-sql.js';
+import { DAY_MS, isoDay, parseDay } from '../../sql/days.js';
+import { channelSchema } from '../analysis-schemas.js';
+import type { RouteModule } from '../app.js';
+import { ApiError, errorSchema } from '../errors.js';
 
 export const MAX_WINDOW_DAYS = 365;
 export const MIN_WINDOW_DAYS = 7;

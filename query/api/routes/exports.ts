@@ -2,13 +2,14 @@
 // for researchers, streamed as Parquet, CSV or JSON Lines; GET /v1/exports/{dataset}/datapackage.json
 // describes one as a Frictionless Data Package. docs/exports.md has the datasets, fields and guarantees.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { readRegimes } from '../warehouse/migrate.js';
-import type { RouteModule } from './app.js';
-import { errorSchema } from './errors.js';
-import { buildDataPackage } from './export-datapackage.js';
-import { DATASETS, exportQuery, FORMATS, minCellFrom, resolveExport, type ExportFormat, type ResolvedExport } from './export-datasets.js';
-import { keyFingerprint } from './export-pseudonym.js';
-import { drainExports, FORMAT_INFO, openExportStream, sweepStaleExports } from './export-stream.js';
+import { readRegimes } from '../../../warehouse/migrate.js';
+import type { RouteModule } from '../app.js';
+import { errorSchema } from '../errors.js';
+import { buildDataPackage } from '../../exports/datapackage.js';
+import { exportQuery, minCellFrom, resolveExport, type ResolvedExport } from '../../exports/request.js';
+import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
+import { keyFingerprint } from '../../exports/pseudonym.js';
+import { drainExports, FORMAT_INFO, openExportStream, sweepStaleExports } from '../../exports/stream.js';
 
 interface Params {
   dataset: string;

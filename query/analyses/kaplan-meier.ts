@@ -2,6 +2,7 @@
 // Input is already grouped by distinct time (here whole days): how many subjects had the event and how
 // many were censored at that time. Ties follow the usual convention: events at time t happen before
 // censorings at t, so a subject censored at t is still at risk for the events at t.
+import { Z_95 } from '../metrics/stats.js';
 
 export interface KmTimeCount {
   /** Time since origin, in any unit (the API uses whole days). */
@@ -36,8 +37,6 @@ export interface KmResult {
   /** Brookmeyer–Crowley-style interval from the pointwise bands: [first time the lower band ≤ 0.5, first time the upper band ≤ 0.5]; null ends are not reached. */
   median_ci95: [number | null, number | null];
 }
-
-import { Z_95 } from './stats.js';
 
 export const Z95 = Z_95;
 

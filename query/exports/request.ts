@@ -1,0 +1,77 @@
+// An export request, from names and dates to the query that produces it: checked before any work, with every
+// value as a typed query parameter.
+import { ApiError } from '../api/errors.js';
+import { attributionWindowParam } from '../sql/attribution.js';
+import { DATASET_SPECS } from './datasets.js';
+import { readExportSecret } from './pseudonym.js';
+import { DATASETS, isDataset, type DatasetName, type ExportFormat } from './spec.js';
+import { parseWindow, windowParams, windowSql, type ExportWindow } from './window.js';
+
+export const MIN_CELL_ENV = 'POLICYLENS_EXPORT_MIN_CELL';
+export const DEFAULT_MIN_CELL = 10;
+
+/** The small-cell threshold: daily_metrics cells built from fewer sends than this are suppressed. */
+export function minCellFrom(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[MIN_CELL_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_MIN_CELL;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new Error(`${MIN_CELL_ENV} must be a whole number from 1 to 1000000, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export interface ExportRequest {
+  dataset: DatasetName;
+  format: ExportFormat;
+  window: ExportWindow;
+  /** Required when the dataset has identifiers. */
+  secret: string | null;
+  minCell: number;
+  attributionWindowHours: number;
+}
+
+/** The SELECT of an export and every typed parameter it needs. */
+export interface ExportQuery {
+  sql: string;
+  params: Record<string, unknown>;
+  settings?: Record<string, string | number>;
+}
+
+export function exportQuery(req: ExportRequest): ExportQuery {
+  const spec = DATASET_SPECS[req.dataset];
+  const params: Record<string, unknown> = { ...windowParams(req.window) };
+  if (spec.identifiers) {
+    if (!req.secret) throw new ApiError('EXPORT_SECRET_MISSING');
+    params.pl_secret = req.secret;
+  }
+  if (spec.name === 'daily_metrics') {
+    params.pl_min_cell = req.minCell;
+    Object.assign(params, attributionWindowParam(req.attributionWindowHours));
+  }
+  return { sql: spec.select({ window: req.window }), params, settings: spec.settings };
+}
+
+/** A count of the rows an export of a row dataset will hold (cheap: no pseudonyms, no formatting). */
+export function countQuery(dataset: DatasetName, window: ExportWindow): { sql: string; params: Record<string, unknown> } | null {
+  if (dataset === 'daily_metrics') return null;
+  return { sql: `SELECT count() AS n FROM ${DATASET_SPECS[dataset].table} WHERE ${windowSql(window)}`, params: windowParams(window) };
+}
+
+export interface ResolvedExport {
+  dataset: DatasetName;
+  format: ExportFormat;
+  window: ExportWindow;
+  secret: string | null;
+}
+
+/** Checks everything a request names before any work: dataset, dates, and the secret when identifiers are in it. */
+export function resolveExport(dataset: string, format: ExportFormat, from: string | undefined, to: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedExport {
+  if (!isDataset(dataset)) throw new ApiError('NOT_FOUND', `No dataset ${JSON.stringify(dataset.slice(0, 64))}; datasets: ${DATASETS.join(', ')}.`);
+  const window = parseWindow(from, to);
+  let secret: string | null = null;
+  if (DATASET_SPECS[dataset].identifiers) {
+    const s = readExportSecret(env);
+    if (!s.ok) throw new ApiError('EXPORT_SECRET_MISSING', s.reason);
+    secret = s.secret;
+  }
+  return { dataset, format, window, secret };
+}
