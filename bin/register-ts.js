@@ -2,22 +2,24 @@
 // resolves the sources' `./x.js` import specifiers (the form tsc wants under NodeNext) to the `./x.ts`
 // file beside them, the way tsc does. Import it first (`import './register-ts.js'`), or preload it:
 // `node --import ./bin/register-ts.js FILE.ts`.
-import { registerHooks } from 'node:module';
 
-if (typeof registerHooks !== 'function' || !process.features.typescript) {
+// The default import, so that an older Node reaches the message below instead of failing to link.
+import module from 'node:module';
+
+if (typeof module.registerHooks !== 'function' || !process.features.typescript) {
   console.error(`policylens needs Node 22.18 or later (24 LTS recommended), with type stripping on; this is Node ${process.version}.`);
   process.exit(1);
 }
 
 const RELATIVE_JS = /^\.\.?\/.*\.js$/;
 
-registerHooks({
+module.registerHooks({
   resolve(specifier, context, nextResolve) {
     if (RELATIVE_JS.test(specifier) && context.parentURL?.endsWith('.ts')) {
       try {
         return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
-      } catch {
-        // no .ts source: a real .js file
+      } catch (err) {
+        if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err; // else no .ts source: a real .js file
       }
     }
     return nextResolve(specifier, context);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs a TypeScript file of the project (benchmarks, scripts): node bin/run-ts.js FILE.ts [args]
 import './register-ts.js';
+import './quiet-kafkajs.js';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
