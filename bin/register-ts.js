@@ -11,8 +11,8 @@ if (typeof module.registerHooks !== 'function' || !process.features.typescript) 
   process.exit(1);
 }
 
-// Stripping types costs more than reading tsx's on-disk cache: Node's compile cache keeps the stripped and compiled
-// modules in the system's temp directory, which makes a start faster than tsx's (docs/performance.md).
+// Stripping the types again on every start would make it slower than it was with tsx: Node's compile cache keeps
+// the stripped and compiled modules in the system's temp directory and halves a start (docs/performance.md).
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 module.enableCompileCache();
 
