@@ -1,6 +1,7 @@
 # policylens for a server deployment: the ingest and the API talk to a ClickHouse server, so the
-# embedded engine (the optional chdb package, ~540 MB) is left out.
-FROM node:20-bookworm-slim
+# embedded engine (the optional chdb package, ~540 MB) is left out. Node runs the TypeScript sources
+# itself (bin/register-ts.js), so there is no build stage. CI tests on this Node major (.ci/run).
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
@@ -13,7 +14,6 @@ COPY ingest ./ingest
 COPY query ./query
 COPY dashboards ./dashboards
 COPY warehouse ./warehouse
-COPY tsconfig.json ./
 USER node
 ENTRYPOINT ["node", "bin/policylens.js"]
 CMD ["serve"]

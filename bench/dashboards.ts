@@ -1,5 +1,5 @@
 // Time to build every dashboard page. Not a test: prints a JSON report and writes bench/results/dashboards-N.json.
-//   npx tsx bench/dashboards.ts [events=1000000] [--keep DIR] [--skip-warehouse]
+//   node bin/run-ts.js bench/dashboards.ts [events=1000000] [--keep DIR] [--skip-warehouse]
 // 1. from the recorded fixtures (rendering and writing only; the API answers from memory);
 // 2. from a simulated warehouse of N events through the API in-process (buildApp + inject), as
 //    `policylens dashboards build` does: simulate, load, then build every variant (all channels and each one).

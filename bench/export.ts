@@ -1,7 +1,7 @@
 // Export throughput. Not a test: generates N sends inside the engine (INSERT … SELECT FROM numbers) in a fresh
 // embedded warehouse, then exports them the way GET /v1/exports/sends does (pseudonyms, engine-written file,
 // streamed out) and prints rows/s and the process's RSS growth per format. Target: Parquet ≥ 500,000 rows/s.
-//   npx tsx bench/export.ts [rows=2000000] [--formats parquet,csv,jsonl] [--runs 3]
+//   node bin/run-ts.js bench/export.ts [rows=2000000] [--formats parquet,csv,jsonl] [--runs 3]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

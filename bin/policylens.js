@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `policylens` command: TypeScript sources run through tsx, so the checkout needs no build step.
-import { register } from 'tsx/esm/api';
+// The `policylens` command: Node runs the TypeScript sources itself, so the checkout needs no build step.
+import './register-ts.js';
+import './quiet-kafkajs.js';
 
-register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

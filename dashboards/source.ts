@@ -22,13 +22,14 @@ export interface Source {
 }
 
 export class ApiRequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly request: ApiRequest,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly request: ApiRequest;
+  constructor(status: number, code: string, message: string, request: ApiRequest) {
     super(`${request.method} ${request.path}: ${status} ${code}: ${message}`);
+    this.status = status;
+    this.code = code;
+    this.request = request;
   }
 }
 

@@ -26,8 +26,14 @@ const DAY_MS = 86_400_000;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
 class Reject extends Error {
-  constructor(readonly path: string, readonly problem: string, readonly reason: RejectReason = 'contract') {
+  readonly path: string;
+  readonly problem: string;
+  readonly reason: RejectReason;
+  constructor(path: string, problem: string, reason: RejectReason = 'contract') {
     super(problem);
+    this.path = path;
+    this.problem = problem;
+    this.reason = reason;
   }
 }
 

@@ -54,8 +54,10 @@ export class IngestConsumer {
   private failure: ((err: Error) => void) | null = null;
   /** Settles when the consumer stops because of an error it cannot get past. */
   readonly failed: Promise<never>;
+  private readonly opts: IngestOptions;
 
-  constructor(private readonly opts: IngestOptions) {
+  constructor(opts: IngestOptions) {
+    this.opts = opts;
     const names = topicNames(opts.config.kafka.topicPrefix);
     this.topics = opts.topics ?? names.events;
     this.familyOf = new Map(Object.entries(this.topics).map(([family, topic]) => [topic, family as EventFamily]));

@@ -1,4 +1,4 @@
-// Generation speed, without disk: `npx tsx simulator/bench.ts [events] [seed]`.
+// Generation speed, without disk: `node bin/run-ts.js simulator/bench.ts [events] [seed]`.
 // Builds every line (valid, bad, duplicate) and counts bytes, then reports events per second.
 import { createSimulation } from './simulation.js';
 

@@ -24,8 +24,12 @@ export interface BadLine {
 export class BadLineMaker {
   private made = 0;
   private readonly firstPass: BadKind[];
+  private readonly rng: Rng;
+  private readonly idPrefix: string;
 
-  constructor(private readonly rng: Rng, private readonly idPrefix: string) {
+  constructor(rng: Rng, idPrefix: string) {
+    this.rng = rng;
+    this.idPrefix = idPrefix;
     this.firstPass = [...BAD_KINDS];
     for (let i = this.firstPass.length - 1; i > 0; i--) {
       const j = rng.below(i + 1);

@@ -41,19 +41,43 @@ export class Thread implements Scheduled {
   busyUntil = -Infinity;
   alive = true;
 
+  readonly kind: number;
+  readonly key: number;
+  readonly userId: string;
+  readonly business: Business;
+  readonly businessIndex: number;
+  readonly channel: Channel;
+  readonly arrivalDay: number;
+  readonly topic: string | null;
+  frequency: Frequency | null;
+  readonly country: number;
+  readonly pricing: PricingState | null;
+
   constructor(
-    readonly kind: number,
-    readonly key: number,
-    readonly userId: string,
-    readonly business: Business,
-    readonly businessIndex: number,
-    readonly channel: Channel,
-    readonly arrivalDay: number,
-    readonly topic: string | null,
-    public frequency: Frequency | null,
-    readonly country: number,
-    readonly pricing: PricingState | null,
-  ) {}
+    kind: number,
+    key: number,
+    userId: string,
+    business: Business,
+    businessIndex: number,
+    channel: Channel,
+    arrivalDay: number,
+    topic: string | null,
+    frequency: Frequency | null,
+    country: number,
+    pricing: PricingState | null,
+  ) {
+    this.kind = kind;
+    this.key = key;
+    this.userId = userId;
+    this.business = business;
+    this.businessIndex = businessIndex;
+    this.channel = channel;
+    this.arrivalDay = arrivalDay;
+    this.topic = topic;
+    this.frequency = frequency;
+    this.country = country;
+    this.pricing = pricing;
+  }
 }
 
 export const FUNNEL = 0;
@@ -82,6 +106,9 @@ export class Pending implements Scheduled {
   reason: string | null = null;
   attributed = true;
   releaseKey = false;
+  readonly tag: number;
 
-  constructor(readonly tag: number) {}
+  constructor(tag: number) {
+    this.tag = tag;
+  }
 }

@@ -147,12 +147,14 @@ export class TruthRecorder {
   private readonly monthNames: string[] = [];
   private readonly monthCounts: number[] = [];
 
-  constructor(
-    private readonly options: Truth['options'],
-    private readonly warmupFromMs: number,
-    private readonly fromMs: number,
-    toMs: number,
-  ) {
+  private readonly options: Truth['options'];
+  private readonly warmupFromMs: number;
+  private readonly fromMs: number;
+
+  constructor(options: Truth['options'], warmupFromMs: number, fromMs: number, toMs: number) {
+    this.options = options;
+    this.warmupFromMs = warmupFromMs;
+    this.fromMs = fromMs;
     for (const k of BAD_KINDS) this.badByKind[k] = 0;
     // Day -> month index, so counting events by month costs an array lookup, not a date format.
     const days = Math.ceil((toMs - fromMs) / DAY) + 1;

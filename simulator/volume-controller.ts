@@ -41,8 +41,10 @@ export class VolumeController {
   private carry = 0;
   private olderArrivals = 0;
   forced = 0;
+  private readonly plan: VolumePlan;
 
-  constructor(private readonly plan: VolumePlan) {
+  constructor(plan: VolumePlan) {
+    this.plan = plan;
     const days = Math.ceil((plan.to - plan.simStart) / DAY) + 1;
     this.arrivals = new Float64Array(days);
     const margin = Math.min(TARGET_MARGIN_DAYS * DAY, (plan.to - plan.from) * 0.05);

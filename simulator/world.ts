@@ -56,8 +56,12 @@ export class World {
   private written = 0;
   private warmEvents = 0;
   private clockMs: number;
+  private readonly opts: ResolvedOptions;
+  private readonly truth: TruthRecorder;
 
-  constructor(private readonly opts: ResolvedOptions, private readonly truth: TruthRecorder) {
+  constructor(opts: ResolvedOptions, truth: TruthRecorder) {
+    this.opts = opts;
+    this.truth = truth;
     this.rng = new Rng(opts.seed, 0);
     this.simStart = opts.fromMs - WORLD.warmupDays * DAY;
     this.businessCount = businessCountFor(opts.events);

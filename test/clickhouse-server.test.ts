@@ -194,7 +194,7 @@ it('stops the servers of a caller killed with SIGKILL when started with exitWith
     "const { startClickHouse } = await import('./devtools/clickhouse/local-clickhouse.ts');" +
     `const s = await startClickHouse({ dir: ${JSON.stringify(dir)}, httpPort: ${httpPort}, tcpPort: ${tcpPort}, exitWithCaller: true });` +
     'console.log(s.servers[0].pid); setInterval(() => {}, 1000);';
-  const caller = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const caller = spawn(process.execPath, ['--import', './bin/register-ts.js', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
   const pid = await new Promise<number>((resolve, reject) => {
     caller.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     caller.once('exit', (code) => reject(new Error(`the caller exited (${code}) before starting ClickHouse`)));

@@ -158,7 +158,7 @@ describe('policylens export', () => {
     const dir = outDir();
     const out = join(dir, 'sends.parquet');
     const script = "const { runExport } = await import('./cli/export.ts'); process.exitCode = await runExport(process.argv.slice(1));";
-    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', 'sends', '--format', 'parquet', '--out', out], {
+    const { stderr } = await promisify(execFile)(process.execPath, ['--import', './bin/register-ts.js', '--input-type=module', '-e', script, '--', 'sends', '--format', 'parquet', '--out', out], {
       cwd: join(import.meta.dirname, '..'),
       env: { ...env, ...t.env },
     });

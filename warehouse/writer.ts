@@ -86,10 +86,12 @@ export interface PreparedBlock {
 }
 
 export class BatchWriter {
-  constructor(
-    private readonly wh: Warehouse,
-    private readonly regimeOf: RegimeOf,
-  ) {}
+  private readonly wh: Warehouse;
+  private readonly regimeOf: RegimeOf;
+  constructor(wh: Warehouse, regimeOf: RegimeOf) {
+    this.wh = wh;
+    this.regimeOf = regimeOf;
+  }
 
   /** The TabSeparated line a row is inserted as; its regime is the one it named or the regime table's. */
   line<F extends EventFamily>(family: F, row: RowOf<F>): string {

@@ -4,10 +4,10 @@
  * produce, consumer groups with eachBatch and manual commits, resume from
  * committed offsets, rebalance on leave, and a 2 MB message end to end.
  *
- *   npx tsx devtools/kafka/check-kafkajs.ts                 # fresh broker, default version
- *   POLICYLENS_KAFKA_VERSION=3.9.2 npx tsx devtools/kafka/check-kafkajs.ts
- *   npx tsx devtools/kafka/check-kafkajs.ts --use-running   # against the broker already up
- *   npx tsx devtools/kafka/check-kafkajs.ts --prop offsets.topic.replication.factor=3   # experiment
+ *   node bin/run-ts.js devtools/kafka/check-kafkajs.ts                 # fresh broker, default version
+ *   POLICYLENS_KAFKA_VERSION=3.9.2 node bin/run-ts.js devtools/kafka/check-kafkajs.ts
+ *   node bin/run-ts.js devtools/kafka/check-kafkajs.ts --use-running   # against the broker already up
+ *   node bin/run-ts.js devtools/kafka/check-kafkajs.ts --prop offsets.topic.replication.factor=3   # experiment
  *
  * By default it starts a broker on a throw-away data dir
  * (.policylens/kafka/check-data-<version>), so the first-ever creation of

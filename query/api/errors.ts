@@ -21,12 +21,11 @@ export const ERRORS = {
 export type ErrorCode = keyof typeof ERRORS;
 
 export class ApiError extends Error {
+  readonly code: ErrorCode;
   readonly statusCode: number;
-  constructor(
-    readonly code: ErrorCode,
-    detail?: string,
-  ) {
+  constructor(code: ErrorCode, detail?: string) {
     super(detail ? `${ERRORS[code].message} ${detail}` : ERRORS[code].message);
+    this.code = code;
     this.statusCode = ERRORS[code].status;
   }
 }

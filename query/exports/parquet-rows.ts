@@ -7,7 +7,10 @@ class NotThrift extends Error {}
 
 class Compact {
   pos = 0;
-  constructor(private readonly b: Uint8Array) {}
+  private readonly b: Uint8Array;
+  constructor(b: Uint8Array) {
+    this.b = b;
+  }
   byte(): number {
     if (this.pos >= this.b.length) throw new NeedMore();
     return this.b[this.pos++];
