@@ -36,9 +36,11 @@ export interface FlushProtocolOptions {
 export type StillCurrent = () => boolean;
 
 export class FlushProtocol {
+  private readonly o: FlushProtocolOptions;
   private readonly familyOf: Map<string, EventFamily>;
 
-  constructor(private readonly o: FlushProtocolOptions) {
+  constructor(o: FlushProtocolOptions) {
+    this.o = o;
     this.familyOf = new Map(Object.entries(o.topics).map(([family, topic]) => [topic, family as EventFamily]));
   }
 
