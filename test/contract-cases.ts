@@ -4,10 +4,10 @@
 import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES } from '../events/types.js';
 import type { EventFamily } from '../events/types.js';
 import type { RejectReason } from '../events/validate.js';
+import { DAY, iso } from './helpers/time.js';
 
 /** The `now` every case is validated against (occurred_at may be at most one day after it). */
 export const NOW = Date.parse('2024-03-01T00:00:00.000Z');
-const DAY = 86_400_000;
 /** 2022-06-01T12:00:00Z, the occurred_at of the base events. */
 const T = 1_654_084_800_000;
 const MIN_TIME = 1_262_304_000_000; // 2010-01-01T00:00:00Z
@@ -96,7 +96,6 @@ function paddedSend(bytes: number, fill = 'x'): string {
   return text;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 // ---------------------------------------------------------------------------------------------------------
 // The table.

@@ -1,12 +1,11 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../query/api/keys.js';
 import { clusteredWilson, DAYS_PER_MONTH, designEffect, frontierOf, frontierPoint, survivalDays, wilson, type FrontierSums } from '../query/analyses/frontier.js';
 import { queryRows } from '../warehouse/client.js';
 import type { Truth } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
-import { type TestWarehouse } from './helpers/warehouse.js';
-import { TEST_KEYS, authAs, openTestApi, type TestApi } from './helpers/api.js';
+import { TEST_KEYS, authAs, useTestApi } from './helpers/api.js';
+import { MIN, DAY, iso } from './helpers/time.js';
 
 // ---------- pure maths ----------
 
@@ -84,21 +83,10 @@ describe('frontier maths (pure)', () => {
 
 const auth = (role: Role = 'product') => authAs(role);
 
-let api: TestApi;
-let t: TestWarehouse;
-let app: FastifyInstance;
-const load = (name: string, text: string) => api.load(name, text);
+const api = useTestApi();
+const { load } = api;
 
-beforeAll(async () => {
-  api = await openTestApi();
-  ({ t, app } = api);
-});
-afterAll(async () => api?.close());
-
-const DAY = 86_400_000;
-const MIN = 60_000;
 const T = Date.parse('2021-03-02T09:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 
 type Freq = { frequency: string; [k: string]: unknown };
 const est = (f: Freq, k: string) => (f[k] as { estimate: number | null }).estimate;
@@ -131,7 +119,7 @@ describe('GET /v1/frequency-frontier on hand-made subscribers (March 2021)', () 
   });
 
   it('computes the quantities per frequency from the definitions', async () => {
-    const res = await app.inject({ url: '/v1/frequency-frontier?from=2021-03-01&to=2021-03-31&channel=messenger&horizon_days=30', headers: auth() });
+    const res = await api.app.inject({ url: '/v1/frequency-frontier?from=2021-03-01&to=2021-03-31&channel=messenger&horizon_days=30', headers: auth() });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ from: '2021-03-01', to: '2021-03-31', channel: 'messenger', horizon_days: 30, attribution_window_hours: 72 });
@@ -165,12 +153,12 @@ describe('GET /v1/frequency-frontier on hand-made subscribers (March 2021)', () 
 
   it('is deterministic and honours the window and channel', async () => {
     const url = '/v1/frequency-frontier?from=2021-03-01&to=2021-03-31';
-    const a = await app.inject({ url, headers: auth() });
-    const b = await app.inject({ url, headers: auth('admin') });
+    const a = await api.app.inject({ url, headers: auth() });
+    const b = await api.app.inject({ url, headers: auth('admin') });
     expect(a.body).toBe(b.body);
-    const late = (await app.inject({ url: '/v1/frequency-frontier?from=2021-03-05&to=2021-03-31', headers: auth() })).json();
+    const late = (await api.app.inject({ url: '/v1/frequency-frontier?from=2021-03-05&to=2021-03-31', headers: auth() })).json();
     expect(late.frequencies[1]).toMatchObject({ frequency: 'weekly', sends: 3 });
-    const wa = (await app.inject({ url: '/v1/frequency-frontier?from=2021-03-01&to=2021-03-31&channel=whatsapp', headers: auth() })).json();
+    const wa = (await api.app.inject({ url: '/v1/frequency-frontier?from=2021-03-01&to=2021-03-31&channel=whatsapp', headers: auth() })).json();
     expect(wa.frequencies.map((f: Freq) => f.sends)).toEqual([0, 0, 0]);
   });
 });
@@ -178,15 +166,15 @@ describe('GET /v1/frequency-frontier on hand-made subscribers (March 2021)', () 
 describe('GET /v1/frequency-frontier: access and input safety', () => {
   const ok = '/v1/frequency-frontier?from=2021-03-01&to=2021-03-31';
   it('needs a key; every role has "query"', async () => {
-    const none = await app.inject({ url: ok });
+    const none = await api.app.inject({ url: ok });
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
-    expect((await app.inject({ url: ok, headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
-    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await app.inject({ url: ok, headers: auth(role) })).statusCode).toBe(200);
+    expect((await api.app.inject({ url: ok, headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
+    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await api.app.inject({ url: ok, headers: auth(role) })).statusCode).toBe(200);
   });
 
   it('answers every injection attempt and bad value with a 400 in the error shape', async () => {
-    const before = await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM sends');
+    const before = await queryRows<{ n: string }>(api.t.wh, 'SELECT count() AS n FROM sends');
     const attacks = ["2021-01-01' OR '1'='1", "messenger'); DROP TABLE sends; --", '2021-01-01 UNION SELECT 1', '1e3', '-1', '{"$gt":""}', 'a'.repeat(3000)];
     const cases: [string, string][] = [];
     for (const a of attacks) {
@@ -205,13 +193,13 @@ describe('GET /v1/frequency-frontier: access and input safety', () => {
       ['from=2010-01-01&to=2020-01-02', 'DATE_RANGE_TOO_LONG'],
     );
     for (const [qs, code] of cases) {
-      const res = await app.inject({ url: `/v1/frequency-frontier?${qs}`, headers: auth() });
+      const res = await api.app.inject({ url: `/v1/frequency-frontier?${qs}`, headers: auth() });
       expect(res.statusCode, qs).toBe(400);
       expect(res.json(), qs).toEqual({ error: { code, message: expect.any(String) } });
     }
     // exactly ten years is allowed
-    expect((await app.inject({ url: '/v1/frequency-frontier?from=2010-01-01&to=2020-01-01', headers: auth() })).statusCode).toBe(200);
-    expect(await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM sends')).toEqual(before);
+    expect((await api.app.inject({ url: '/v1/frequency-frontier?from=2010-01-01&to=2020-01-01', headers: auth() })).statusCode).toBe(200);
+    expect(await queryRows<{ n: string }>(api.t.wh, 'SELECT count() AS n FROM sends')).toEqual(before);
   });
 });
 
@@ -225,7 +213,7 @@ describe('GET /v1/frequency-frontier against the simulator truth (200k events, 2
 
   it('counts exactly what the simulator wrote and covers the true rates with its intervals', async () => {
     const started = Date.now();
-    const res = await app.inject({ url: '/v1/frequency-frontier?from=2022-05-01&to=2023-01-31&horizon_days=90', headers: auth() });
+    const res = await api.app.inject({ url: '/v1/frequency-frontier?from=2022-05-01&to=2023-01-31&horizon_days=90', headers: auth() });
     const ms = Date.now() - started;
     expect(res.statusCode).toBe(200);
     const freqs = res.json().frequencies as Freq[];

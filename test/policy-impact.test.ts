@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
 import type { Role } from '../query/api/keys.js';
@@ -7,8 +6,8 @@ import { didFromTotals, differenceInDifferences, numIndex, olsSlope, vectorLengt
 import { queryRows } from '../warehouse/client.js';
 import { cellRates } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
-import { type TestWarehouse } from './helpers/warehouse.js';
-import { TEST_KEYS, authAs, openTestApi, type TestApi } from './helpers/api.js';
+import { TEST_KEYS, authAs, useTestApi } from './helpers/api.js';
+import { HOUR, DAY, iso } from './helpers/time.js';
 
 // ---------- pure DiD and bootstrap ----------
 
@@ -89,21 +88,10 @@ describe('difference in differences (pure)', () => {
 
 const auth = (role: Role = 'researcher') => authAs(role);
 
-let api: TestApi;
-let t: TestWarehouse;
-let app: FastifyInstance;
-const load = (name: string, text: string) => api.load(name, text);
+const api = useTestApi();
+const { load } = api;
 
-beforeAll(async () => {
-  api = await openTestApi();
-  ({ t, app } = api);
-});
-afterAll(async () => api?.close());
-
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
 const CHANGE = Date.parse('2020-06-01T00:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Hand-made panel around 2020-06-01, window 28 days (4 weeks each side), 12 businesses on three channels,
@@ -144,7 +132,7 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
   beforeAll(async () => load('panel.ndjson', ndjson(panel())));
 
   it('recovers the effect exactly, with a bootstrap interval around it and flat pre-trends', async () => {
-    const res = await app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() });
+    const res = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() });
     expect(res.statusCode).toBe(200);
     const body: Body = res.json();
     expect(body).toMatchObject({
@@ -169,23 +157,23 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
     expect(body.method).toMatchObject({ clusters: 12, replicates: 1000, replicates_used: 1000, seed: expect.any(Number) });
     expect(body.warnings).toEqual(['Only 12 businesses: the cluster bootstrap interval is rough.']);
     // same request, same bytes (seeded bootstrap)
-    const again = await app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth('product') });
+    const again = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth('product') });
     expect(again.body).toBe(res.body);
   });
 
   it('measures rate metrics through engagements, and other metrics from the same allow-list', async () => {
-    const d = (await app.inject({ url: '/v1/policy-impact?metric=delivery_rate&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const d = (await api.app.inject({ url: '/v1/policy-impact?metric=delivery_rate&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
     expect(d.estimate).toBeCloseTo(0.1, 12);
     expect(d.ci95[0]).toBeCloseTo(0.1, 12);
     expect(d.cells.treated_after.value).toBeCloseTo(0.9, 12);
-    const r = (await app.inject({ url: '/v1/policy-impact?metric=spam_risk_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const r = (await api.app.inject({ url: '/v1/policy-impact?metric=spam_risk_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
     expect(r.estimate).toBeCloseTo(40, 10);
-    const n = (await app.inject({ url: '/v1/policy-impact?metric=net_revenue_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const n = (await api.app.inject({ url: '/v1/policy-impact?metric=net_revenue_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
     expect(n.estimate).toBe(0);
   });
 
   it('flags a diverging pre-trend', async () => {
-    const body: Body = (await app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=instagram&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const body: Body = (await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=instagram&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
     // instagram pre-week k: (1 + k·(1 + b%2))/50 → gap slope 30 per 1k per week on average
     expect(body.pre_trend.slope_per_week).toBeCloseTo(30, 10);
     expect(body.pre_trend.ci95[0]).toBeGreaterThan(0);
@@ -193,16 +181,16 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
   });
 
   it('resolves regime names on the treated channel only, and warns about control boundaries in the window', async () => {
-    const wrongChannel = await app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=messenger&change=24h_tags_otn', headers: auth() });
+    const wrongChannel = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=messenger&change=24h_tags_otn', headers: auth() });
     expect(wrongChannel.statusCode).toBe(400);
     expect(wrongChannel.json().error.code).toBe('UNKNOWN_REGIME');
-    const ig: Body = (await app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=instagram&change=2020-06-01&window_days=120', headers: auth() })).json();
+    const ig: Body = (await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=instagram&change=2020-06-01&window_days=120', headers: auth() })).json();
     expect(ig.change).toEqual({ input: '2020-06-01', date: '2020-06-01', regime: null });
     expect(ig.warnings).toContain('The control channel instagram enters regime 24h_tags_otn on 2020-03-04, inside the window: it is not an unchanged control.');
   });
 
   it('says INSUFFICIENT_DATA (422) when a cell is empty', async () => {
-    const res = await app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2015-01-01', headers: auth() });
+    const res = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2015-01-01', headers: auth() });
     expect(res.statusCode).toBe(422);
     expect(res.json()).toEqual({ error: { code: 'INSUFFICIENT_DATA', message: expect.stringMatching(/treated_before, treated_after, control_before, control_after/) } });
   });
@@ -211,14 +199,14 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
 describe('GET /v1/policy-impact: access and input safety', () => {
   const ok = 'metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28';
   it('needs a key; every role has "query"', async () => {
-    const none = await app.inject({ url: `/v1/policy-impact?${ok}` });
+    const none = await api.app.inject({ url: `/v1/policy-impact?${ok}` });
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
-    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await app.inject({ url: `/v1/policy-impact?${ok}`, headers: auth(role) })).statusCode).toBe(200);
+    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await api.app.inject({ url: `/v1/policy-impact?${ok}`, headers: auth(role) })).statusCode).toBe(200);
   });
 
   it('answers every injection attempt and bad value with a 400 in the error shape', async () => {
-    const before = await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM sends');
+    const before = await queryRows<{ n: string }>(api.t.wh, 'SELECT count() AS n FROM sends');
     const attacks = ["read_rate' OR 1=1 --", 'read_rate); DROP TABLE sends; --', "2020-06-01' UNION SELECT 1", 'messenger--', '1; SELECT sleep(3)', '%27', 'a'.repeat(2000)];
     const params = ['metric', 'treated', 'control', 'change', 'window_days'];
     const cases: [string, string][] = [];
@@ -244,11 +232,11 @@ describe('GET /v1/policy-impact: access and input safety', () => {
       [`${ok}&metric=read_rate`, 'BAD_REQUEST'],
     );
     for (const [qs, code] of cases) {
-      const res = await app.inject({ url: `/v1/policy-impact?${qs}`, headers: auth() });
+      const res = await api.app.inject({ url: `/v1/policy-impact?${qs}`, headers: auth() });
       expect(res.statusCode, qs).toBe(400);
       expect(res.json(), qs).toEqual({ error: { code, message: expect.any(String) } });
     }
-    expect(await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM sends')).toEqual(before);
+    expect(await queryRows<{ n: string }>(api.t.wh, 'SELECT count() AS n FROM sends')).toEqual(before);
   });
 });
 
@@ -268,7 +256,7 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
 
   async function trueDid(metric: string, windowDays: number): Promise<number> {
     const rows = await queryRows<{ channel: Channel; category: SendCategory; frequency: string; regime: string; after: number; n: string }>(
-      t.wh,
+      api.t.wh,
       `SELECT channel, category, frequency, regime, occurred_at >= toDateTime64('2022-02-01', 3, 'UTC') AS after, count() AS n
        FROM sends
        WHERE channel IN ('whatsapp', 'messenger')
@@ -304,7 +292,7 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
     const metrics = ['read_rate', 'opt_outs_per_1k', 'spam_risk_per_1k', 'click_rate', 'delivery_rate'];
     for (const metric of metrics) {
       const started = Date.now();
-      const res = await app.inject({ url: `/v1/policy-impact?metric=${metric}&treated=whatsapp&control=messenger&change=whatsapp_conversation_pricing&window_days=90`, headers: auth() });
+      const res = await api.app.inject({ url: `/v1/policy-impact?metric=${metric}&treated=whatsapp&control=messenger&change=whatsapp_conversation_pricing&window_days=90`, headers: auth() });
       const ms = Date.now() - started;
       expect(res.statusCode, metric).toBe(200);
       const body: Body = res.json();
@@ -324,7 +312,7 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
 
   it('warns when the control channel changes regime inside the window', async () => {
     const body: Body = (
-      await app.inject({ url: '/v1/policy-impact?metric=read_rate&treated=whatsapp&control=messenger&change=2022-02-01&window_days=120', headers: auth() })
+      await api.app.inject({ url: '/v1/policy-impact?metric=read_rate&treated=whatsapp&control=messenger&change=2022-02-01&window_days=120', headers: auth() })
     ).json();
     expect(body.change.regime).toBe('whatsapp_conversation_pricing');
     expect(body.warnings).toEqual(['The control channel messenger enters regime recurring_all_frequencies on 2022-05-19, inside the window: it is not an unchanged control.']);

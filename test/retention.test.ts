@@ -1,12 +1,11 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../query/api/keys.js';
 import { kaplanMeier, survivalAt, Z95, type KmStep } from '../query/analyses/kaplan-meier.js';
 import { queryRows } from '../warehouse/client.js';
 import type { Truth } from '../simulator/index.js';
 import { ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
-import { type TestWarehouse } from './helpers/warehouse.js';
-import { TEST_KEYS, authAs, openTestApi, type TestApi } from './helpers/api.js';
+import { TEST_KEYS, authAs, useTestApi } from './helpers/api.js';
+import { DAY, iso } from './helpers/time.js';
 
 // ---------- pure Kaplan–Meier ----------
 
@@ -122,20 +121,10 @@ describe('Kaplan–Meier with Greenwood variance (pure)', () => {
 
 const auth = (role: Role = 'analyst') => authAs(role);
 
-let api: TestApi;
-let t: TestWarehouse;
-let app: FastifyInstance;
-const load = (name: string, text: string) => api.load(name, text);
+const api = useTestApi();
+const { load } = api;
 
-beforeAll(async () => {
-  api = await openTestApi();
-  ({ t, app } = api);
-});
-afterAll(async () => api?.close());
-
-const DAY = 86_400_000;
 const T0 = Date.parse('2021-03-01T00:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the end of the data)', () => {
   beforeAll(async () => {
@@ -161,7 +150,7 @@ describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the 
   });
 
   it('returns KM steps per frequency, censored at the end of the data', async () => {
-    const res = await app.inject({ url: '/v1/retention?by=frequency&channel=messenger', headers: auth() });
+    const res = await api.app.inject({ url: '/v1/retention?by=frequency&channel=messenger', headers: auth() });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ by: 'frequency', channel: 'messenger', censoring: 'end_of_data', interval: 'log-log', end_of_data: iso(T0 + 10 * DAY + 3_600_000) });
@@ -182,15 +171,15 @@ describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the 
   });
 
   it('groups by channel or regime, and censors at the last send + the attribution window on request', async () => {
-    const byChannel = (await app.inject({ url: '/v1/retention?by=channel', headers: auth() })).json();
+    const byChannel = (await api.app.inject({ url: '/v1/retention?by=channel', headers: auth() })).json();
     expect(byChannel.groups.map((g: { group: string; subjects: number }) => [g.group, g.subjects])).toEqual([
       ['messenger', 6],
       ['whatsapp', 1],
     ]);
-    const byRegime = (await app.inject({ url: '/v1/retention?by=regime&channel=messenger', headers: auth() })).json();
+    const byRegime = (await api.app.inject({ url: '/v1/retention?by=regime&channel=messenger', headers: auth() })).json();
     expect(byRegime.groups.map((g: { group: string }) => g.group)).toEqual(['24h_tags_otn']);
 
-    const last = (await app.inject({ url: '/v1/retention?censor=last_send&channel=messenger', headers: auth() })).json();
+    const last = (await api.app.inject({ url: '/v1/retention?censor=last_send&channel=messenger', headers: auth() })).json();
     const daily = last.groups.find((g: { group: string }) => g.group === 'daily');
     // C: last send day 3 + 72 h → censored day 6; D: no send → censored at the opt-in + 72 h (day 3);
     // A left 2.5 days after opting in, inside those 72 h, so it still counts.
@@ -203,14 +192,14 @@ describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the 
   });
 
   it('cuts the returned steps at max_days but keeps the median of the whole curve', async () => {
-    const body = (await app.inject({ url: '/v1/retention?channel=messenger&max_days=4', headers: auth() })).json();
+    const body = (await api.app.inject({ url: '/v1/retention?channel=messenger&max_days=4', headers: auth() })).json();
     const daily = body.groups.find((g: { group: string }) => g.group === 'daily');
     expect(daily.steps.map((s: { day: number }) => s.day)).toEqual([2]);
     expect(daily.median_days).toBe(5);
   });
 
   it('filters the cohort by opt-in date', async () => {
-    const body = (await app.inject({ url: '/v1/retention?from=2021-03-02&to=2021-03-31', headers: auth() })).json();
+    const body = (await api.app.inject({ url: '/v1/retention?from=2021-03-02&to=2021-03-31', headers: auth() })).json();
     expect(body.groups.map((g: { group: string; subjects: number }) => [g.group, g.subjects])).toEqual([['weekly', 1]]);
     expect(body).toMatchObject({ from: '2021-03-02', to: '2021-03-31' });
   });
@@ -218,16 +207,16 @@ describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the 
 
 describe('GET /v1/retention: access and input safety', () => {
   it('needs a key; every role has "query"', async () => {
-    const none = await app.inject({ url: '/v1/retention' });
+    const none = await api.app.inject({ url: '/v1/retention' });
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
-    const wrong = await app.inject({ url: '/v1/retention', headers: { authorization: 'Bearer not-a-key-0123456789' } });
+    const wrong = await api.app.inject({ url: '/v1/retention', headers: { authorization: 'Bearer not-a-key-0123456789' } });
     expect(wrong.statusCode).toBe(401);
-    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await app.inject({ url: '/v1/retention', headers: auth(role) })).statusCode).toBe(200);
+    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await api.app.inject({ url: '/v1/retention', headers: auth(role) })).statusCode).toBe(200);
   });
 
   it('answers every injection attempt and bad value with a 400 in the error shape', async () => {
-    const before = await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM subscriptions');
+    const before = await queryRows<{ n: string }>(api.t.wh, 'SELECT count() AS n FROM subscriptions');
     const attacks = ["frequency' OR 1=1 --", 'frequency; DROP TABLE subscriptions', "x') UNION SELECT 1 --", 'FREQUENCY', '../../etc/passwd', 'a'.repeat(5000)];
     const cases: [string, string][] = [];
     for (const a of attacks) {
@@ -246,18 +235,18 @@ describe('GET /v1/retention: access and input safety', () => {
       ['max_days=3661', 'BAD_REQUEST'],
     );
     for (const [qs, code] of cases) {
-      const res = await app.inject({ url: `/v1/retention?${qs}`, headers: auth() });
+      const res = await api.app.inject({ url: `/v1/retention?${qs}`, headers: auth() });
       expect(res.statusCode, qs).toBe(400);
       const body = res.json();
       expect(body, qs).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
       if (code) expect(body.error.code, qs).toBe(code);
       else expect(['BAD_REQUEST', 'UNKNOWN_DIMENSION'], qs).toContain(body.error.code);
     }
-    expect(await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM subscriptions')).toEqual(before);
+    expect(await queryRows<{ n: string }>(api.t.wh, 'SELECT count() AS n FROM subscriptions')).toEqual(before);
   });
 
   it('is in the OpenAPI document', async () => {
-    const doc = (await app.inject({ url: '/openapi.json' })).json();
+    const doc = (await api.app.inject({ url: '/openapi.json' })).json();
     expect(doc.paths['/v1/retention'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['by', 'censor', 'channel', 'from', 'max_days', 'to']);
   });
 });
@@ -301,7 +290,7 @@ describe('GET /v1/retention against the simulator truth (200k events, 2022-05 ..
     const s90: Record<string, number> = {};
     for (const channel of ['messenger', 'instagram'] as const) {
       const started = Date.now();
-      const res = await app.inject({ url: `/v1/retention?by=frequency&from=2022-05-01&to=2023-01-31&channel=${channel}`, headers: auth() });
+      const res = await api.app.inject({ url: `/v1/retention?by=frequency&from=2022-05-01&to=2023-01-31&channel=${channel}`, headers: auth() });
       console.log(`retention (${channel}, 200k-event warehouse) in ${Date.now() - started} ms`);
       expect(res.statusCode).toBe(200);
       const groups = res.json().groups as { group: string; subjects: number; steps: (KmStep & { day: number })[] }[];

@@ -7,10 +7,10 @@ import { ENGAGEMENT_TYPES, MAX_EVENT_BYTES } from '../events/types.js';
 import { parseEvent } from '../events/parse.js';
 import { loadDefaultRegimes, regimeResolver } from '../warehouse/regimes.js';
 import { BAD_KINDS, createSimulation, simulateToFile, POLICY_DATES, type SimulatedLine, type Truth } from '../simulator/index.js';
+import { HOUR } from './helpers/time.js';
 
 // ---- the contract: the project's own validator is the authority ----
 
-const HOUR = 3_600_000;
 
 /** The reason a line breaks the contract, or null when it is a valid event. */
 function contractViolation(line: string): string | null {

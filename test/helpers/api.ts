@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadFile } from '../../ingest/load-file.js';
 import { ROLES, createKeyRing, type Role } from '../../query/api/keys.js';
 import { buildApp } from '../../query/api/app.js';
@@ -47,5 +47,28 @@ export async function openTestApi(env: Record<string, string> = {}, rateLimitPer
       await app.close();
       await t.dispose();
     },
+  };
+}
+
+/** One test API for a whole file: opened before its tests and closed after them (registers the hooks itself). */
+export function useTestApi(env: Record<string, string> = {}, rateLimitPerMinute?: number): Omit<TestApi, 'close'> {
+  let api: TestApi | undefined;
+  beforeAll(async () => {
+    api = await openTestApi(env, rateLimitPerMinute);
+  });
+  afterAll(async () => api?.close());
+  const current = (): TestApi => {
+    if (!api) throw new Error('the test API is opened in beforeAll; use it inside tests and hooks');
+    return api;
+  };
+  return {
+    get t() {
+      return current().t;
+    },
+    get app() {
+      return current().app;
+    },
+    load: (name, text) => current().load(name, text),
+    loadSimulated: (opts) => current().loadSimulated(opts),
   };
 }
