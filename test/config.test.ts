@@ -15,7 +15,14 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.dataDir).toBe(resolve('.policylens/data'));
     expect(c.clickhouse).toEqual({ url: null, user: 'default', password: '', database: 'policylens' });
-    expect(c.kafka).toEqual({ brokers: ['127.0.0.1:9092'], brokersConfigured: false, partitions: 6, clientId: 'policylens', groupId: 'policylens-ingest', topicPrefix: 'policylens' });
+    expect(c.kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      brokersConfigured: false,
+      partitions: 6,
+      clientId: 'policylens',
+      groupId: 'policylens-ingest',
+      topicPrefix: 'policylens',
+    });
     expect(c.ingest).toEqual({ batchMaxRows: 50_000, batchMaxMs: 1_000, maxHeldRows: 100_000 });
     expect(c.attributionWindowHours).toBe(72);
     expect(DEFAULT_ATTRIBUTION_WINDOW_HOURS).toBe(72);
@@ -43,7 +50,13 @@ describe('loadConfig', () => {
     });
     expect(c.dashboards).toEqual({ dir: '/srv/pl/dashboards', everySeconds: 0, apiKey: 'client-key' });
     expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], brokersConfigured: true });
-    expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([24, 65535, 'k:admin', 'debug', 50_000]);
+    expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([
+      24,
+      65535,
+      'k:admin',
+      'debug',
+      50_000,
+    ]);
     // A short secret is no reason to refuse to start: only exports of identifiers need it (below).
     expect(c.exports).toEqual({ secret: 'short', tmpDir: '/srv/tmp', minCell: 1_000_000 });
     expect(loadConfig({ POLICYLENS_DASHBOARDS_DIR: 'site' }).dashboards.dir).toBe(resolve('site'));
@@ -94,7 +107,11 @@ describe('the export secret', () => {
 
 describe('POLICYLENS_DEBUG', () => {
   it('is on for any value', () => {
-    expect([debugFromEnv({}), debugFromEnv({ POLICYLENS_DEBUG: '' }), debugFromEnv({ POLICYLENS_DEBUG: '1' })]).toEqual([false, false, true]);
+    expect([debugFromEnv({}), debugFromEnv({ POLICYLENS_DEBUG: '' }), debugFromEnv({ POLICYLENS_DEBUG: '1' })]).toEqual([
+      false,
+      false,
+      true,
+    ]);
   });
 });
 
@@ -115,7 +132,8 @@ describe('the environment', () => {
   const NOT_PRODUCTION = new Set(['node_modules', 'devtools', 'bench', 'test', 'docs']);
   // The one file that may read it, and why.
   const ALLOWED: Record<string, string> = { 'common/config.ts': 'the configuration: the only reader of the environment' };
-  const READS_ENV = /\bprocess\s*(\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*(=\s*process\b|from\s*['"](node:)?process['"])/;
+  const READS_ENV =
+    /\bprocess\s*(\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*(=\s*process\b|from\s*['"](node:)?process['"])/;
 
   const sources = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) => {
@@ -134,9 +152,17 @@ describe('the environment', () => {
   });
 
   it('is recognised however it is spelled', () => {
-    for (const line of ['const x = process.env.FOO;', "process.env['FOO'] = '1';", 'const { env } = process;', 'process . env', "x = process['env'];", "import { argv, env } from 'node:process';"]) {
+    for (const line of [
+      'const x = process.env.FOO;',
+      "process.env['FOO'] = '1';",
+      'const { env } = process;',
+      'process . env',
+      "x = process['env'];",
+      "import { argv, env } from 'node:process';",
+    ]) {
       expect(READS_ENV.test(line), line).toBe(true);
     }
-    for (const line of ['const env = deps.env;', 'loadConfig(env)', "import process from 'node:process';"]) expect(READS_ENV.test(line), line).toBe(false);
+    for (const line of ['const env = deps.env;', 'loadConfig(env)', "import process from 'node:process';"])
+      expect(READS_ENV.test(line), line).toBe(false);
   });
 });
