@@ -30,7 +30,7 @@ function kafkaLogs(log: Logger): logCreator {
 
 /**
  * The partitioner of every producer: murmur2 of the key, as the Java client does (kafkajs's default since v2).
- * Naming it keeps kafkajs from warning, on each producer, that its default changed.
+ * Naming it keeps kafkajs from warning at the first producer that its default changed in v2.
  */
 export const PARTITIONER = Partitioners.DefaultPartitioner;
 
