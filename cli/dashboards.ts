@@ -10,7 +10,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config.js';
 import { buildSite, DEFAULT_MIN_SENDS, type Period } from '../dashboards/build.js';
 import { CHANNELS } from '../dashboards/data.js';
-import { dashboardsDir } from '../dashboards/paths.js';
 import { fixtureSource, httpSource, injectSource, readExchanges, type Source } from '../dashboards/source.js';
 import { loadDefaultRegimes } from '../warehouse/regimes.js';
 import { positiveInt, UsageError } from './usage-error.js';
@@ -72,7 +71,7 @@ export async function runDashboards(argv: string[]): Promise<number> {
     },
   });
   const config = loadConfig();
-  const out = resolve(values.out ?? dashboardsDir(config));
+  const out = resolve(values.out ?? config.dashboards.dir);
   const from = day('from', values.from);
   const to = day('to', values.to);
   if (from && to && from > to) throw new UsageError('--from is after --to');
@@ -107,7 +106,7 @@ export async function runDashboards(argv: string[]): Promise<number> {
     } catch {
       throw new UsageError(`--api must be a URL, got ${JSON.stringify(values.api)}`);
     }
-    const source: Source = httpSource(url.toString(), values.key ?? process.env.POLICYLENS_API_KEY ?? null);
+    const source: Source = httpSource(url.toString(), values.key ?? config.dashboards.apiKey);
     return report(await buildSite({ ...common, source }));
   }
 

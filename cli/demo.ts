@@ -21,7 +21,7 @@ const DEMO = { events: 200_000, seed: 7, badRatio: 0.001, dupRatio: 0.01 };
 const hasJava = () => spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
 
 async function viaKafka(config: Config, dir: string): Promise<ReadyWarehouse> {
-  if (!process.env.POLICYLENS_KAFKA_BROKERS) {
+  if (!config.kafka.brokersConfigured) {
     console.log('starting the local Kafka broker (first run downloads the official jars with Maven)…');
     const broker = await startBroker({ log: (m) => console.error(`  ${m}`) });
     console.log(`kafka ${broker.version} on ${broker.bootstrap}`);
@@ -63,7 +63,7 @@ export async function runDemo(argv: string[] = []): Promise<number> {
   const dir = join(config.dataDir, '..', 'demo');
   mkdirSync(dir, { recursive: true });
   let ready: ReadyWarehouse;
-  if (process.env.POLICYLENS_KAFKA_BROKERS || hasJava()) ready = await viaKafka(config, dir);
+  if (config.kafka.brokersConfigured || hasJava()) ready = await viaKafka(config, dir);
   else {
     console.log('Java was not found, so the demo cannot run a local Kafka broker: loading the simulated file directly instead.');
     console.log('(Install Java 17+ and Maven, or set POLICYLENS_KAFKA_BROKERS, to run the demo through Kafka.)');

@@ -15,7 +15,7 @@ import { openReadyWarehouse } from '../warehouse/open.js';
 import { ApiError } from '../query/api/errors.js';
 import { buildDataPackage } from '../query/exports/datapackage.js';
 import { DATASET_SPECS } from '../query/exports/datasets.js';
-import { countQuery, exportQuery, minCellFrom, resolveExport } from '../query/exports/request.js';
+import { countQuery, exportQuery, resolveExport } from '../query/exports/request.js';
 import { DATASETS, FORMATS, isFormat } from '../query/exports/spec.js';
 import { keyFingerprint } from '../query/exports/pseudonym.js';
 import { parquetFooterRows } from '../query/exports/parquet-rows.js';
@@ -26,8 +26,8 @@ import { UsageError } from './usage-error.js';
 export interface ExportDeps {
   /** An open warehouse to use (and leave open); default: open the configured one. */
   wh?: Warehouse;
+  /** Default: loaded from the environment. */
   config?: Config;
-  env?: NodeJS.ProcessEnv;
   /** Where the progress bar goes; default stderr. */
   progress?: NodeJS.WriteStream;
 }
@@ -64,10 +64,10 @@ export async function exportToFile(argv: string[], deps: ExportDeps = {}): Promi
   const format = values.format!;
   if (!isFormat(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   if (!values.out) throw new UsageError('--out FILE is required');
-  const env = deps.env ?? process.env;
+  const config = deps.config ?? loadConfig();
   let r;
   try {
-    r = resolveExport(positionals[0], format, values.from, values.to, env);
+    r = resolveExport(positionals[0], format, values.from, values.to, config.exports.secret);
   } catch (err) {
     if (err instanceof ApiError && err.code !== 'EXPORT_SECRET_MISSING') throw new UsageError(err.message);
     throw err;
@@ -75,16 +75,15 @@ export async function exportToFile(argv: string[], deps: ExportDeps = {}): Promi
   const out = resolve(values.out);
   const partial = join(dirname(out), `.${basename(out)}.partial`);
   const packagePath = join(dirname(out), 'datapackage.json');
-  const config = deps.config ?? loadConfig(env);
-  const minCell = minCellFrom(env);
+  const minCell = config.exports.minCell;
 
   const wh = deps.wh ?? (await openReadyWarehouse(config)).wh;
   try {
     const cq = countQuery(r.dataset, r.window);
     const total = cq ? Number((await queryRows<{ n: string }>(wh, cq.sql, cq.params))[0].n) : null;
     const progress = createProgress(`export ${r.dataset}`, total, deps.progress);
-    await sweepStaleExports();
-    const ex = await openExportStream(wh, exportQuery({ ...r, minCell, attributionWindowHours: config.ingest.attributionWindowHours }), r.format, { secret: r.secret });
+    await sweepStaleExports(config.exports.tmpDir);
+    const ex = await openExportStream(wh, exportQuery({ ...r, minCell, attributionWindowHours: config.attributionWindowHours }), r.format, { secret: r.secret, tmpDir: config.exports.tmpDir });
     const hash = createHash('sha256');
     const counter = rowCounter(r.format, DATASET_SPECS[r.dataset].fields.length);
     let bytes = 0;
@@ -116,7 +115,7 @@ export async function exportToFile(argv: string[], deps: ExportDeps = {}): Promi
       path: basename(out),
       keyFingerprint: r.secret ? keyFingerprint(r.secret) : null,
       minCell,
-      attributionWindowHours: config.ingest.attributionWindowHours,
+      attributionWindowHours: config.attributionWindowHours,
       file: { bytes, sha256, rows },
     });
     await writeFile(packagePath, `${JSON.stringify(descriptor, null, 2)}\n`);

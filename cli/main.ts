@@ -1,4 +1,5 @@
 // Entry point of the `policylens` command: one small module per subcommand.
+import { debugFromEnv } from '../common/config.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: policylens <command> [options]
@@ -67,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     console.error(`policylens ${command}: ${(err as Error).message}`);
-    if (process.env.POLICYLENS_DEBUG) console.error(err);
+    if (debugFromEnv()) console.error(err);
     return 1;
   }
 }

@@ -16,12 +16,12 @@ import { positiveInt } from './usage-error.js';
 const newKey = () => randomBytes(18).toString('base64url');
 
 /**
- * Keys from POLICYLENS_API_KEYS, or one admin key made up for this run and printed, so a first start works.
- * An internal admin key, never shown, lets the process build its own dashboards through the API.
+ * Keys from POLICYLENS_API_KEYS (config.apiKeys), or one admin key made up for this run and printed, so a first
+ * start works. An internal admin key, never shown, lets the process build its own dashboards through the API.
  */
-export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): { keys: KeyRing; generated: string | null; internal: string } {
+export function serverKeys(spec: string | null): { keys: KeyRing; generated: string | null; internal: string } {
   const internal = newKey();
-  const configured = env.POLICYLENS_API_KEYS ? parseKeySpec(env.POLICYLENS_API_KEYS) : null;
+  const configured = spec ? parseKeySpec(spec) : null;
   const generated = configured ? null : newKey();
   const entries = [...(configured ?? [{ key: generated!, role: 'admin' as const }]), { key: internal, role: 'admin' as const }];
   return { keys: createKeyRing(entries), generated, internal };
@@ -33,29 +33,28 @@ function scheduleDashboards(app: FastifyInstance, key: string, config: Config, l
   const build = () => {
     if (running) return; // a slow build is not stacked on by the next tick
     running = (async () => {
-      const [{ buildSite }, { injectSource }, { dashboardsDir }, { loadDefaultRegimes }] = await Promise.all([
+      const [{ buildSite }, { injectSource }, { loadDefaultRegimes }] = await Promise.all([
         import('../dashboards/build.js'),
         import('../dashboards/source.js'),
-        import('../dashboards/paths.js'),
         import('../warehouse/regimes.js'),
       ]);
-      const m = await buildSite({ source: injectSource(app, key), out: dashboardsDir(config), fallbackRegimes: loadDefaultRegimes });
+      const m = await buildSite({ source: injectSource(app, key), out: config.dashboards.dir, fallbackRegimes: loadDefaultRegimes });
       log.info('dashboards built', { pages: m.pages.length, ms: m.timings_ms.total });
     })()
       .catch((err: Error) => log.error('dashboard build failed', { error: err.message }))
       .finally(() => (running = null));
   };
   build();
-  const timer = config.dashboardsEverySeconds > 0 ? setInterval(build, config.dashboardsEverySeconds * 1000) : null;
+  const timer = config.dashboards.everySeconds > 0 ? setInterval(build, config.dashboards.everySeconds * 1000) : null;
   return () => {
     if (timer) clearInterval(timer);
   };
 }
 
 export async function startServer(config: Config, opts: { withIngest: boolean; dashboards?: boolean; ready?: ReadyWarehouse }): Promise<number> {
-  const log = createLogger({ component: opts.withIngest ? 'up' : 'serve' });
+  const log = createLogger({ component: opts.withIngest ? 'up' : 'serve' }, config.log.level);
   const ready = opts.ready ?? (await openReadyWarehouse(config));
-  const { keys, generated, internal } = keysFromEnv();
+  const { keys, generated, internal } = serverKeys(config.apiKeys);
   const app = await buildApp({ config, wh: ready.wh, keys, log });
   const ingestStop = new AbortController();
   const ingest = opts.withIngest ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal }) : null;

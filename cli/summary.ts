@@ -55,7 +55,7 @@ export async function printSummary(wh: Warehouse, config: Config): Promise<void>
   console.log(`\nwarehouse: ${counts.sends} sends; engagements: ${engagements}; subscriptions: ${subs}`);
   console.log(`cost $${counts.cost_usd}, revenue $${counts.revenue_usd}\n`);
   console.log('Recurring notifications: engagement and opt-outs by frequency and regime');
-  console.log(formatFrequencyTable(await engagementByFrequencyAndRegime(wh, config.ingest.attributionWindowHours)));
+  console.log(formatFrequencyTable(await engagementByFrequencyAndRegime(wh, config.attributionWindowHours)));
 }
 
 export async function runSummary(): Promise<number> {

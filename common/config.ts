@@ -1,30 +1,94 @@
-// One typed configuration object; every knob has a default and an environment override.
-import { resolve } from 'node:path';
+// One typed configuration object, and the only reader of the environment: every knob has a default and an
+// environment override, checked here when the configuration loads, so a bad value stops a command at start
+// with the variable's name instead of failing later or being ignored.
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_ATTRIBUTION_WINDOW_HOURS, MAX_ATTRIBUTION_WINDOW_HOURS } from '../events/attribution.js';
+import { LOG_LEVELS, type Level } from './log.js';
 
 export interface Config {
   dataDir: string;
   clickhouse: { url: string | null; user: string; password: string; database: string };
-  kafka: { brokers: string[]; partitions: number; clientId: string; groupId: string; topicPrefix: string };
-  ingest: { batchMaxRows: number; batchMaxMs: number; maxHeldRows: number; attributionWindowHours: number };
+  kafka: {
+    brokers: string[];
+    /** Whether POLICYLENS_KAFKA_BROKERS was set (the demo starts the local broker only when it was not). */
+    brokersConfigured: boolean;
+    partitions: number;
+    clientId: string;
+    groupId: string;
+    topicPrefix: string;
+  };
+  ingest: { batchMaxRows: number; batchMaxMs: number; maxHeldRows: number };
+  /** Hours after a send within which a spam-risk event is attributed to it (docs/metrics.md). */
+  attributionWindowHours: number;
   port: number;
   /** Address the API listens on; 127.0.0.1 unless deployed behind something (0.0.0.0 in containers). */
   host: string;
+  /** POLICYLENS_API_KEYS as given (`key:role,…` or a file of such lines); the server parses it when it starts. */
+  apiKeys: string | null;
   metrics: { port: number; host: string };
-  /** Seconds between dashboard rebuilds in `serve`/`up`; 0 builds once at start only. */
-  dashboardsEverySeconds: number;
+  dashboards: {
+    /** Where dashboards are built and served from. */
+    dir: string;
+    /** Seconds between dashboard rebuilds in `serve`/`up`; 0 builds once at start only. */
+    everySeconds: number;
+    /** The key `dashboards build --api` sends when --key is not given. */
+    apiKey: string | null;
+  };
+  exports: {
+    /** As given: an unset or too short secret is not a load error; only exports of identifiers are refused. */
+    secret: string | null;
+    /** Where the embedded engine writes an export while it streams. */
+    tmpDir: string;
+    /** daily_metrics cells built from fewer sends are suppressed. */
+    minCell: number;
+  };
+  log: { level: Level };
 }
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+type Env = NodeJS.ProcessEnv;
+
+const fail = (name: string, expected: string, raw: string): never => {
+  throw new Error(`${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+};
+
+function positiveInt(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
+  return Number.isInteger(n) && n > 0 ? n : fail(name, 'a positive integer', raw);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+function boundedInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= min && n <= max ? n : fail(name, `a whole number from ${min} to ${max}`, raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return (allowed as readonly string[]).includes(raw) ? (raw as T) : fail(name, `one of ${allowed.join(', ')}`, raw);
+}
+
+const MAX_PORT = 65_535;
+/** Node's timers hold at most 2^31-1 ms; a longer interval would fire at once, over and over. */
+const MAX_DASHBOARDS_EVERY_SECONDS = 2_147_483;
+/** The small-cell threshold ONS uses (docs/exports.md). */
+const DEFAULT_MIN_CELL = 10;
+const MAX_MIN_CELL = 1_000_000;
+
+/**
+ * POLICYLENS_DEBUG: print the stack of a failed command. Not part of Config: the command's error handler needs it
+ * also when loading the configuration is what failed.
+ */
+export const debugFromEnv = (env: Env = process.env): boolean => Boolean(env.POLICYLENS_DEBUG);
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = resolve(env.POLICYLENS_DATA_DIR || '.policylens/data');
   return {
-    dataDir: resolve(env.POLICYLENS_DATA_DIR || '.policylens/data'),
+    dataDir,
     clickhouse: {
       url: env.POLICYLENS_CLICKHOUSE_URL || null,
       user: env.POLICYLENS_CLICKHOUSE_USER || 'default',
@@ -33,20 +97,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     kafka: {
       brokers: (env.POLICYLENS_KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
-      partitions: intFrom(env, 'POLICYLENS_KAFKA_PARTITIONS', 6),
+      brokersConfigured: Boolean(env.POLICYLENS_KAFKA_BROKERS),
+      partitions: positiveInt(env, 'POLICYLENS_KAFKA_PARTITIONS', 6),
       clientId: env.POLICYLENS_KAFKA_CLIENT_ID || 'policylens',
       groupId: env.POLICYLENS_KAFKA_GROUP || 'policylens-ingest',
       topicPrefix: env.POLICYLENS_TOPIC_PREFIX || 'policylens',
     },
     ingest: {
-      batchMaxRows: intFrom(env, 'POLICYLENS_BATCH_MAX_ROWS', 50_000),
-      batchMaxMs: intFrom(env, 'POLICYLENS_BATCH_MAX_MS', 1_000),
-      maxHeldRows: intFrom(env, 'POLICYLENS_MAX_HELD_ROWS', 100_000),
-      attributionWindowHours: intFrom(env, 'POLICYLENS_ATTRIBUTION_WINDOW_HOURS', 72),
+      batchMaxRows: positiveInt(env, 'POLICYLENS_BATCH_MAX_ROWS', 50_000),
+      batchMaxMs: positiveInt(env, 'POLICYLENS_BATCH_MAX_MS', 1_000),
+      maxHeldRows: positiveInt(env, 'POLICYLENS_MAX_HELD_ROWS', 100_000),
     },
-    port: intFrom(env, 'POLICYLENS_PORT', 8787),
+    attributionWindowHours: boundedInt(
+      env,
+      'POLICYLENS_ATTRIBUTION_WINDOW_HOURS',
+      DEFAULT_ATTRIBUTION_WINDOW_HOURS,
+      1,
+      MAX_ATTRIBUTION_WINDOW_HOURS,
+    ),
+    port: boundedInt(env, 'POLICYLENS_PORT', 8787, 1, MAX_PORT),
     host: env.POLICYLENS_HOST || '127.0.0.1',
-    dashboardsEverySeconds: env.POLICYLENS_DASHBOARDS_EVERY === '0' ? 0 : intFrom(env, 'POLICYLENS_DASHBOARDS_EVERY', 300),
-    metrics: { port: intFrom(env, 'POLICYLENS_METRICS_PORT', 9464), host: env.POLICYLENS_METRICS_HOST || '127.0.0.1' },
+    apiKeys: env.POLICYLENS_API_KEYS || null,
+    metrics: { port: boundedInt(env, 'POLICYLENS_METRICS_PORT', 9464, 1, MAX_PORT), host: env.POLICYLENS_METRICS_HOST || '127.0.0.1' },
+    dashboards: {
+      dir: env.POLICYLENS_DASHBOARDS_DIR ? resolve(env.POLICYLENS_DASHBOARDS_DIR) : join(dirname(dataDir), 'dashboards'),
+      everySeconds: boundedInt(env, 'POLICYLENS_DASHBOARDS_EVERY', 300, 0, MAX_DASHBOARDS_EVERY_SECONDS),
+      apiKey: env.POLICYLENS_API_KEY || null,
+    },
+    exports: {
+      secret: env.POLICYLENS_EXPORT_SECRET || null,
+      tmpDir: env.POLICYLENS_EXPORT_TMP_DIR || tmpdir(),
+      minCell: boundedInt(env, 'POLICYLENS_EXPORT_MIN_CELL', DEFAULT_MIN_CELL, 1, MAX_MIN_CELL),
+    },
+    log: { level: oneOf(env, 'POLICYLENS_LOG_LEVEL', 'info', LOG_LEVELS) },
   };
 }

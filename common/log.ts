@@ -1,5 +1,6 @@
 // Structured logs: one JSON object per line on stderr, so they can be read by people and machines alike.
-export type Level = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type Level = (typeof LOG_LEVELS)[number];
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
@@ -10,7 +11,8 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(base: Record<string, unknown> = {}, min: Level = (process.env.POLICYLENS_LOG_LEVEL as Level) || 'info'): Logger {
+/** `min` is config.log.level in the processes the CLI starts; tests pass their own. */
+export function createLogger(base: Record<string, unknown> = {}, min: Level = 'info'): Logger {
   const write = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < (ORDER[min] ?? 20)) return;
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields })}\n`);

@@ -12,7 +12,7 @@ import type { BatchWriter } from '../warehouse/writer.js';
 import { chunkForAnnouncement } from './announcement.js';
 import { copartitionAssigner } from './copartition-assigner.js';
 import { FlushProtocol } from './flush-protocol.js';
-import { isGroupError } from './kafka.js';
+import { isGroupError, PARTITIONER } from './kafka.js';
 import type { IngestMetrics, IngestStats } from './metrics.js';
 import { holdMessage, PartitionBuffers, type Snapshot } from './partition-buffers.js';
 
@@ -79,7 +79,7 @@ export class IngestConsumer {
       rebalanceTimeout: 30_000,
       partitionAssigners: [copartitionAssigner],
     });
-    this.producer = opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    this.producer = opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: PARTITIONER });
     this.admin = opts.kafka.admin();
     this.protocol = new FlushProtocol({
       kafka: opts.kafka,

@@ -4,7 +4,7 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { errorChain, sleep } from '../common/retry.js';
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka, logLevel, Partitioners } = kafkajs;
 
 /** Broker-side limit for one message; the contract caps events at 64 KiB, but poison can be larger and must reach the DLQ. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -28,8 +28,13 @@ function kafkaLogs(log: Logger): logCreator {
   };
 }
 
+/**
+ * The partitioner of every producer: murmur2 of the key, as the Java client does (kafkajs's default since v2).
+ * Naming it keeps kafkajs from warning at the first producer that its default changed in v2.
+ */
+export const PARTITIONER = Partitioners.DefaultPartitioner;
+
 export function createKafka(config: Config, log: Logger, clientId = config.kafka.clientId): KafkaClient {
-  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   return new Kafka({
     clientId,
     brokers: config.kafka.brokers,

@@ -3,6 +3,7 @@ import type { Kafka, Message } from 'kafkajs';
 import { createHash } from 'node:crypto';
 import { createProgress } from '../common/progress.js';
 import { EVENT_FAMILIES, type EventFamily } from '../events/types.js';
+import { PARTITIONER } from './kafka.js';
 
 export interface ProducibleLine {
   line: string;
@@ -23,7 +24,7 @@ const topicForBadLine = (key: string): EventFamily => EVENT_FAMILIES[createHash(
 export async function produceLines(kafka: Kafka, lines: Iterable<ProducibleLine>, opts: ProduceOptions): Promise<number> {
   const topics = opts.topics;
   const batchSize = opts.batchSize ?? 5_000;
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: PARTITIONER });
   await producer.connect();
   const progress = opts.progress ? createProgress('produce', opts.total ?? null) : null;
   let pending: Record<string, Message[]> = {};

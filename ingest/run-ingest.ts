@@ -32,7 +32,7 @@ export function ingestSummary(stats: IngestStats): string {
 }
 
 export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
-  const log = opts.log ?? createLogger({ component: 'ingest' });
+  const log = opts.log ?? createLogger({ component: 'ingest' }, opts.config.log.level);
   const ready = opts.warehouse ?? (await openReadyWarehouse(opts.config));
   const kafka = createKafka(opts.config, log);
   const metrics = createIngestMetrics(undefined, true);

@@ -12,7 +12,7 @@ export async function simulateToKafka(
   config: Config,
   opts: SimulateOptions & { truthFile: string; progress?: boolean; log?: Logger },
 ): Promise<Truth> {
-  const log = opts.log ?? createLogger({ component: 'simulate' });
+  const log = opts.log ?? createLogger({ component: 'simulate' }, config.log.level);
   const kafka = createKafka(config, log);
   const names = topicNames(config.kafka.topicPrefix);
   const admin = kafka.admin();

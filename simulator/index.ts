@@ -4,7 +4,7 @@ export type { SimulatedLine, Simulation } from './simulation.js';
 export { createSimulation } from './simulation.js';
 export { simulateToFile, truthPathFor } from './to-file.js';
 export type { Truth, TruthCell, BadKind, RealizedRates } from './truth.js';
-export { BAD_KINDS, TRUTH_FORMAT, ATTRIBUTION_WINDOW_HOURS } from './truth.js';
+export { BAD_KINDS, TRUTH_FORMAT } from './truth.js';
 export type { SendRates } from './params-rates.js';
 export { cellRates } from './params-rates.js';
 export type { CellKey, CellRealized } from './cells.js';

@@ -1,6 +1,7 @@
 // The ground truth of a simulation: the options, every parameter used, and exact counts of what
 // was written. Counters are plain fields the world bumps as lines are yielded; build() turns
 // them into the JSON document (simulator's `<out>.truth.json`).
+import { DEFAULT_ATTRIBUTION_WINDOW_HOURS } from '../events/attribution.js';
 import { CHANNELS, type Channel, type EventFamily, type EventType, type Frequency, type SendCategory } from '../events/types.js';
 import type { Cell, CellKey, CellRealized } from './cells.js';
 import { MESSENGER_BASE, WHATSAPP_BASE, CHANNEL_MULTIPLIERS, FREQUENCY_MULTIPLIERS, REGIME_MULTIPLIERS, type SendRates } from './params-rates.js';
@@ -11,7 +12,6 @@ import { costModelOf } from './pricing.js';
 import { DAY, isoOf, monthOf } from './time.js';
 
 export const TRUTH_FORMAT = 'policylens-simulator-truth/1';
-export const ATTRIBUTION_WINDOW_HOURS = 72;
 
 export const BAD_KINDS = [
   'not_json', 'truncated_json', 'json_array', 'json_scalar', 'missing_field', 'wrong_type', 'unknown_type',
@@ -205,7 +205,7 @@ export class TruthRecorder {
         forcedArrivals: this.forcedArrivals,
       },
       parameters: {
-        attributionWindowHours: ATTRIBUTION_WINDOW_HOURS,
+        attributionWindowHours: DEFAULT_ATTRIBUTION_WINDOW_HOURS,
         policyDates: POLICY_DATES,
         frequencySchedule: FREQUENCY_SCHEDULE,
         world: WORLD,

@@ -1,6 +1,7 @@
 // The simulated world: a discrete-event loop over threads (user-business-channel relationships)
 // and pending events, in time order. It yields valid events one at a time and never holds more
 // than the active threads plus the events due within the next day or so.
+import { DEFAULT_ATTRIBUTION_WINDOW_HOURS } from '../events/attribution.js';
 import type { Channel, EngagementType, Frequency, SendCategory, SubscriptionType } from '../events/types.js';
 import { loadDefaultRegimes, regimeResolver } from '../warehouse/regimes.js';
 import { CellRegistry, type Cell } from './cells.js';
@@ -16,7 +17,7 @@ import {
   ARRIVAL, AUXILIARY, CONVERSATION, FUNNEL, IN_SESSION_UTILITY, MARKETING, MARKETING_MESSAGES, PAID_MARKETING, Pending,
   RECURRING, RELEASE, RESPONSE, SESSION, SPAM_RISK, STAGE_TYPES, STREAMS, SUBSCRIPTION, TOKEN, TRANSACTIONAL, Thread, WHATSAPP,
 } from './thread.js';
-import { ATTRIBUTION_WINDOW_HOURS, type TruthRecorder } from './truth.js';
+import type { TruthRecorder } from './truth.js';
 import { DAY, HOUR, SECOND, occurredAtJson } from './time.js';
 import { VolumeController } from './volume-controller.js';
 import type { SimulatedLine } from './simulation.js';
@@ -32,7 +33,7 @@ const RECURRING_MIX = FREQUENCY_OF_MIX(WORLD.recurringFrequencyMix);
 const WHATSAPP_MIX = FREQUENCY_OF_MIX(WORLD.whatsappFrequencyMix);
 const CHANNEL_INDEX: Record<Channel, number> = { messenger: 0, instagram: 1, whatsapp: 2 };
 const GEOMETRIC_Q = WORLD.extraResponsesMean / (1 + WORLD.extraResponsesMean);
-const ATTRIBUTION_WINDOW = ATTRIBUTION_WINDOW_HOURS * HOUR;
+const ATTRIBUTION_WINDOW = DEFAULT_ATTRIBUTION_WINDOW_HOURS * HOUR;
 /** A send is never followed by another in the same thread sooner than this, so a spam-risk event fits between. */
 const MIN_GAP_AFTER_SPAM_RISK = 2 * SECOND;
 

@@ -69,7 +69,7 @@ describe('dashboards in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     manifest = await buildFromFixtures(SITE);
     t = await openTestWarehouse();
-    const config = { ...t.config, dashboardsDir: SITE };
+    const config = { ...t.config, dashboards: { ...t.config.dashboards, dir: SITE } };
     app = await buildApp({ config, wh: t.wh, keys: createKeyRing([{ key: KEY, role: 'analyst' }]) });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });

@@ -30,9 +30,9 @@ describe('GET /dashboards/', () => {
       { key: ANALYST, role: 'analyst' },
       { key: PRODUCT, role: 'product' },
     ]);
-    const withSite = { ...t.config, dashboardsDir: site };
+    const withSite = { ...t.config, dashboards: { ...t.config.dashboards, dir: site } };
     app = await buildApp({ config: withSite, wh: t.wh, keys });
-    const without = { ...t.config, dashboardsDir: join(site, 'not-built') };
+    const without = { ...t.config, dashboards: { ...t.config.dashboards, dir: join(site, 'not-built') } };
     empty = await buildApp({ config: without, wh: t.wh, keys });
   });
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngagementRow, SendRow, SubscriptionRow } from '../events/types.js';
 import { exportToFile, runExport } from '../cli/export.js';
+import { loadConfig } from '../common/config.js';
 import { UsageError } from '../cli/usage-error.js';
 import { DATASET_SPECS } from '../query/exports/datasets.js';
 import { EXPORT_SECRET_ENV, pseudonymise } from '../query/exports/pseudonym.js';
@@ -44,12 +45,13 @@ describe('policylens export', () => {
     return d;
   };
   const count = async (table: string) => Number((await queryRows<{ n: string }>(t.wh, `SELECT count() AS n FROM ${table}`))[0].n);
+  // The command's configuration as loaded from this environment (the test warehouse's, with the secret).
   const run = (argv: string[], progress = fakeTerminal(false), extraEnv: NodeJS.ProcessEnv = {}) =>
-    exportToFile(argv, { wh: t.wh, config: t.config, env: { ...env, ...extraEnv }, progress });
+    exportToFile(argv, { wh: t.wh, config: loadConfig({ ...env, ...extraEnv }), progress });
 
   beforeAll(async () => {
     t = await openTestWarehouse();
-    env = { ...process.env, [EXPORT_SECRET_ENV]: SECRET };
+    env = { ...process.env, ...t.env, [EXPORT_SECRET_ENV]: SECRET };
     const base = Date.parse('2022-06-01T00:00:00Z');
     const sends: SendRow[] = Array.from({ length: N_SENDS }, (_, i) => ({
       event_id: `cli-send-${i}`,

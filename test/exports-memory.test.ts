@@ -11,7 +11,6 @@ import { createLogger } from '../common/log.js';
 import { createKeyRing, parseKeySpec } from '../query/api/keys.js';
 import { buildApp } from '../query/api/app.js';
 import { DATASET_SPECS } from '../query/exports/datasets.js';
-import { EXPORT_SECRET_ENV } from '../query/exports/pseudonym.js';
 import { parquetFooterRows } from '../query/exports/parquet-rows.js';
 import { rowCounter } from '../query/exports/row-counter.js';
 import { insertSyntheticSends } from './helpers/synthetic-sends.js';
@@ -36,20 +35,17 @@ describe('export memory', () => {
   let t: TestWarehouse;
   let app: FastifyInstance;
   let port: number;
-  const saved = process.env[EXPORT_SECRET_ENV];
-  const savedTmp = process.env.POLICYLENS_EXPORT_TMP_DIR;
   let tmpDir: string;
   const samples: Sample[] = [];
 
   beforeAll(async () => {
-    process.env[EXPORT_SECRET_ENV] = 'memory-test-secret-0123456789';
     t = await openTestWarehouse();
     tmpDir = join(t.dir, 'export-tmp');
     mkdirSync(tmpDir);
-    process.env.POLICYLENS_EXPORT_TMP_DIR = tmpDir;
     // N sends over 60 days, 200k users, 500 businesses, generated inside the engine.
     await insertSyntheticSends(t.wh, { rows: N, chunk: 300_000, prefix: 'mem', stepMs: 3456, businesses: 500, users: 200_000, campaigns: 97 });
-    app = await buildApp({ config: t.config, wh: t.wh, log: createLogger({}, 'warn'), keys: createKeyRing(parseKeySpec(`${KEY}:researcher`)) });
+    const config = { ...t.config, exports: { ...t.config.exports, secret: 'memory-test-secret-0123456789', tmpDir } };
+    app = await buildApp({ config, wh: t.wh, log: createLogger({}, 'warn'), keys: createKeyRing(parseKeySpec(`${KEY}:researcher`)) });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
   });
@@ -57,10 +53,6 @@ describe('export memory', () => {
   afterAll(async () => {
     await app?.close();
     await t?.dispose();
-    if (saved === undefined) delete process.env[EXPORT_SECRET_ENV];
-    else process.env[EXPORT_SECRET_ENV] = saved;
-    if (savedTmp === undefined) delete process.env.POLICYLENS_EXPORT_TMP_DIR;
-    else process.env.POLICYLENS_EXPORT_TMP_DIR = savedTmp;
     if (samples.length) {
       console.log(
         `\nexport memory (${N.toLocaleString('en-US')} sends; RSS includes the embedded engine)\n` +

@@ -8,6 +8,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngagementRow, SendRow, SubscriptionRow } from '../events/types.js';
+import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { createKeyRing, parseKeySpec } from '../query/api/keys.js';
 import { buildApp } from '../query/api/app.js';
@@ -17,7 +18,7 @@ import type { DatasetName } from '../query/exports/spec.js';
 import { parseWindow } from '../query/exports/window.js';
 import { parquetCounter, parquetFooterRows } from '../query/exports/parquet-rows.js';
 import { csvCounter, jsonlCounter } from '../query/exports/row-counter.js';
-import { EXPORT_SECRET_ENV, keyFingerprint, pseudonymise, SQL_KEY_PADS } from '../query/exports/pseudonym.js';
+import { keyFingerprint, pseudonymise, SQL_KEY_PADS } from '../query/exports/pseudonym.js';
 import { openExportStream, sweepStaleExports } from '../query/exports/stream.js';
 import { queryRows } from '../warehouse/client.js';
 import { readRegimes } from '../warehouse/migrate.js';
@@ -167,11 +168,27 @@ describe('exports', () => {
   let t: TestWarehouse;
   let app: FastifyInstance;
   let tmpDir: string;
-  const savedEnv = { secret: process.env[EXPORT_SECRET_ENV], tmp: process.env.POLICYLENS_EXPORT_TMP_DIR, minCell: process.env.POLICYLENS_EXPORT_MIN_CELL };
 
-  const get = (url: string, role: keyof typeof KEYS | null = 'researcher') => app.inject({ url, headers: role ? auth(role) : {} });
-  const body = async (url: string) => {
-    const res = await get(url);
+  /** The API on the test warehouse, exporting under secret A to the test's temp directory with the default threshold, or `over`. */
+  const appWith = (over: Partial<Config['exports']> = {}) =>
+    buildApp({
+      config: { ...t.config, exports: { ...t.config.exports, secret: SECRET_A, tmpDir, minCell: 10, ...over } },
+      wh: t.wh,
+      log: createLogger({ component: 'api' }, 'warn'),
+      keys: createKeyRing(parseKeySpec(Object.entries(KEYS).map(([role, key]) => `${key}:${role}`).join(','))),
+    });
+  /** Runs `fn` against an API whose export settings differ from the usual ones. */
+  const withApp = async (over: Partial<Config['exports']>, fn: (other: FastifyInstance) => Promise<void>) => {
+    const other = await appWith(over);
+    try {
+      await fn(other);
+    } finally {
+      await other.close();
+    }
+  };
+  const get = (url: string, role: keyof typeof KEYS | null = 'researcher', on = app) => on.inject({ url, headers: role ? auth(role) : {} });
+  const body = async (url: string, on = app) => {
+    const res = await get(url, 'researcher', on);
     expect(res.statusCode, `${url}: ${res.statusCode} ${res.body.slice(0, 300)}`).toBe(200);
     return res.rawPayload;
   };
@@ -182,26 +199,15 @@ describe('exports', () => {
     t = await openTestWarehouse();
     tmpDir = join(t.dir, 'export-tmp');
     mkdirSync(tmpDir);
-    process.env.POLICYLENS_EXPORT_TMP_DIR = tmpDir;
-    process.env[EXPORT_SECRET_ENV] = SECRET_A;
-    delete process.env.POLICYLENS_EXPORT_MIN_CELL;
     await t.writer.write('sends', sends);
     await t.writer.write('engagements', engagements);
     await t.writer.write('subscriptions', subscriptions);
-    app = await buildApp({ config: t.config, wh: t.wh, log: createLogger({ component: 'api' }, 'warn'), keys: createKeyRing(parseKeySpec(Object.entries(KEYS).map(([role, key]) => `${key}:${role}`).join(','))) });
+    app = await appWith();
   });
 
   afterAll(async () => {
     await app?.close();
     await t?.dispose();
-    for (const [k, v] of [
-      [EXPORT_SECRET_ENV, savedEnv.secret],
-      ['POLICYLENS_EXPORT_TMP_DIR', savedEnv.tmp],
-      ['POLICYLENS_EXPORT_MIN_CELL', savedEnv.minCell],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   });
 
   describe('auth', () => {
@@ -349,7 +355,7 @@ describe('exports', () => {
       for (const format of ['csv', 'parquet'] as const) {
         const q = exportQuery({ dataset: 'engagements', format, window: parseWindow(undefined, undefined), secret: SECRET_A, minCell: 10, attributionWindowHours: 72 });
         const read = async (wh: typeof t.wh) => {
-          const ex = await openExportStream(wh, q, format, { secret: SECRET_A });
+          const ex = await openExportStream(wh, q, format, { secret: SECRET_A, tmpDir });
           const chunks: Buffer[] = [];
           for await (const c of ex.stream) chunks.push(c as Buffer);
           await ex.done;
@@ -402,51 +408,44 @@ describe('exports', () => {
     });
 
     it('are stable under the same secret and different under another', async () => {
-      const ids = async () => {
-        const rows = jsonl((await body('/v1/exports/engagements?format=jsonl')).toString('utf8'));
+      const ids = async (on = app) => {
+        const rows = jsonl((await body('/v1/exports/engagements?format=jsonl', on)).toString('utf8'));
         return { users: userSet(rows), events: userSet(rows, 'event_id'), sendIds: userSet(rows, 'send_id') };
       };
       const a1 = await ids();
       const a2 = await ids();
       expect(a2).toEqual(a1);
       const fpA = (await get('/v1/exports/sends/datapackage.json')).json().policylens.pseudonymisation.key_fingerprint;
-      process.env[EXPORT_SECRET_ENV] = SECRET_B;
-      try {
-        const b = await ids();
+      await withApp({ secret: SECRET_B }, async (underB) => {
+        const b = await ids(underB);
         expect(b.users.size).toBe(a1.users.size);
         for (const k of ['users', 'events', 'sendIds'] as const) expect([...b[k]].filter((x) => a1[k].has(x))).toEqual([]);
-        const fpB = (await get('/v1/exports/sends/datapackage.json')).json().policylens.pseudonymisation.key_fingerprint;
+        const fpB = (await get('/v1/exports/sends/datapackage.json', 'researcher', underB)).json().policylens.pseudonymisation.key_fingerprint;
         expect(fpA).toBe(keyFingerprint(SECRET_A));
         expect(fpB).toBe(keyFingerprint(SECRET_B));
         expect(fpB).not.toBe(fpA);
-      } finally {
-        process.env[EXPORT_SECRET_ENV] = SECRET_A;
-      }
+      });
     });
 
     it('refuses identifier datasets without the secret (or with a short one); daily_metrics needs none', async () => {
-      for (const value of [undefined, '', 'too-short']) {
-        if (value === undefined) delete process.env[EXPORT_SECRET_ENV];
-        else process.env[EXPORT_SECRET_ENV] = value;
-        try {
+      for (const secret of [null, '', 'too-short']) {
+        await withApp({ secret }, async (without) => {
           for (const dataset of ['sends', 'engagements', 'subscriptions'] as const) {
             for (const url of [`/v1/exports/${dataset}?format=csv`, `/v1/exports/${dataset}/datapackage.json`]) {
-              const res = await get(url);
+              const res = await get(url, 'researcher', without);
               expect(res.statusCode).toBe(409);
               expect(res.json().error.code).toBe('EXPORT_SECRET_MISSING');
             }
           }
-          expect((await get('/v1/exports/daily_metrics?format=csv')).statusCode).toBe(200);
-          expect((await get('/v1/exports/daily_metrics/datapackage.json')).statusCode).toBe(200);
-        } finally {
-          process.env[EXPORT_SECRET_ENV] = SECRET_A;
-        }
+          expect((await get('/v1/exports/daily_metrics?format=csv', 'researcher', without)).statusCode).toBe(200);
+          expect((await get('/v1/exports/daily_metrics/datapackage.json', 'researcher', without)).statusCode).toBe(200);
+        });
       }
     });
 
     it('the secret never shows in an engine error (masked by the engine, redacted by us)', async () => {
       const broken = { sql: `${SQL_KEY_PADS}\nSELECT pl_key + 1 AS x FROM sends`, params: { pl_secret: SECRET_A } };
-      const err = await openExportStream(t.wh, broken, 'csv', { secret: SECRET_A }).then(
+      const err = await openExportStream(t.wh, broken, 'csv', { secret: SECRET_A, tmpDir }).then(
         () => null,
         (e: Error) => e,
       );
@@ -525,33 +524,28 @@ describe('exports', () => {
     });
 
     it('takes its threshold from POLICYLENS_EXPORT_MIN_CELL', async () => {
-      process.env.POLICYLENS_EXPORT_MIN_CELL = '11';
-      try {
-        const rows = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-01&to=2022-06-02')).toString('utf8'));
+      const { minCell } = loadConfig({ ...process.env, ...t.env, POLICYLENS_EXPORT_MIN_CELL: '11' }).exports;
+      await withApp({ minCell }, async (at11) => {
+        const rows = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-01&to=2022-06-02', at11)).toString('utf8'));
         expect(find(rows, '2022-06-01', 'weekly')!.suppressed).toBe(true);
         expect(find(rows, '2022-06-02', null, 'whatsapp')!.suppressed).toBe(false);
-        const pkg = (await get('/v1/exports/daily_metrics/datapackage.json')).json();
+        const pkg = (await get('/v1/exports/daily_metrics/datapackage.json', 'researcher', at11)).json();
         expect(pkg.policylens.min_cell).toBe(11);
-      } finally {
-        delete process.env.POLICYLENS_EXPORT_MIN_CELL;
-      }
+      });
     });
 
     it('attributes a spam-risk event to the latest send, ties to the larger event_id (threshold 1 shows every cell)', async () => {
-      process.env.POLICYLENS_EXPORT_MIN_CELL = '1';
-      try {
-        const rows = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-05&to=2022-06-05')).toString('utf8'));
+      await withApp({ minCell: 1 }, async (at1) => {
+        const rows = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-05&to=2022-06-05', at1)).toString('utf8'));
         expect(rows.map((r) => [r.frequency, r.sends, r.opt_outs, r.suppressed])).toEqual([
           ['daily', 1, 0, false],
           ['monthly', 1, 1, false],
         ]);
-        const june1 = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-01&to=2022-06-01')).toString('utf8'));
+        const june1 = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-01&to=2022-06-01', at1)).toString('utf8'));
         expect(find(june1, '2022-06-01', 'daily')).toMatchObject({ sends: 9, blocks: 1, delivered: 9, opt_outs: 0 });
         // the window cuts by send day: the opt-out of 2022-06-02 still counts with its send of 2022-06-01
         expect(find(june1, '2022-06-01', 'weekly')).toMatchObject({ sends: 10, opt_outs: 1 });
-      } finally {
-        delete process.env.POLICYLENS_EXPORT_MIN_CELL;
-      }
+      });
     });
 
     it('agrees with the raw tables on the unsuppressed totals', async () => {
@@ -643,22 +637,20 @@ describe('exports', () => {
       }
       // A secret full of SQL is only ever a parameter value: the export works and matches the JS reference.
       const nasty = "x'); DROP TABLE sends; -- \\' {pl_secret:String} \\N\té"; // (an environment variable cannot hold NUL)
-      process.env[EXPORT_SECRET_ENV] = nasty;
-      try {
-        const rows = jsonl((await body('/v1/exports/sends?format=jsonl')).toString('utf8'));
+      const { secret } = loadConfig({ ...process.env, ...t.env, POLICYLENS_EXPORT_SECRET: nasty }).exports;
+      await withApp({ secret }, async (underNasty) => {
+        const rows = jsonl((await body('/v1/exports/sends?format=jsonl', underNasty)).toString('utf8'));
         expect(new Set(rows.map((r) => r.user_id))).toEqual(new Set(sends.map((s) => pseudonymise(nasty, 'user', s.user_id))));
-      } finally {
-        process.env[EXPORT_SECRET_ENV] = SECRET_A;
-      }
-      // The threshold is a typed parameter too; a non-number is refused at start (and per request).
-      process.env.POLICYLENS_EXPORT_MIN_CELL = '10) OR (1=1';
-      try {
-        const res = await get('/v1/exports/daily_metrics?format=csv');
+      });
+      // The threshold is a typed parameter too: a non-number is refused when the configuration loads, and one
+      // put into a configuration anyway fails the request instead of reaching SQL text.
+      const injected = '10) OR (1=1';
+      expect(() => loadConfig({ ...process.env, ...t.env, POLICYLENS_EXPORT_MIN_CELL: injected })).toThrow(/POLICYLENS_EXPORT_MIN_CELL/);
+      await withApp({ minCell: injected as unknown as number }, async (badCell) => {
+        const res = await get('/v1/exports/daily_metrics?format=csv', 'researcher', badCell);
         expect(res.statusCode).toBe(500);
         expect(res.json().error.code).toBe('INTERNAL');
-      } finally {
-        delete process.env.POLICYLENS_EXPORT_MIN_CELL;
-      }
+      });
       const after = await Promise.all((['sends', 'engagements', 'subscriptions', 'regimes'] as const).map((x) => warehouseCount(x)));
       expect(after).toEqual(before);
     });
@@ -670,7 +662,7 @@ describe('exports', () => {
         const q = exportQuery({ dataset, format, window: parseWindow('2022-06-01', '2022-06-02'), secret: SECRET_A, minCell: 10, attributionWindowHours: 72 });
         expect(q.sql).not.toContain(SECRET_A);
         expect(q.sql).not.toContain('2022-06-01');
-        const ex = await openExportStream(t.wh, q, format, { secret: SECRET_A });
+        const ex = await openExportStream(t.wh, q, format, { secret: SECRET_A, tmpDir });
         let bytes = 0;
         for await (const c of ex.stream) bytes += (c as Buffer).length;
         await ex.done;

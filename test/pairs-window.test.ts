@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeQuery } from '../query/metrics/request.js';
 import { planQuery } from '../query/metrics/query.js';
-import { PAIRS_MAX_WINDOW_HOURS } from '../query/sql/attribution.js';
+import { PAIRS_MAX_WINDOW_HOURS } from '../events/attribution.js';
 
 const MIGRATION = readFileSync(new URL('../warehouse/migrations/04_query_rollups.sql', import.meta.url), 'utf8');
 

@@ -17,7 +17,7 @@ const CELL = ['channel', 'category', 'frequency', 'regime'];
 let t: TestWarehouse;
 let truth: Truth;
 const run = (req: QueryRequest, source: 'rollup' | 'raw' | 'auto' = 'auto') =>
-  runMetricsQuery(t.wh, normalizeQuery(req), { source, attributionWindowHours: t.config.ingest.attributionWindowHours });
+  runMetricsQuery(t.wh, normalizeQuery(req), { source, attributionWindowHours: t.config.attributionWindowHours });
 const cellKey = (d: Record<string, string | null>) => [d.channel, d.category, d.frequency ?? '', d.regime].join('|');
 const byCell = (r: QueryResult) => new Map(r.results.map((x) => [cellKey(x.dimensions), x.metrics]));
 

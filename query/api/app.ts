@@ -46,7 +46,7 @@ async function loadRouteModules(): Promise<{ name: string; routes: RouteModule }
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const log = deps.log ?? createLogger({ component: 'api' });
+  const log = deps.log ?? createLogger({ component: 'api' }, deps.config.log.level);
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,

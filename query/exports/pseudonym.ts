@@ -21,9 +21,9 @@ export type PseudonymDomain = 'user' | 'business' | 'event' | 'campaign';
 
 export type SecretState = { ok: true; secret: string } | { ok: false; reason: string };
 
-export function readExportSecret(env: NodeJS.ProcessEnv = process.env): SecretState {
-  const secret = env[EXPORT_SECRET_ENV];
-  if (secret === undefined || secret === '') return { ok: false, reason: `${EXPORT_SECRET_ENV} is not set.` };
+/** Checks the secret as configured (config.exports.secret); only exports of identifiers need it. */
+export function checkExportSecret(secret: string | null | undefined): SecretState {
+  if (secret === null || secret === undefined || secret === '') return { ok: false, reason: `${EXPORT_SECRET_ENV} is not set.` };
   if (secret.length < MIN_SECRET_LENGTH) {
     return { ok: false, reason: `${EXPORT_SECRET_ENV} is shorter than ${MIN_SECRET_LENGTH} characters, which counts as not set.` };
   }

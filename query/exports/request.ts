@@ -3,21 +3,9 @@
 import { ApiError } from '../api/errors.js';
 import { attributionWindowParam } from '../sql/attribution.js';
 import { DATASET_SPECS } from './datasets.js';
-import { readExportSecret } from './pseudonym.js';
+import { checkExportSecret } from './pseudonym.js';
 import { DATASETS, isDataset, type DatasetName, type ExportFormat } from './spec.js';
 import { parseWindow, windowParams, windowSql, type ExportWindow } from './window.js';
-
-export const MIN_CELL_ENV = 'POLICYLENS_EXPORT_MIN_CELL';
-export const DEFAULT_MIN_CELL = 10;
-
-/** The small-cell threshold: daily_metrics cells built from fewer sends than this are suppressed. */
-export function minCellFrom(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[MIN_CELL_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_MIN_CELL;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new Error(`${MIN_CELL_ENV} must be a whole number from 1 to 1000000, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 export interface ExportRequest {
   dataset: DatasetName;
@@ -25,6 +13,7 @@ export interface ExportRequest {
   window: ExportWindow;
   /** Required when the dataset has identifiers. */
   secret: string | null;
+  /** config.exports.minCell: daily_metrics cells built from fewer sends than this are suppressed. */
   minCell: number;
   attributionWindowHours: number;
 }
@@ -63,13 +52,16 @@ export interface ResolvedExport {
   secret: string | null;
 }
 
-/** Checks everything a request names before any work: dataset, dates, and the secret when identifiers are in it. */
-export function resolveExport(dataset: string, format: ExportFormat, from: string | undefined, to: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedExport {
+/**
+ * Checks everything a request names before any work: dataset, dates, and the secret (config.exports.secret)
+ * when identifiers are in it.
+ */
+export function resolveExport(dataset: string, format: ExportFormat, from: string | undefined, to: string | undefined, configuredSecret: string | null): ResolvedExport {
   if (!isDataset(dataset)) throw new ApiError('NOT_FOUND', `No dataset ${JSON.stringify(dataset.slice(0, 64))}; datasets: ${DATASETS.join(', ')}.`);
   const window = parseWindow(from, to);
   let secret: string | null = null;
   if (DATASET_SPECS[dataset].identifiers) {
-    const s = readExportSecret(env);
+    const s = checkExportSecret(configuredSecret);
     if (!s.ok) throw new ApiError('EXPORT_SECRET_MISSING', s.reason);
     secret = s.secret;
   }

@@ -58,7 +58,7 @@ const settingsSql = (s: Record<string, string | number>): string =>
     .join(', ')}`;
 
 export interface ExportStreamOptions {
-  /** Where the embedded engine writes its temp file; default: the OS temp directory. */
+  /** Where the embedded engine writes its temp file (config.exports.tmpDir); default: the OS temp directory. */
   tmpDir?: string;
   /** Bytes per read of the temp file. */
   chunkBytes?: number;
@@ -74,8 +74,6 @@ export interface ExportStream {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export const exportTmpRoot = (): string => process.env.POLICYLENS_EXPORT_TMP_DIR || tmpdir();
 
 const TMP_PREFIX = 'policylens-export-';
 /** Exports still running or cleaning up in this process. */
@@ -95,8 +93,11 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** Removes temp directories left by exports of processes that no longer run (a crash, a kill); returns how many. */
-export async function sweepStaleExports(root: string = exportTmpRoot()): Promise<number> {
+/**
+ * Removes temp directories left under `root` (config.exports.tmpDir) by exports of processes that no longer run
+ * (a crash, a kill); returns how many.
+ */
+export async function sweepStaleExports(root: string): Promise<number> {
   let removed = 0;
   for (const name of await readdir(root).catch(() => [] as string[])) {
     const m = new RegExp(`^${TMP_PREFIX}(\\d+)-`).exec(name);
@@ -138,7 +139,7 @@ export async function openExportStream(wh: Warehouse, query: ExportQuery, format
   const lifetime = new Promise<void>((resolve) => (endLifetime = resolve));
   pending.add(lifetime);
   void lifetime.then(() => pending.delete(lifetime));
-  const dir = await mkdtemp(join(opts.tmpDir ?? exportTmpRoot(), `${TMP_PREFIX}${process.pid}-`)).catch((err: unknown) => {
+  const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), `${TMP_PREFIX}${process.pid}-`)).catch((err: unknown) => {
     endLifetime();
     throw err;
   });

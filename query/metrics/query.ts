@@ -8,7 +8,8 @@
 // (meta.source "mixed"). docs/metrics.md has the details.
 import type { Warehouse } from '../../warehouse/client.js';
 import { queryRows } from '../../warehouse/client.js';
-import { attributionWindowParam, PAIRS_MAX_WINDOW_HOURS } from '../sql/attribution.js';
+import { PAIRS_MAX_WINDOW_HOURS } from '../../events/attribution.js';
+import { attributionWindowParam } from '../sql/attribution.js';
 import { branchSql, FINE_COLUMNS, pairsAttributed, pairsUnattributed, rawAttributed, rawSends, rawUnattributed, rollupSends, type Branch } from './branches.js';
 import {
   BASE_MEASURES,
@@ -29,7 +30,7 @@ export type Source = 'rollup' | 'raw';
 export interface RunOptions {
   /** 'auto' (default): rollups wherever they can answer. 'rollup' / 'raw' force a path (tests, checks). */
   source?: SourceChoice;
-  /** config.ingest.attributionWindowHours */
+  /** config.attributionWindowHours */
   attributionWindowHours: number;
 }
 

@@ -3,7 +3,7 @@
 // when that send is at most the attribution window earlier; of sends in the same millisecond, the one with the
 // larger event id. Everything that attributes (POST /v1/query on either path, the analyses, the daily_metrics
 // export) is built from this module; the spam_pairs rollup (migration 04) holds every candidate pair up to
-// PAIRS_MAX_WINDOW_HOURS apart, for the query path to apply the same rule to.
+// PAIRS_MAX_WINDOW_HOURS (events/attribution.ts) apart, for the query path to apply the same rule to.
 //
 // User input never becomes SQL text here: bounds and filters are fixed SQL written in this repository, and
 // values travel as typed query parameters.
@@ -11,10 +11,7 @@ import { inBounds, type Bounds } from './values.js';
 
 export const SPAM_RISK_TYPES = `('opt_out', 'block', 'spam_report')`;
 
-/** spam_pairs (migration 04) pairs each event with the sends up to this long before it (test/pairs-window.test.ts). */
-export const PAIRS_MAX_WINDOW_HOURS = 168;
-
-/** The query parameter that carries the window (config.ingest.attributionWindowHours) into every attributing query. */
+/** The query parameter that carries the window (config.attributionWindowHours) into every attributing query. */
 export const ATTRIBUTION_WINDOW_PARAM = 'attribution_window_hours';
 export const attributionWindowParam = (hours: number): Record<string, number> => ({ [ATTRIBUTION_WINDOW_PARAM]: hours });
 /** The attribution window as an SQL interval. */

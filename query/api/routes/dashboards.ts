@@ -8,7 +8,6 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { dashboardsDir } from '../../../dashboards/paths.js';
 import { assertRoleMay, bearer } from '../keys.js';
 import type { RouteModule } from '../app.js';
 import { ApiError } from '../errors.js';
@@ -58,7 +57,7 @@ export function resolveStatic(root: string, rel: string): string | null {
 }
 
 export const routes: RouteModule = (app, { config, keys }) => {
-  const root = resolve(dashboardsDir(config as typeof config & { dashboardsDir?: string }));
+  const root = resolve(config.dashboards.dir);
 
   const serve = async (req: FastifyRequest<{ Params: { '*'?: string }; Querystring: Record<string, string> }>, reply: FastifyReply) => {
     reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff');

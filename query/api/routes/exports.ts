@@ -6,7 +6,7 @@ import { readRegimes } from '../../../warehouse/migrate.js';
 import type { RouteModule } from '../app.js';
 import { errorSchema } from '../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
-import { exportQuery, minCellFrom, resolveExport, type ResolvedExport } from '../../exports/request.js';
+import { exportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
 import { keyFingerprint } from '../../exports/pseudonym.js';
 import { drainExports, FORMAT_INFO, openExportStream, sweepStaleExports } from '../../exports/stream.js';
@@ -44,8 +44,7 @@ function fileName(r: ResolvedExport): string {
 }
 
 export const routes: RouteModule = (app, { wh, config, log }) => {
-  minCellFrom(); // a malformed POLICYLENS_EXPORT_MIN_CELL stops the server at start, not at the first export
-  void sweepStaleExports().then(
+  void sweepStaleExports(config.exports.tmpDir).then(
     (n) => n && log.info('removed temp files of interrupted exports', { count: n }),
     () => undefined,
   );
@@ -80,10 +79,10 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
       },
     },
     async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
-      const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to);
-      const query = exportQuery({ ...r, minCell: minCellFrom(), attributionWindowHours: config.ingest.attributionWindowHours });
+      const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to, config.exports.secret);
+      const query = exportQuery({ ...r, minCell: config.exports.minCell, attributionWindowHours: config.attributionWindowHours });
       const started = Date.now();
-      const ex = await openExportStream(wh, query, r.format, { secret: r.secret });
+      const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir });
       ex.stream.once('error', (err) => log.error('export failed mid-stream', { dataset: r.dataset, format: r.format, error: err.message }));
       void ex.done.then(
         () => log.info('export finished', { dataset: r.dataset, format: r.format, from: r.window.from, to: r.window.to, role: req.role, ms: Date.now() - started }),
@@ -112,7 +111,7 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
       },
     },
     async (req) => {
-      const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to);
+      const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to, config.exports.secret);
       const q = new URLSearchParams({ format: r.format, ...(r.window.from ? { from: r.window.from } : {}), ...(r.window.to ? { to: r.window.to } : {}) });
       return buildDataPackage({
         dataset: r.dataset,
@@ -121,8 +120,8 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
         regimes: await readRegimes(wh),
         path: `${req.protocol}://${req.host}/v1/exports/${r.dataset}?${q}`,
         keyFingerprint: r.secret ? keyFingerprint(r.secret) : null,
-        minCell: minCellFrom(),
-        attributionWindowHours: config.ingest.attributionWindowHours,
+        minCell: config.exports.minCell,
+        attributionWindowHours: config.attributionWindowHours,
       });
     },
   );

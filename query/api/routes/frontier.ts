@@ -100,7 +100,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
     async (req) => {
       const { from, to, channel, horizon_days: horizon } = req.query;
       const range = dayRange(from, to, ANALYSIS_DAYS);
-      const rows = await frontierRows(wh, { fromMs: range.fromMs, endMs: range.endMs, channel: channel ?? null, attributionWindowHours: config.ingest.attributionWindowHours });
+      const rows = await frontierRows(wh, { fromMs: range.fromMs, endMs: range.endMs, channel: channel ?? null, attributionWindowHours: config.attributionWindowHours });
       const frequencies = FREQUENCIES.map((frequency) => {
         const own = rows.filter((r) => r.frequency === frequency);
         const f = frontierOf(own, horizon);
@@ -122,7 +122,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
         to,
         channel: channel ?? null,
         horizon_days: horizon,
-        attribution_window_hours: config.ingest.attributionWindowHours,
+        attribution_window_hours: config.attributionWindowHours,
         method: {
           intervals:
             'per-send proportions: Wilson score on the business-cluster effective sample size; hazard, survival and spam per 1k subscribers: that interval carried through the formula; the rest: cluster bootstrap by business, percentile',

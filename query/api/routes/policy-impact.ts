@@ -147,7 +147,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
       }
 
       const preWeeks = Math.ceil(windowDays / 7);
-      const rows = await impactRows(wh, { metric, treated, control, changeMs, windowDays, preWeeks, attributionWindowHours: config.ingest.attributionWindowHours });
+      const rows = await impactRows(wh, { metric, treated, control, changeMs, windowDays, preWeeks, attributionWindowHours: config.attributionWindowHours });
 
       // One vector per business: (numerator, denominator) per group and bucket.
       const len = vectorLength(preWeeks);

@@ -19,6 +19,6 @@ export const routes: RouteModule = (app, { wh, config }) => {
         response: { 200: queryResponseSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 429: errorSchema, 500: errorSchema, 503: errorSchema },
       },
     },
-    async (req) => runMetricsQuery(wh, normalizeQuery(req.body), { attributionWindowHours: config.ingest.attributionWindowHours }),
+    async (req) => runMetricsQuery(wh, normalizeQuery(req.body), { attributionWindowHours: config.attributionWindowHours }),
   );
 };

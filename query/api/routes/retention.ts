@@ -102,7 +102,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
         channel: channel ?? null,
         fromMs: range?.fromMs ?? 0,
         endMs: range?.endMs ?? Date.UTC(2200, 0, 1),
-        attributionWindowHours: config.ingest.attributionWindowHours,
+        attributionWindowHours: config.attributionWindowHours,
       });
       const names = [...new Set(counts.map((c) => c.group))].sort();
       const groups = names.map((group) => {
