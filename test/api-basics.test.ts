@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRing, parseKeySpec } from '../query/api/keys.js';
 import { buildApp } from '../query/api/app.js';
-import { ERRORS } from '../query/api/errors.js';
+import { ERRORS } from '../query/errors.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 describe('error catalog', () => {

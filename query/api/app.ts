@@ -1,6 +1,4 @@
 // Builds the HTTP API as a function, so tests can drive it with inject() and `serve`/`up` can listen.
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -9,7 +7,8 @@ import type { Config } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
-import { ApiError, ERRORS, errorBody, type ErrorCode } from './errors.js';
+import { ApiError, ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { ROUTE_MODULES } from './routes/index.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,16 +33,7 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
 }
 
-export type RouteModule = (app: FastifyInstance, deps: Required<Pick<AppDeps, 'config' | 'wh' | 'keys' | 'log'>>) => void | Promise<void>;
-
 export const BODY_LIMIT_BYTES = 64 * 1024;
-
-/** Route modules are the files query/api/routes/*.ts, each exporting `routes`; one concern per file. */
-async function loadRouteModules(): Promise<{ name: string; routes: RouteModule }[]> {
-  const dir = fileURLToPath(new URL('./routes/', import.meta.url));
-  const files = readdirSync(dir).filter((f) => /^[a-z0-9-]+\.ts$/.test(f)).sort();
-  return Promise.all(files.map(async (f) => ({ name: f, routes: ((await import(`./routes/${f.replace(/\.ts$/, '.js')}`)) as { routes: RouteModule }).routes })));
-}
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = deps.log ?? createLogger({ component: 'api' }, deps.config.log.level);
@@ -106,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `${ERRORS.NOT_FOUND.message} ${req.method} ${req.url.split('?')[0]}`)));
 
   const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log };
-  for (const m of await loadRouteModules()) await m.routes(app, full);
+  for (const routes of ROUTE_MODULES) await routes(app, full);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

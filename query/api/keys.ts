@@ -1,6 +1,6 @@
 // API keys: read from POLICYLENS_API_KEYS (a file of key:role lines, or key:role,key:role), held only as hashes.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ApiError } from './errors.js';
+import { ApiError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 export const ROLES = ['analyst', 'product', 'researcher', 'admin'] as const;

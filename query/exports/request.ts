@@ -1,6 +1,6 @@
 // An export request, from names and dates to the query that produces it: checked before any work, with every
 // value as a typed query parameter.
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { attributionWindowParam } from '../sql/attribution.js';
 import { DATASET_SPECS } from './datasets.js';
 import { checkExportSecret } from './pseudonym.js';

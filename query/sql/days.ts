@@ -1,7 +1,7 @@
 // Whole UTC days as every endpoint takes them (YYYY-MM-DD, ranges inclusive of both ends), and the one check
 // their dates go through. Endpoints differ only in the limits they pass (the types their SQL binds the dates
 // to hold different spans); the codes are the same everywhere: INVALID_DATE_RANGE, DATE_RANGE_TOO_LONG.
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export const DAY_MS = 86_400_000;
 /** "Date range ≤ 10 years": 10 × 365.25 days, counting both ends. */

@@ -3,8 +3,8 @@
 // describes one as a Frictionless Data Package. docs/exports.md has the datasets, fields and guarantees.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readRegimes } from '../../../warehouse/migrate.js';
-import type { RouteModule } from '../app.js';
-import { errorSchema } from '../errors.js';
+import type { RouteModule } from '../route-module.js';
+import { errorSchema } from '../../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
 import { exportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';

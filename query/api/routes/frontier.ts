@@ -6,8 +6,8 @@ import { frontierOf, type FrontierPoint } from '../../analyses/frontier.js';
 import { frontierRows, LAPSE_PERIODS } from '../../analyses/frontier-sql.js';
 import { dayRange } from '../../sql/days.js';
 import { ANALYSIS_DAYS, channelSchema, dateSchema, estimateSchema } from '../analysis-schemas.js';
-import type { RouteModule } from '../app.js';
-import { errorSchema } from '../errors.js';
+import type { RouteModule } from '../route-module.js';
+import { errorSchema } from '../../errors.js';
 
 export const MAX_HORIZON_DAYS = 730;
 

@@ -1,6 +1,6 @@
 // Liveness, readiness and Prometheus metrics: public, for load balancers and scrapers.
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { RouteModule } from '../app.js';
+import type { RouteModule } from '../route-module.js';
 
 const ok = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } as const;
 

@@ -7,8 +7,8 @@ import { cellSums, differenceInDifferences, numIndex, vectorLength } from '../..
 import { IMPACT_METRICS, impactRows } from '../../analyses/policy-impact-sql.js';
 import { DAY_MS, isoDay, parseDay } from '../../sql/days.js';
 import { channelSchema } from '../analysis-schemas.js';
-import type { RouteModule } from '../app.js';
-import { ApiError, errorSchema } from '../errors.js';
+import type { RouteModule } from '../route-module.js';
+import { ApiError, errorSchema } from '../../errors.js';
 
 export const MAX_WINDOW_DAYS = 365;
 export const MIN_WINDOW_DAYS = 7;

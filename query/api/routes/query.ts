@@ -1,6 +1,6 @@
 // POST /v1/query: metrics by dimensions over a date range, shaped like the Plausible Stats API v2.
-import type { RouteModule } from '../app.js';
-import { errorSchema } from '../errors.js';
+import type { RouteModule } from '../route-module.js';
+import { errorSchema } from '../../errors.js';
 import { normalizeQuery, queryRequestSchema, queryResponseSchema, type QueryRequest } from '../../metrics/request.js';
 import { runMetricsQuery } from '../../metrics/query.js';
 

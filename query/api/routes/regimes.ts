@@ -6,8 +6,8 @@ import { CHANNELS } from '../../../events/types.js';
 import { readRegimes, replaceRegimes } from '../../../warehouse/migrate.js';
 import { checkRegimes, type Regime } from '../../../warehouse/regimes.js';
 import type { Warehouse } from '../../../warehouse/client.js';
-import type { RouteModule } from '../app.js';
-import { ApiError, errorSchema } from '../errors.js';
+import type { RouteModule } from '../route-module.js';
+import { ApiError, errorSchema } from '../../errors.js';
 
 export const MAX_REGIMES = 500;
 

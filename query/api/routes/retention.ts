@@ -4,8 +4,8 @@ import { kaplanMeier, type KmInterval } from '../../analyses/kaplan-meier.js';
 import { CENSORING, RETENTION_GROUPS, retentionCounts, type Censoring, type RetentionGroup } from '../../analyses/retention-sql.js';
 import { dayRange, isoDay } from '../../sql/days.js';
 import { ANALYSIS_DAYS, channelSchema, dateSchema } from '../analysis-schemas.js';
-import type { RouteModule } from '../app.js';
-import { ApiError, errorSchema } from '../errors.js';
+import type { RouteModule } from '../route-module.js';
+import { ApiError, errorSchema } from '../../errors.js';
 
 const INTERVAL: KmInterval = 'log-log';
 export const MAX_DAYS = 3660;

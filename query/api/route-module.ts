@@ -1,0 +1,15 @@
+// What a route module is: a function that adds one concern's routes to the app (query/api/routes/).
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../common/config.js';
+import type { Logger } from '../../common/log.js';
+import type { Warehouse } from '../../warehouse/client.js';
+import type { KeyRing } from './keys.js';
+
+export interface RouteDeps {
+  config: Config;
+  wh: Warehouse;
+  keys: KeyRing;
+  log: Logger;
+}
+
+export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => void | Promise<void>;
