@@ -37,7 +37,10 @@ describe('ingest killed with SIGKILL and restarted', () => {
       POLICYLENS_KAFKA_BROKERS: brokers(),
       POLICYLENS_TOPIC_PREFIX: k.prefix,
       POLICYLENS_KAFKA_GROUP: k.groupId,
-      POLICYLENS_BATCH_MAX_ROWS: '20000',
+      // Small flushes (a flush takes all that is held, and reading waits past twice the bound): the stream takes ten
+      // or more, so a kill after a few of them lands mid-stream even when the ingest fetches everything at once.
+      POLICYLENS_BATCH_MAX_ROWS: '5000',
+      POLICYLENS_MAX_HELD_ROWS: '10000',
       // debug: the kills are timed by the ingest's own 'flushed' lines, so they land mid-stream however fast it runs.
       POLICYLENS_LOG_LEVEL: 'debug',
     };
