@@ -19,7 +19,9 @@ export async function engineFileRate(wh: Warehouse, file: string): Promise<{ row
     clickhouse_settings: { input_format_allow_errors_ratio: 0.1, input_format_skip_unknown_fields: 1, insert_deduplicate: 0 },
   });
   const seconds = (performance.now() - started) / 1000;
-  const rows = Number(((await (await wh.client.query({ query: 'SELECT count() AS n FROM bench_file_ingest', format: 'JSONEachRow' })).json()) as { n: string }[])[0].n);
+  const rows = Number(
+    ((await (await wh.client.query({ query: 'SELECT count() AS n FROM bench_file_ingest', format: 'JSONEachRow' })).json()) as { n: string }[])[0].n,
+  );
   await wh.client.command({ query: 'DROP TABLE bench_file_ingest' });
   return { rows, seconds, rate: rows / seconds };
 }

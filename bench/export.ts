@@ -33,14 +33,32 @@ try {
 
   // Warm-up: the first export of a process pays for the engine's pools and caches once.
   for (const format of formats) {
-    const ex = await openExportStream(wh, exportQuery({ dataset: 'sends', format, window: parseWindow('2022-06-01', '2022-06-01'), secret: 'bench-secret-0123456789abcdef', minCell: 10, attributionWindowHours: 72 }), format);
+    const ex = await openExportStream(
+      wh,
+      exportQuery({
+        dataset: 'sends',
+        format,
+        window: parseWindow('2022-06-01', '2022-06-01'),
+        secret: 'bench-secret-0123456789abcdef',
+        minCell: 10,
+        attributionWindowHours: 72,
+      }),
+      format,
+    );
     for await (const _ of ex.stream) void _;
     await ex.done;
   }
   const rss = () => process.memoryUsage().rss / MB;
   const results: Record<string, unknown>[] = [];
   for (const format of formats) {
-    const q = exportQuery({ dataset: 'sends', format, window: parseWindow(undefined, undefined), secret: 'bench-secret-0123456789abcdef', minCell: 10, attributionWindowHours: 72 });
+    const q = exportQuery({
+      dataset: 'sends',
+      format,
+      window: parseWindow(undefined, undefined),
+      secret: 'bench-secret-0123456789abcdef',
+      minCell: 10,
+      attributionWindowHours: 72,
+    });
     const times: number[] = [];
     let bytes = 0;
     let growth = 0;
@@ -77,7 +95,8 @@ try {
     );
   }
   const parquet = results.find((r) => r.format === 'parquet');
-  if (parquet) console.log(`Parquet target ≥ ${TARGET.toLocaleString('en-US')} rows/s (median): ${(parquet.rows_per_s_median as number) >= TARGET ? 'met' : 'NOT met'}`);
+  if (parquet)
+    console.log(`Parquet target ≥ ${TARGET.toLocaleString('en-US')} rows/s (median): ${(parquet.rows_per_s_median as number) >= TARGET ? 'met' : 'NOT met'}`);
   console.log(JSON.stringify({ date: new Date().toISOString(), node: process.version, results }));
 } finally {
   await wh.close();

@@ -39,7 +39,11 @@ const log = createLogger({ component: 'bench' }, 'warn');
  */
 async function consumeOnly(config: Config, total: number, validate = false): Promise<number> {
   const kafka = createKafka(config, log);
-  const consumer = kafka.consumer({ groupId: `${config.kafka.groupId}-consume-${validate ? 'validate' : 'only'}`, maxBytesPerPartition: 10 << 20, maxBytes: 50 << 20 });
+  const consumer = kafka.consumer({
+    groupId: `${config.kafka.groupId}-consume-${validate ? 'validate' : 'only'}`,
+    maxBytesPerPartition: 10 << 20,
+    maxBytes: 50 << 20,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: Object.values(topicNames(config.kafka.topicPrefix).events), fromBeginning: true });
   let seen = 0;
@@ -49,7 +53,9 @@ async function consumeOnly(config: Config, total: number, validate = false): Pro
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         if (!started) started = performance.now();
-        if (validate) for (const m of batch.messages) if (parseStep(m.value!, Number(m.timestamp)).kind !== 'ok') throw new Error('an invalid event in the benchmark stream');
+        if (validate)
+          for (const m of batch.messages)
+            if (parseStep(m.value!, Number(m.timestamp)).kind !== 'ok') throw new Error('an invalid event in the benchmark stream');
         seen += batch.messages.length;
         if (seen >= total) resolve();
       },
@@ -79,7 +85,11 @@ async function ingestProcesses(env: NodeJS.ProcessEnv, n = 1): Promise<IngestRun
     child.stderr.on('data', (d) => (stderr += String(d)));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`ingest exited ${code}:\n${stderr.slice(-2000)}`);
-    return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.msg === 'ingest stopped');
+    return stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'ingest stopped');
   });
   const stats = await Promise.all(runs);
   const seconds = (performance.now() - started) / 1000 - 1;
@@ -92,7 +102,11 @@ async function ingestProcesses(env: NodeJS.ProcessEnv, n = 1): Promise<IngestRun
 async function serverRun(env: NodeJS.ProcessEnv, n: number, heap?: string): Promise<Record<string, unknown>> {
   const server = await startTestServer(`bench-${n}`);
   try {
-    const runEnv: NodeJS.ProcessEnv = { ...env, POLICYLENS_CLICKHOUSE_URL: server.url, POLICYLENS_KAFKA_GROUP: `${env.POLICYLENS_KAFKA_GROUP}-server-${n}-${heap ?? 'default'}` };
+    const runEnv: NodeJS.ProcessEnv = {
+      ...env,
+      POLICYLENS_CLICKHOUSE_URL: server.url,
+      POLICYLENS_KAFKA_GROUP: `${env.POLICYLENS_KAFKA_GROUP}-server-${n}-${heap ?? 'default'}`,
+    };
     if (heap) runEnv.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${heap}`.trim();
     const run = await ingestProcesses(runEnv, n);
     const written = run.stats.reduce((a, s) => a + s.written, 0);
@@ -115,10 +129,16 @@ async function serverRun(env: NodeJS.ProcessEnv, n: number, heap?: string): Prom
 const dir = mkdtempSync(join(tmpdir(), 'policylens-bench-ingest-'));
 const prefix = `bench${Date.now()}`;
 try {
-  const env = { ...process.env, POLICYLENS_DATA_DIR: join(dir, 'data'), POLICYLENS_TOPIC_PREFIX: prefix, POLICYLENS_KAFKA_GROUP: `${prefix}-ingest`, POLICYLENS_CLICKHOUSE_URL: '' };
+  const env = {
+    ...process.env,
+    POLICYLENS_DATA_DIR: join(dir, 'data'),
+    POLICYLENS_TOPIC_PREFIX: prefix,
+    POLICYLENS_KAFKA_GROUP: `${prefix}-ingest`,
+    POLICYLENS_CLICKHOUSE_URL: '',
+  };
   if (!process.env.POLICYLENS_KAFKA_BROKERS) await startBroker();
   const config = loadConfig(env);
-  let t = performance.now();
+  const t = performance.now();
   await simulateToKafka(config, { ...SIM, truthFile: join(dir, 'truth.json'), log });
   const produceRate = events / ((performance.now() - t) / 1000);
 

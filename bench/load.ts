@@ -14,7 +14,7 @@ const events = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'policylens-bench-load-'));
 const file = join(dir, 'events.ndjson');
 try {
-  let t = performance.now();
+  const t = performance.now();
   // No bad lines: the engine's parallel NDJSON parser stops at malformed JSON, and both must read the same file.
   const truth = await simulateToFile({ events, seed: 7, badRatio: 0, dupRatio: 0.01, out: file });
   const simulateSeconds = (performance.now() - t) / 1000;

@@ -48,17 +48,19 @@ if (!existsSync(join(dir, 'loaded'))) {
 const ready = await openReadyWarehouse(config);
 const key = 'bench-admin-key-0123456789';
 const app = await buildApp({ config, wh: ready.wh, keys: createKeyRing([{ key, role: 'admin' }]), rateLimitPerMinute: 1_000_000 });
-const get = (url: string) => app.inject({ url, headers: { authorization: `Bearer ${key}` } }).then((r) => {
-  if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body.slice(0, 300)}`);
-});
+const get = (url: string) =>
+  app.inject({ url, headers: { authorization: `Bearer ${key}` } }).then((r) => {
+    if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body.slice(0, 300)}`);
+  });
 const target: QueryRequest = {
   metrics: ['sends', 'delivery_rate', 'read_rate', 'click_rate', 'conversion_rate', 'net_revenue_per_1k', 'opt_outs_per_1k', 'spam_risk_per_1k'],
   dimensions: ['frequency', 'regime'],
   date_range: ['2024-01-01', '2024-12-31'],
 };
-const post = (body: QueryRequest) => app.inject({ method: 'POST', url: '/v1/query', payload: body, headers: { authorization: `Bearer ${key}` } }).then((r) => {
-  if (r.statusCode !== 200) throw new Error(`/v1/query: ${r.statusCode} ${r.body.slice(0, 300)}`);
-});
+const post = (body: QueryRequest) =>
+  app.inject({ method: 'POST', url: '/v1/query', payload: body, headers: { authorization: `Bearer ${key}` } }).then((r) => {
+    if (r.statusCode !== 200) throw new Error(`/v1/query: ${r.statusCode} ${r.body.slice(0, 300)}`);
+  });
 const windowHours = 72;
 const result = {
   date: new Date().toISOString(),
@@ -73,6 +75,9 @@ const result = {
 };
 const ratio = result.same_from_raw_tables.p95 / result.query_12_months_frequency_x_regime.p95;
 console.log(JSON.stringify({ ...result, raw_over_rollup_p95: +ratio.toFixed(1) }, null, 2));
-writeFileSync(new URL(`./results/query-${events}.json`, import.meta.url), `${JSON.stringify({ ...result, raw_over_rollup_p95: +ratio.toFixed(1) }, null, 2)}\n`);
+writeFileSync(
+  new URL(`./results/query-${events}.json`, import.meta.url),
+  `${JSON.stringify({ ...result, raw_over_rollup_p95: +ratio.toFixed(1) }, null, 2)}\n`,
+);
 await app.close();
 await ready.wh.close();

@@ -4,7 +4,7 @@
 // warning, raised from kafkajs, is dropped.
 const emitWarning = process.emitWarning;
 
-process.emitWarning = function (warning, ...rest) {
+process.emitWarning = (warning, ...rest) => {
   const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
   if (type === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]/.test(new Error().stack ?? '')) return;
   return emitWarning.call(process, warning, ...rest);

@@ -44,8 +44,12 @@ function periodOf(spec: string): Period {
 
 function channelsOf(spec: string | undefined): (string | null)[] | undefined {
   if (spec === undefined) return undefined;
-  const list = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const c of list) if (c !== 'all' && !(CHANNELS as readonly string[]).includes(c)) throw new UsageError(`--channels: unknown channel ${JSON.stringify(c)}`);
+  const list = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const c of list)
+    if (c !== 'all' && !(CHANNELS as readonly string[]).includes(c)) throw new UsageError(`--channels: unknown channel ${JSON.stringify(c)}`);
   if (!list.length) throw new UsageError('--channels needs at least one channel');
   return list.map((c) => (c === 'all' ? null : c));
 }
@@ -95,7 +99,9 @@ export async function runDashboards(argv: string[]): Promise<number> {
 
   if (values.fixtures) {
     const dir = resolve(values.fixtures);
-    const files = readdirSync(dir).filter((f) => /^api-[a-z-]+\.json$/.test(f)).map((f) => join(dir, f));
+    const files = readdirSync(dir)
+      .filter((f) => /^api-[a-z-]+\.json$/.test(f))
+      .map((f) => join(dir, f));
     if (!files.length) throw new UsageError(`no api-*.json files in ${dir}`);
     return report(await buildSite({ ...common, source: fixtureSource(readExchanges(files), `fixtures in ${dir}`) }));
   }
@@ -111,7 +117,11 @@ export async function runDashboards(argv: string[]): Promise<number> {
   }
 
   // In-process: the same app `serve` runs, with an admin key that exists only in this process.
-  const [{ buildApp }, { createKeyRing }, { openReadyWarehouse }] = await Promise.all([import('../query/api/app.js'), import('../query/api/keys.js'), import('../warehouse/open.js')]);
+  const [{ buildApp }, { createKeyRing }, { openReadyWarehouse }] = await Promise.all([
+    import('../query/api/app.js'),
+    import('../query/api/keys.js'),
+    import('../warehouse/open.js'),
+  ]);
   const ready = await openReadyWarehouse(config);
   const key = randomBytes(24).toString('base64url');
   const app = await buildApp({ config, wh: ready.wh, keys: createKeyRing([{ key, role: 'admin' }]), rateLimitPerMinute: 1_000_000 });

@@ -26,7 +26,10 @@ export async function engagementByFrequencyAndRegime(wh: Warehouse, attributionW
     dimensions: ['regime', 'frequency'],
     date_range: [isoDay(now - 3_650 * 86_400_000), isoDay(now)],
     filters: [['is', 'category', ['recurring_notification']]],
-    order_by: [['regime', 'asc'], ['frequency', 'asc']],
+    order_by: [
+      ['regime', 'asc'],
+      ['frequency', 'asc'],
+    ],
   });
   const { results } = await runMetricsQuery(wh, q, { attributionWindowHours });
   return results.map(({ dimensions: d, metrics: m }) => ({
@@ -50,8 +53,12 @@ export function formatFrequencyTable(rows: FrequencyRegimeRow[]): string {
 
 export async function printSummary(wh: Warehouse, config: Config): Promise<void> {
   const counts = await rawCounts(wh);
-  const engagements = Object.entries(counts.engagements).map(([k, v]) => `${k} ${v}`).join(', ');
-  const subs = Object.entries(counts.subscriptions).map(([k, v]) => `${k} ${v}`).join(', ');
+  const engagements = Object.entries(counts.engagements)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const subs = Object.entries(counts.subscriptions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   console.log(`\nwarehouse: ${counts.sends} sends; engagements: ${engagements}; subscriptions: ${subs}`);
   console.log(`cost $${counts.cost_usd}, revenue $${counts.revenue_usd}\n`);
   console.log('Recurring notifications: engagement and opt-outs by frequency and regime');

@@ -96,7 +96,10 @@ export function loadConfig(env: Env = process.env): Config {
       database: env.POLICYLENS_CLICKHOUSE_DATABASE || 'policylens',
     },
     kafka: {
-      brokers: (env.POLICYLENS_KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: (env.POLICYLENS_KAFKA_BROKERS || '127.0.0.1:9092')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       brokersConfigured: Boolean(env.POLICYLENS_KAFKA_BROKERS),
       partitions: positiveInt(env, 'POLICYLENS_KAFKA_PARTITIONS', 6),
       clientId: env.POLICYLENS_KAFKA_CLIENT_ID || 'policylens',
@@ -108,13 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
       batchMaxMs: positiveInt(env, 'POLICYLENS_BATCH_MAX_MS', 1_000),
       maxHeldRows: positiveInt(env, 'POLICYLENS_MAX_HELD_ROWS', 100_000),
     },
-    attributionWindowHours: boundedInt(
-      env,
-      'POLICYLENS_ATTRIBUTION_WINDOW_HOURS',
-      DEFAULT_ATTRIBUTION_WINDOW_HOURS,
-      1,
-      MAX_ATTRIBUTION_WINDOW_HOURS,
-    ),
+    attributionWindowHours: boundedInt(env, 'POLICYLENS_ATTRIBUTION_WINDOW_HOURS', DEFAULT_ATTRIBUTION_WINDOW_HOURS, 1, MAX_ATTRIBUTION_WINDOW_HOURS),
     port: boundedInt(env, 'POLICYLENS_PORT', 8787, 1, MAX_PORT),
     host: env.POLICYLENS_HOST || '127.0.0.1',
     apiKeys: env.POLICYLENS_API_KEYS || null,

@@ -150,7 +150,7 @@ export function isEnoent(err: unknown): boolean {
 
 /** The last lines of a tool's output, without ANSI colours, for an error message. */
 export function tail(text: string, lines: number): string {
-  // eslint-disable-next-line no-control-regex -- strip ANSI colours some tools print anyway
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours some tools print anyway
   const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
   return plain.trimEnd().split('\n').slice(-lines).join('\n');
 }

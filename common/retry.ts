@@ -37,4 +37,5 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** Full jitter: a random wait up to min(maxMs, initialMs × 2^(attempt-1)). */
-export const backoffMs = (attempt: number, initialMs: number, maxMs: number): number => Math.round(Math.random() * Math.min(maxMs, initialMs * 2 ** (attempt - 1)));
+export const backoffMs = (attempt: number, initialMs: number, maxMs: number): number =>
+  Math.round(Math.random() * Math.min(maxMs, initialMs * 2 ** (attempt - 1)));

@@ -110,8 +110,15 @@ export function regimesFrom(body: unknown): RegimeEntry[] {
   const list = Array.isArray(body) ? body : isObj(body) && Array.isArray(body.regimes) ? body.regimes : null;
   if (!list) throw new Error('regimes: expected {regimes: [...]} or an array');
   return list.map((r: unknown) => {
-    if (!isObj(r) || typeof r.channel !== 'string' || typeof r.regime !== 'string' || typeof r.start !== 'string') throw new Error(`regimes: bad entry ${JSON.stringify(r)}`);
-    return { channel: r.channel, regime: r.regime, start: r.start.slice(0, 10), end: typeof r.end === 'string' ? r.end.slice(0, 10) : null, label: typeof r.label === 'string' && r.label ? r.label : r.regime };
+    if (!isObj(r) || typeof r.channel !== 'string' || typeof r.regime !== 'string' || typeof r.start !== 'string')
+      throw new Error(`regimes: bad entry ${JSON.stringify(r)}`);
+    return {
+      channel: r.channel,
+      regime: r.regime,
+      start: r.start.slice(0, 10),
+      end: typeof r.end === 'string' ? r.end.slice(0, 10) : null,
+      label: typeof r.label === 'string' && r.label ? r.label : r.regime,
+    };
   });
 }
 
@@ -129,7 +136,8 @@ export function queryResults(body: unknown): QueryResult[] {
   return body.results.map((r: unknown) => {
     if (!isObj(r) || !isObj(r.dimensions) || !isObj(r.metrics)) throw new Error(`query: bad result ${JSON.stringify(r).slice(0, 200)}`);
     const dimensions: Record<string, string | null> = {};
-    for (const [k, v] of Object.entries(r.dimensions)) dimensions[k] = v === null || v === undefined || v === '' ? null : k.startsWith('time:') ? dayOf(v) : String(v);
+    for (const [k, v] of Object.entries(r.dimensions))
+      dimensions[k] = v === null || v === undefined || v === '' ? null : k.startsWith('time:') ? dayOf(v) : String(v);
     const metrics: Record<string, number | null> = {};
     const ci95: Record<string, [number, number] | null> = {};
     for (const [k, v] of Object.entries(r.metrics)) {

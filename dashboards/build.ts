@@ -83,14 +83,19 @@ export async function buildSite(opts: BuildOptions): Promise<Manifest> {
     from ??= extent?.from ?? wide.from;
     to ??= extent?.to ?? wide.to;
   }
-  const periods = [{ period: '', label: 'Whole range', from, to }, ...(opts.periods ?? []).map((p) => ({ period: p.period, label: p.label, from: p.from ?? from, to: p.to ?? to }))];
+  const periods = [
+    { period: '', label: 'Whole range', from, to },
+    ...(opts.periods ?? []).map((p) => ({ period: p.period, label: p.label, from: p.from ?? from, to: p.to ?? to })),
+  ];
   for (const p of periods) {
     if (p.period && !/^[a-z0-9-]{1,32}$/.test(p.period)) throw new Error(`period name ${JSON.stringify(p.period)}: use [a-z0-9-]`);
     if (!(p.from <= p.to)) throw new Error(`period ${p.label}: ${p.from} is after ${p.to}`);
   }
   const channels = opts.channels ?? [null, ...CHANNELS];
   const variants: Variant[] = periods.flatMap((p) => channels.map((channel) => ({ channel, from: p.from, to: p.to, period: p.period, periodLabel: p.label })));
-  log(`dashboards: ${variants.length} variants (${channels.map((c) => c ?? 'all').join(', ')} × ${periods.length} period${periods.length === 1 ? '' : 's'}) from ${src.describe}`);
+  log(
+    `dashboards: ${variants.length} variants (${channels.map((c) => c ?? 'all').join(', ')} × ${periods.length} period${periods.length === 1 ? '' : 's'}) from ${src.describe}`,
+  );
 
   const data = await Promise.all(variants.map((v) => collectVariant(src, book, v, { minSends, now })));
   const tData = performance.now();
@@ -131,7 +136,13 @@ export async function buildSite(opts: BuildOptions): Promise<Manifest> {
         period: d.variant.period,
         from: d.variant.from,
         to: d.variant.to,
-        charts: charts.map(({ chart, csvHref }) => ({ id: chart.def.id, title: chart.def.title, rows: chart.rows, csv: chart.csv === null ? null : csvHref, error: chart.def.loaded.error })),
+        charts: charts.map(({ chart, csvHref }) => ({
+          id: chart.def.id,
+          title: chart.def.title,
+          rows: chart.rows,
+          csv: chart.csv === null ? null : csvHref,
+          error: chart.def.loaded.error,
+        })),
       });
       for (const c of charts) if (c.chart.def.loaded.error) log(`  ${file} ${c.chart.def.id}: ${c.chart.def.loaded.error}`);
     }
@@ -157,9 +168,16 @@ export async function buildSite(opts: BuildOptions): Promise<Manifest> {
     writeFileSync(path, text);
   }
   const tWrite = performance.now();
-  manifest.timings_ms = { data: Math.round(tData - t0), render: Math.round(tRender - tData), write: Math.round(tWrite - tRender), total: Math.round(tWrite - t0) };
+  manifest.timings_ms = {
+    data: Math.round(tData - t0),
+    render: Math.round(tRender - tData),
+    write: Math.round(tWrite - tRender),
+    total: Math.round(tWrite - t0),
+  };
   manifest.requests = { made: src.stats.requests, cached: src.stats.hits, ms: Math.round(src.stats.ms) };
   writeFileSync(manifestPath, `${JSON.stringify({ ...manifest, files: [...files.keys()].sort() }, null, 2)}\n`);
-  log(`dashboards: ${manifest.pages.length} pages, ${files.size} files in ${opts.out} (data ${manifest.timings_ms.data} ms, render ${manifest.timings_ms.render} ms, write ${manifest.timings_ms.write} ms; ${manifest.requests.made} API requests)`);
+  log(
+    `dashboards: ${manifest.pages.length} pages, ${files.size} files in ${opts.out} (data ${manifest.timings_ms.data} ms, render ${manifest.timings_ms.render} ms, write ${manifest.timings_ms.write} ms; ${manifest.requests.made} API requests)`,
+  );
   return manifest;
 }

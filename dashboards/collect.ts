@@ -42,7 +42,8 @@ export interface CollectOptions {
 }
 
 function message(err: unknown): string {
-  if (err instanceof ApiRequestError) return `${err.code} (${err.status}) from ${err.request.method} ${err.request.path}: ${err.message.replace(/^[^:]*: \d+ [A-Z_]+: /, '')}`;
+  if (err instanceof ApiRequestError)
+    return `${err.code} (${err.status}) from ${err.request.method} ${err.request.path}: ${err.message.replace(/^[^:]*: \d+ [A-Z_]+: /, '')}`;
   return (err as Error).message;
 }
 
@@ -60,7 +61,8 @@ async function load<T>(now: () => Date, run: (notes: string[]) => Promise<T>): P
 async function ask(src: Source, req: ApiRequest, notes: string[]): Promise<QueryResult[]> {
   const body = await src.request(req);
   const meta = isObj(body) && isObj(body.meta) ? body.meta : {};
-  if (meta.truncated === true) notes.push(`The API answered with ${String(meta.rows)} of ${String(meta.total_rows)} rows (its limit is ${QUERY_LIMIT}): only those are plotted.`);
+  if (meta.truncated === true)
+    notes.push(`The API answered with ${String(meta.rows)} of ${String(meta.total_rows)} rows (its limit is ${QUERY_LIMIT}): only those are plotted.`);
   return queryResults(body);
 }
 
@@ -111,15 +113,18 @@ export async function collectVariant(src: Source, book: RegimeBook, v: Variant, 
       // Without the query answer, ask for every regime of the channels that overlaps the range; the frontier
       // of a regime without recurring sends comes back with zero sends and draws nothing.
       for (const e of book.entries) {
-        if (channels.includes(e.channel) && e.start <= v.to && (e.end === null || e.end > v.from)) pairs.set(`${e.regime}\u0000${e.channel}`, { regime: e.regime, channel: e.channel });
+        if (channels.includes(e.channel) && e.start <= v.to && (e.end === null || e.end > v.from))
+          pairs.set(`${e.regime}\u0000${e.channel}`, { regime: e.regime, channel: e.channel });
       }
     }
     const parts = await Promise.all(
       [...pairs.values()].map(async ({ regime, channel }): Promise<FrontierPart | null> => {
         const e = book.of(channel, regime);
         if (!e) return null;
+        // biome-ignore lint/complexity/useMathMinMax: ISO days, compared as strings
         const from = e.start > v.from ? e.start : v.from;
         const last = e.end === null ? v.to : addDays(e.end, -1);
+        // biome-ignore lint/complexity/useMathMinMax: ISO days, compared as strings
         const to = last < v.to ? last : v.to;
         if (from > to) return null;
         return { regime, channel, response: (await src.request(requests.frontier(from, to, channel))) as FrontierResponse };

@@ -5,7 +5,19 @@
 // This file is the one import for the rest of the dashboards; the parts live beside it: dimensions.ts and
 // days.ts (vocabularies, dates), api-responses.ts (answer shapes and normalisers), regime-book.ts, one
 // *-rows.ts per page (spam-risk, frequency, timeline, retention, funnel), requests.ts and collect.ts.
-export { type FrontierPart, type FrontierResponse, type ImpactCell, type ImpactResponse, type Interval, type QueryResult, type RegimeEntry, type RetentionResponse, dayOf, queryResults, regimesFrom } from './api-responses.js';
+export {
+  type FrontierPart,
+  type FrontierResponse,
+  type ImpactCell,
+  type ImpactResponse,
+  type Interval,
+  type QueryResult,
+  type RegimeEntry,
+  type RetentionResponse,
+  dayOf,
+  queryResults,
+  regimesFrom,
+} from './api-responses.js';
 export { type CollectOptions, type Loaded, type VariantData, collectExtent, collectRegimes, collectVariant } from './collect.js';
 export { addDays, dayMs, isoDay } from './days.js';
 export { CHANNELS, FREQUENCIES, FREQUENCY_METRICS, FUNNEL_STAGES, IMPACT_METRICS, type FrequencyMetric, type ImpactMetric } from './dimensions.js';

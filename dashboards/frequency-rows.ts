@@ -16,7 +16,8 @@ export interface FrequencyRow {
   sends: number;
 }
 
-export const groupLabel = (book: RegimeBook, regime: string, channel: string | null): string => (channel ? `${book.label(regime)} · ${channel}` : book.label(regime));
+export const groupLabel = (book: RegimeBook, regime: string, channel: string | null): string =>
+  channel ? `${book.label(regime)} · ${channel}` : book.label(regime);
 
 /** opt_outs_per_1k, read_rate, click_rate by frequency × regime (× channel) from POST /v1/query. */
 export function frequencyQueryRows(results: QueryResult[], book: RegimeBook, metric: string, byChannel: boolean): FrequencyRow[] {
@@ -27,7 +28,17 @@ export function frequencyQueryRows(results: QueryResult[], book: RegimeBook, met
     const value = r.metrics[metric];
     if (!frequency || !regime || value === null || value === undefined || (byChannel && !channel)) continue;
     const ci = r.ci95[metric] ?? null;
-    out.push({ group: groupLabel(book, regime, channel), regime, channel, frequency, metric, value, ci95_lo: ci?.[0] ?? null, ci95_hi: ci?.[1] ?? null, sends: r.metrics.sends ?? 0 });
+    out.push({
+      group: groupLabel(book, regime, channel),
+      regime,
+      channel,
+      frequency,
+      metric,
+      value,
+      ci95_lo: ci?.[0] ?? null,
+      ci95_hi: ci?.[1] ?? null,
+      sends: r.metrics.sends ?? 0,
+    });
   }
   return sortFrequencyRows(out, book);
 }
@@ -40,12 +51,27 @@ export function frequencyFrontierRows(parts: FrontierPart[], book: RegimeBook, m
       const est = f[metric] as Interval | undefined;
       if (!est || !(f.sends > 0) || est.estimate === null || est.estimate === undefined) continue;
       const channel = byChannel ? p.channel : null;
-      out.push({ group: groupLabel(book, p.regime, channel), regime: p.regime, channel, frequency: f.frequency, metric, value: est.estimate, ci95_lo: est.ci95?.[0] ?? null, ci95_hi: est.ci95?.[1] ?? null, sends: f.sends });
+      out.push({
+        group: groupLabel(book, p.regime, channel),
+        regime: p.regime,
+        channel,
+        frequency: f.frequency,
+        metric,
+        value: est.estimate,
+        ci95_lo: est.ci95?.[0] ?? null,
+        ci95_hi: est.ci95?.[1] ?? null,
+        sends: f.sends,
+      });
     }
   }
   return sortFrequencyRows(out, book);
 }
 
 function sortFrequencyRows(rows: FrequencyRow[], book: RegimeBook): FrequencyRow[] {
-  return rows.sort((a, b) => book.order(a.regime) - book.order(b.regime) || channelOrder(a.channel ?? '') - channelOrder(b.channel ?? '') || freqOrder(a.frequency) - freqOrder(b.frequency));
+  return rows.sort(
+    (a, b) =>
+      book.order(a.regime) - book.order(b.regime) ||
+      channelOrder(a.channel ?? '') - channelOrder(b.channel ?? '') ||
+      freqOrder(a.frequency) - freqOrder(b.frequency),
+  );
 }

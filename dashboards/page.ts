@@ -60,7 +60,11 @@ function head(title: string): string {
 }
 
 function pageNav(current: string | null, v: Pick<Variant, 'channel' | 'period'>): string {
-  const links = PAGES.map((p) => (p.slug === current ? `<li><a href="${pageFile(p.slug, v)}" aria-current="page">${esc(p.title)}</a></li>` : `<li><a href="${pageFile(p.slug, v)}">${esc(p.title)}</a></li>`));
+  const links = PAGES.map((p) =>
+    p.slug === current
+      ? `<li><a href="${pageFile(p.slug, v)}" aria-current="page">${esc(p.title)}</a></li>`
+      : `<li><a href="${pageFile(p.slug, v)}">${esc(p.title)}</a></li>`,
+  );
   return `<nav class="pages" aria-label="Dashboards"><ul><li><a href="index.html"${current === null ? ' aria-current="page"' : ''}>Index</a></li>${links.join('')}</ul></nav>`;
 }
 
@@ -68,7 +72,9 @@ function filters(slug: string, v: Variant, site: Site): string {
   const channel = site.channels
     .map((c) => {
       const target = pageFile(slug, { channel: c, period: v.period });
-      return c === v.channel ? `<li><a href="${target}" aria-current="true">${esc(channelName(c))}</a></li>` : `<li><a href="${target}">${esc(channelName(c))}</a></li>`;
+      return c === v.channel
+        ? `<li><a href="${target}" aria-current="true">${esc(channelName(c))}</a></li>`
+        : `<li><a href="${target}">${esc(channelName(c))}</a></li>`;
     })
     .join('');
   const periods =
@@ -77,7 +83,9 @@ function filters(slug: string, v: Variant, site: Site): string {
           .map((p) => {
             const target = pageFile(slug, { channel: v.channel, period: p.period });
             const text = `${p.label} (${p.from} to ${p.to})`;
-            return p.period === v.period ? `<li><a href="${target}" aria-current="true">${esc(text)}</a></li>` : `<li><a href="${target}">${esc(text)}</a></li>`;
+            return p.period === v.period
+              ? `<li><a href="${target}" aria-current="true">${esc(text)}</a></li>`
+              : `<li><a href="${target}">${esc(text)}</a></li>`;
           })
           .join('')}</ul></div>`
       : '';
@@ -162,7 +170,12 @@ ${blocks}
 </section>`;
 }
 
-export function renderPage(page: PageDef, v: Variant, site: Site, charts: { chart: RenderedChart; rows: readonly object[]; csvHref: string; readAt: Date | null }[]): string {
+export function renderPage(
+  page: PageDef,
+  v: Variant,
+  site: Site,
+  charts: { chart: RenderedChart; rows: readonly object[]; csvHref: string; readAt: Date | null }[],
+): string {
   const scope = `${v.from} to ${v.to} · ${channelName(v.channel).toLowerCase()}`;
   const sections = charts.map(({ chart, rows, csvHref, readAt }) =>
     chartSection(chart, rows, { id: chart.def.id, csvHref, subtitle: `${scope} · data read ${readAt ? utcMinute(readAt) : '–'}` }),
@@ -227,4 +240,3 @@ ${pages
 </html>
 `;
 }
-

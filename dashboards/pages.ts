@@ -35,18 +35,40 @@ export interface PageDef {
 }
 
 export const PAGES = [
-  { slug: 'spam-risk', title: 'Spam risk vs revenue', summary: 'Each business and frequency: spam-risk events against net revenue per 1k sends, per regime, with the frequency frontier.' },
-  { slug: 'frequency', title: 'Frequency', summary: 'Opt-outs, read and click rates, net revenue per send and expected revenue per subscriber by frequency, with 95% intervals, per regime.' },
-  { slug: 'timeline', title: 'Policy timeline', summary: 'Weekly opt-outs and net revenue per 1k sends per channel across the policy regimes, with the difference-in-differences at each boundary.' },
+  {
+    slug: 'spam-risk',
+    title: 'Spam risk vs revenue',
+    summary: 'Each business and frequency: spam-risk events against net revenue per 1k sends, per regime, with the frequency frontier.',
+  },
+  {
+    slug: 'frequency',
+    title: 'Frequency',
+    summary: 'Opt-outs, read and click rates, net revenue per send and expected revenue per subscriber by frequency, with 95% intervals, per regime.',
+  },
+  {
+    slug: 'timeline',
+    title: 'Policy timeline',
+    summary: 'Weekly opt-outs and net revenue per 1k sends per channel across the policy regimes, with the difference-in-differences at each boundary.',
+  },
   { slug: 'retention', title: 'Retention', summary: 'Kaplan–Meier survival of subscriptions (to the first opt-out or block) by frequency, with 95% bands.' },
   { slug: 'funnel', title: 'Funnel', summary: 'Sent → delivered → read → clicked → converted, by channel and send category.' },
 ] as const;
 
 const FREQUENCY_DEFS: Record<FrequencyMetric, { title: string; label: string; unit: Unit; about: string }> = {
-  opt_outs_per_1k: { title: 'Opt-outs per 1k sends', label: 'Opt-outs per 1k sends', unit: 'per_1k', about: 'Opt-outs attributed to a send (within the attribution window) per 1,000 sends of the frequency; POST /v1/query.' },
+  opt_outs_per_1k: {
+    title: 'Opt-outs per 1k sends',
+    label: 'Opt-outs per 1k sends',
+    unit: 'per_1k',
+    about: 'Opt-outs attributed to a send (within the attribution window) per 1,000 sends of the frequency; POST /v1/query.',
+  },
   read_rate: { title: 'Read rate', label: 'Read rate (read / delivered)', unit: 'rate', about: 'Sends read over sends delivered; POST /v1/query.' },
   click_rate: { title: 'Click rate', label: 'Click rate (clicked / delivered)', unit: 'rate', about: 'Sends clicked over sends delivered; POST /v1/query.' },
-  net_revenue_per_send: { title: 'Net revenue per send', label: 'Net revenue per send (USD)', unit: 'usd', about: 'Revenue of converted engagements minus send cost, per send; cluster-bootstrap interval by business; GET /v1/frequency-frontier.' },
+  net_revenue_per_send: {
+    title: 'Net revenue per send',
+    label: 'Net revenue per send (USD)',
+    unit: 'usd',
+    about: 'Revenue of converted engagements minus send cost, per send; cluster-bootstrap interval by business; GET /v1/frequency-frontier.',
+  },
   expected_net_revenue_per_subscriber: {
     title: `Expected net revenue per subscriber over ${HORIZON_DAYS} days`,
     label: `Expected net revenue per subscriber, ${HORIZON_DAYS} days (USD)`,
@@ -64,7 +86,24 @@ const cols = {
   scatter: ['layer', 'regime', 'regime_label', 'frequency', 'business_id', 'sends', 'spam_risk_per_1k', 'net_revenue_per_1k'],
   frequency: ['group', 'regime', 'channel', 'frequency', 'metric', 'value', 'ci95_lo', 'ci95_hi', 'sends'],
   timeline: ['week', 'channel', 'regime', 'metric', 'value', 'ci95_lo', 'ci95_hi', 'sends'],
-  impact: ['metric', 'change_date', 'treated', 'control', 'regime', 'label', 'estimate', 'ci95_lo', 'ci95_hi', 'treated_before', 'treated_after', 'control_before', 'control_after', 'pre_trend_slope_per_week', 'parallel_trends_plausible', 'warnings'],
+  impact: [
+    'metric',
+    'change_date',
+    'treated',
+    'control',
+    'regime',
+    'label',
+    'estimate',
+    'ci95_lo',
+    'ci95_hi',
+    'treated_before',
+    'treated_after',
+    'control_before',
+    'control_after',
+    'pre_trend_slope_per_week',
+    'parallel_trends_plausible',
+    'warnings',
+  ],
   retention: ['frequency', 'day', 'survival', 'ci95_lo', 'ci95_hi', 'at_risk', 'events', 'censored'],
   funnel: ['channel', 'category', 'stage', 'stage_index', 'count', 'share_of_sends'],
 } as const;
@@ -120,10 +159,22 @@ export function pagesFor(data: VariantData, opts: { minSends: number; width?: nu
           return {
             id: `weekly-${metric.replace(/_/g, '-')}`,
             title: d.title,
-            about: 'Per channel, by the week of the send; shaded bands are the policy regimes, dashed rules their boundaries; the light band is the 95% interval (cut off where it leaves the range of the weekly values). POST /v1/query.',
+            about:
+              'Per channel, by the week of the send; shaded bands are the policy regimes, dashed rules their boundaries; the light band is the 95% interval (cut off where it leaves the range of the weekly values). POST /v1/query.',
             loaded: data.timeline[metric],
             columns: cols.timeline,
-            render: anyRows((rows, document) => timelineChart(rows as never, { document, width, label: d.label, unit: d.unit, bands: data.bands, boundaries: data.boundaries, from: v.from, to: v.to })),
+            render: anyRows((rows, document) =>
+              timelineChart(rows as never, {
+                document,
+                width,
+                label: d.label,
+                unit: d.unit,
+                bands: data.bands,
+                boundaries: data.boundaries,
+                from: v.from,
+                to: v.to,
+              }),
+            ),
             describe: anyDescribe((rows) => describeTimeline(rows as never, { label: d.label, unit: d.unit, boundaries: data.boundaries })),
             empty: 'No sends in this selection.',
           } satisfies ChartDef;
@@ -149,7 +200,8 @@ export function pagesFor(data: VariantData, opts: { minSends: number; width?: nu
         {
           id: 'survival',
           title: 'Subscription survival by frequency',
-          about: 'Share of subscribers (business, user, channel) with no opt-out or block yet, by days since their first opt-in in the period; log-log 95% band; censored at the end of the data. GET /v1/retention.',
+          about:
+            'Share of subscribers (business, user, channel) with no opt-out or block yet, by days since their first opt-in in the period; log-log 95% band; censored at the end of the data. GET /v1/retention.',
           loaded: data.retention,
           columns: cols.retention,
           render: anyRows((rows, document) => retentionChart(rows as never, { document, width })),

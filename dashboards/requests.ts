@@ -23,7 +23,11 @@ const channelFilter = (v: Variant): [string, string, string[]][] => (v.channel ?
 
 export const requests = {
   regimes: (): ApiRequest => ({ method: 'GET', path: '/v1/regimes' }),
-  extent: (from: string, to: string): ApiRequest => ({ method: 'POST', path: '/v1/query', body: { metrics: ['sends'], dimensions: ['time:month'], date_range: [from, to], limit: QUERY_LIMIT } }),
+  extent: (from: string, to: string): ApiRequest => ({
+    method: 'POST',
+    path: '/v1/query',
+    body: { metrics: ['sends'], dimensions: ['time:month'], date_range: [from, to], limit: QUERY_LIMIT },
+  }),
   scatter: (v: Variant): ApiRequest => ({
     method: 'POST',
     path: '/v1/query',
@@ -46,18 +50,32 @@ export const requests = {
       limit: QUERY_LIMIT,
     },
   }),
-  frontier: (from: string, to: string, channel: string): ApiRequest => ({ method: 'GET', path: '/v1/frequency-frontier', query: { from, to, channel, horizon_days: HORIZON_DAYS } }),
+  frontier: (from: string, to: string, channel: string): ApiRequest => ({
+    method: 'GET',
+    path: '/v1/frequency-frontier',
+    query: { from, to, channel, horizon_days: HORIZON_DAYS },
+  }),
   timeline: (v: Variant): ApiRequest => ({
     method: 'POST',
     path: '/v1/query',
-    body: { metrics: ['sends', 'opt_outs_per_1k', 'net_revenue_per_1k'], dimensions: ['time:week', 'channel'], date_range: [v.from, v.to], filters: channelFilter(v), limit: QUERY_LIMIT },
+    body: {
+      metrics: ['sends', 'opt_outs_per_1k', 'net_revenue_per_1k'],
+      dimensions: ['time:week', 'channel'],
+      date_range: [v.from, v.to],
+      filters: channelFilter(v),
+      limit: QUERY_LIMIT,
+    },
   }),
   impact: (metric: string, treated: string, control: string, change: string): ApiRequest => ({
     method: 'GET',
     path: '/v1/policy-impact',
     query: { metric, treated, control, change, window_days: IMPACT_WINDOW_DAYS },
   }),
-  retention: (v: Variant): ApiRequest => ({ method: 'GET', path: '/v1/retention', query: { by: 'frequency', channel: v.channel ?? undefined, from: v.from, to: v.to } }),
+  retention: (v: Variant): ApiRequest => ({
+    method: 'GET',
+    path: '/v1/retention',
+    query: { by: 'frequency', channel: v.channel ?? undefined, from: v.from, to: v.to },
+  }),
   funnel: (v: Variant): ApiRequest => ({
     method: 'POST',
     path: '/v1/query',

@@ -21,7 +21,17 @@ export function retentionRows(body: unknown): RetentionRow[] {
   for (const g of [...r.groups].sort((a, b) => freqOrder(a.group) - freqOrder(b.group))) {
     if (!g.group || !g.steps.length) continue;
     if (g.steps[0].day > 0) out.push({ frequency: g.group, day: 0, survival: 1, ci95_lo: 1, ci95_hi: 1, at_risk: g.subjects, events: 0, censored: 0 });
-    for (const s of g.steps) out.push({ frequency: g.group, day: s.day, survival: s.survival, ci95_lo: s.ci95[0], ci95_hi: s.ci95[1], at_risk: s.at_risk, events: s.events, censored: s.censored });
+    for (const s of g.steps)
+      out.push({
+        frequency: g.group,
+        day: s.day,
+        survival: s.survival,
+        ci95_lo: s.ci95[0],
+        ci95_hi: s.ci95[1],
+        at_risk: s.at_risk,
+        events: s.events,
+        censored: s.censored,
+      });
   }
   return out;
 }

@@ -24,9 +24,20 @@ export function scatterBusinessRows(results: QueryResult[], book: RegimeBook, mi
     const x = r.metrics.spam_risk_per_1k;
     const y = r.metrics.net_revenue_per_1k;
     if (!business || !frequency || !regime || x === null || y === null || x === undefined || y === undefined || sends < minSends) continue;
-    out.push({ layer: 'business', regime, regime_label: book.label(regime), frequency, business_id: business, sends, spam_risk_per_1k: x, net_revenue_per_1k: y });
+    out.push({
+      layer: 'business',
+      regime,
+      regime_label: book.label(regime),
+      frequency,
+      business_id: business,
+      sends,
+      spam_risk_per_1k: x,
+      net_revenue_per_1k: y,
+    });
   }
-  return out.sort((a, b) => book.order(a.regime) - book.order(b.regime) || freqOrder(a.frequency) - freqOrder(b.frequency) || a.business_id!.localeCompare(b.business_id!));
+  return out.sort(
+    (a, b) => book.order(a.regime) - book.order(b.regime) || freqOrder(a.frequency) - freqOrder(b.frequency) || a.business_id!.localeCompare(b.business_id!),
+  );
 }
 
 /** Frontier points per regime and frequency, ratio of the totals summed over the regime's channels. */
@@ -44,15 +55,17 @@ export function scatterFrontierRows(parts: FrontierPart[], book: RegimeBook): Sc
     }
   }
   return [...sums.values()]
-    .map((s): ScatterRow => ({
-      layer: 'frontier',
-      regime: s.regime,
-      regime_label: book.label(s.regime),
-      frequency: s.frequency,
-      business_id: null,
-      sends: s.sends,
-      spam_risk_per_1k: (1000 * s.risk) / s.sends,
-      net_revenue_per_1k: (1000 * s.net) / s.sends,
-    }))
+    .map(
+      (s): ScatterRow => ({
+        layer: 'frontier',
+        regime: s.regime,
+        regime_label: book.label(s.regime),
+        frequency: s.frequency,
+        business_id: null,
+        sends: s.sends,
+        spam_risk_per_1k: (1000 * s.risk) / s.sends,
+        net_revenue_per_1k: (1000 * s.net) / s.sends,
+      }),
+    )
     .sort((a, b) => book.order(a.regime) - book.order(b.regime) || freqOrder(a.frequency) - freqOrder(b.frequency));
 }

@@ -41,7 +41,16 @@ export function timelineRows(results: QueryResult[], book: RegimeBook, metric: s
     const value = r.metrics[metric];
     if (!week || !channel || value === null || value === undefined) continue;
     const ci = r.ci95[metric] ?? null;
-    out.push({ week, channel, regime: book.at(channel, week)?.regime ?? 'unknown', metric, value, ci95_lo: ci?.[0] ?? null, ci95_hi: ci?.[1] ?? null, sends: r.metrics.sends ?? 0 });
+    out.push({
+      week,
+      channel,
+      regime: book.at(channel, week)?.regime ?? 'unknown',
+      metric,
+      value,
+      ci95_lo: ci?.[0] ?? null,
+      ci95_hi: ci?.[1] ?? null,
+      sends: r.metrics.sends ?? 0,
+    });
   }
   return out.sort((a, b) => channelOrder(a.channel) - channelOrder(b.channel) || a.week.localeCompare(b.week));
 }

@@ -1,12 +1,5 @@
 // The event contract v1 as code: accepts an event and normalises it, or says exactly what is wrong and where.
-import {
-  CHANNELS,
-  ENGAGEMENT_TYPES,
-  FREQUENCIES,
-  SEND_CATEGORIES,
-  SUBSCRIPTION_TYPES,
-  type NormalizedEvent,
-} from './types.js';
+import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES, type NormalizedEvent } from './types.js';
 
 /** Why an event was set aside; also the dead-letter reason header. */
 export type RejectReason = 'too_large' | 'not_json' | 'unknown_type' | 'contract';

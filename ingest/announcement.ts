@@ -53,7 +53,10 @@ export function chunkForAnnouncement<T extends AnnouncedRange>(ranges: T[]): T[]
  * The ranges a partition's commit metadata announces, or null when it announces nothing. The older form
  * `pending:<last>` announced one partition alone, from its committed offset.
  */
-export function parseAnnouncement(metadata: string | null | undefined, own: { family: EventFamily; partition: number; committed: bigint }): AnnouncedRange[] | null {
+export function parseAnnouncement(
+  metadata: string | null | undefined,
+  own: { family: EventFamily; partition: number; committed: bigint },
+): AnnouncedRange[] | null {
   if (!metadata) return null;
   const legacy = /^pending:(\d+)$/.exec(metadata);
   if (legacy) return [{ family: own.family, partition: own.partition, first: own.committed, last: BigInt(legacy[1]) }];

@@ -209,7 +209,10 @@ export class IngestConsumer {
     this.opts.metrics.miskeyed.inc({ topic }, count);
     if (this.warnedMiskeyed) return;
     this.warnedMiskeyed = true;
-    this.opts.log.warn('events whose Kafka key is not their user_id: with several ingest processes the rollups may miss a send paired with its engagements; key every event by user_id (docs/ingest.md)', { topic, partition, count });
+    this.opts.log.warn(
+      'events whose Kafka key is not their user_id: with several ingest processes the rollups may miss a send paired with its engagements; key every event by user_id (docs/ingest.md)',
+      { topic, partition, count },
+    );
   }
 
   /**

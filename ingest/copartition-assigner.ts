@@ -13,10 +13,7 @@ const { AssignerProtocol } = kafkajs;
 export const COPARTITION_ASSIGNER = 'PolicylensCopartitioned';
 
 /** Partition numbers per member: numbers dealt round-robin over members sorted by id, the same on every topic. */
-export function copartitionedAssignment(
-  memberIds: string[],
-  partitionsByTopic: Record<string, number[]>,
-): Map<string, Record<string, number[]>> {
+export function copartitionedAssignment(memberIds: string[], partitionsByTopic: Record<string, number[]>): Map<string, Record<string, number[]>> {
   const members = [...memberIds].sort();
   const numbers = [...new Set(Object.values(partitionsByTopic).flat())].sort((a, b) => a - b);
   const result = new Map<string, Record<string, number[]>>(members.map((m) => [m, {}]));
@@ -33,9 +30,7 @@ export const copartitionAssigner: PartitionAssigner = ({ cluster }): Assigner =>
   name: COPARTITION_ASSIGNER,
   version: 1,
   async assign({ members, topics }) {
-    const partitionsByTopic = Object.fromEntries(
-      topics.map((topic) => [topic, cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId)]),
-    );
+    const partitionsByTopic = Object.fromEntries(topics.map((topic) => [topic, cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId)]));
     const assignment = copartitionedAssignment(
       members.map((m) => m.memberId),
       partitionsByTopic,

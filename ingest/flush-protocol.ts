@@ -120,7 +120,10 @@ export class FlushProtocol {
     this.record(snaps, results);
     this.o.stats.rebuilt++;
     this.o.metrics.rebuilt.inc();
-    log.info('announced flush rebuilt', { rows: snaps.reduce((n, s) => n + s.ids.length, 0), written: [...results.values()].reduce((n, r) => n + r.written, 0) });
+    log.info('announced flush rebuilt', {
+      rows: snaps.reduce((n, s) => n + s.ids.length, 0),
+      written: [...results.values()].reduce((n, r) => n + r.written, 0),
+    });
   }
 
   /** Dead letters first, with their original bytes, then one insert per family for all partitions together. */

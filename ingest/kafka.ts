@@ -18,14 +18,15 @@ const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UN
 export const isGroupError = (err: unknown): boolean => [...errorChain(err)].some((e) => GROUP_ERRORS.has(String(e.type ?? '')));
 
 function kafkaLogs(log: Logger): logCreator {
-  return () => ({ level, log: entry }) => {
-    const { message, ...rest } = entry;
-    const fields = { component: 'kafkajs', ...rest };
-    // kafkajs logs these at error level although it handles them itself by rejoining or retrying.
-    if (EXPECTED_DURING_REBALANCE.test(String((rest as { error?: unknown }).error ?? ''))) log.debug(message, fields);
-    else if (level === logLevel.ERROR) log.error(message, fields);
-    else if (level === logLevel.WARN) log.warn(message, fields);
-  };
+  return () =>
+    ({ level, log: entry }) => {
+      const { message, ...rest } = entry;
+      const fields = { component: 'kafkajs', ...rest };
+      // kafkajs logs these at error level although it handles them itself by rejoining or retrying.
+      if (EXPECTED_DURING_REBALANCE.test(String((rest as { error?: unknown }).error ?? ''))) log.debug(message, fields);
+      else if (level === logLevel.ERROR) log.error(message, fields);
+      else if (level === logLevel.WARN) log.warn(message, fields);
+    };
 }
 
 /**

@@ -32,7 +32,11 @@ export async function loadFile(file: string, writer: BatchWriter, opts: LoadOpti
   const progress = opts.progress ? createProgress('load', total) : null;
   const result: LoadResult = { lines: 0, loaded: 0, duplicates: 0, rejected: 0, rejectedFile: null, seconds: 0 };
   // Rows are held as their insert lines, built while the previous batch is in the engine.
-  const buffers: Record<EventFamily, PreparedBlock> = { sends: writer.emptyBlock('sends'), engagements: writer.emptyBlock('engagements'), subscriptions: writer.emptyBlock('subscriptions') };
+  const buffers: Record<EventFamily, PreparedBlock> = {
+    sends: writer.emptyBlock('sends'),
+    engagements: writer.emptyBlock('engagements'),
+    subscriptions: writer.emptyBlock('subscriptions'),
+  };
   let rejects: WriteStream | null = null;
   // One write in flight while the next batch is parsed; writes stay in order so a duplicate is always seen.
   let inFlight: Promise<void> = Promise.resolve();

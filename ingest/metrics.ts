@@ -36,9 +36,24 @@ export function createIngestMetrics(registry = new Registry(), withDefaults = fa
   return {
     registry,
     consumed: new Counter({ name: 'policylens_ingest_events_consumed_total', help: 'Messages consumed, by topic', labelNames: ['topic'], registers: r }),
-    written: new Counter({ name: 'policylens_ingest_events_written_total', help: 'Events written to the warehouse, by topic', labelNames: ['topic'], registers: r }),
-    duplicates: new Counter({ name: 'policylens_ingest_duplicates_total', help: 'Events dropped as already seen, by topic', labelNames: ['topic'], registers: r }),
-    dlq: new Counter({ name: 'policylens_ingest_dlq_messages_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['reason'], registers: r }),
+    written: new Counter({
+      name: 'policylens_ingest_events_written_total',
+      help: 'Events written to the warehouse, by topic',
+      labelNames: ['topic'],
+      registers: r,
+    }),
+    duplicates: new Counter({
+      name: 'policylens_ingest_duplicates_total',
+      help: 'Events dropped as already seen, by topic',
+      labelNames: ['topic'],
+      registers: r,
+    }),
+    dlq: new Counter({
+      name: 'policylens_ingest_dlq_messages_total',
+      help: 'Messages sent to the dead-letter topic, by reason',
+      labelNames: ['reason'],
+      registers: r,
+    }),
     batchRows: new Histogram({
       name: 'policylens_ingest_batch_rows',
       help: 'Rows per insert, by topic (one insert per topic and flush)',
@@ -52,9 +67,23 @@ export function createIngestMetrics(registry = new Registry(), withDefaults = fa
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: r,
     }),
-    lag: new Gauge({ name: 'policylens_ingest_consumer_lag', help: 'Messages behind the high watermark, by partition', labelNames: ['topic', 'partition'], registers: r }),
-    retries: new Counter({ name: 'policylens_ingest_retries_total', help: 'Retries of retriable failures, by operation', labelNames: ['operation'], registers: r }),
-    rebuilt: new Counter({ name: 'policylens_ingest_flushes_rebuilt_total', help: 'Announced flushes found unfinished after a crash or rebalance and rebuilt', registers: r }),
+    lag: new Gauge({
+      name: 'policylens_ingest_consumer_lag',
+      help: 'Messages behind the high watermark, by partition',
+      labelNames: ['topic', 'partition'],
+      registers: r,
+    }),
+    retries: new Counter({
+      name: 'policylens_ingest_retries_total',
+      help: 'Retries of retriable failures, by operation',
+      labelNames: ['operation'],
+      registers: r,
+    }),
+    rebuilt: new Counter({
+      name: 'policylens_ingest_flushes_rebuilt_total',
+      help: 'Announced flushes found unfinished after a crash or rebalance and rebuilt',
+      registers: r,
+    }),
     miskeyed: new Counter({
       name: 'policylens_ingest_events_not_keyed_by_user_total',
       help: 'Valid events whose Kafka key is not their user_id, by topic (several ingest processes need that key)',

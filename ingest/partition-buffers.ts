@@ -73,7 +73,16 @@ export class PartitionBuffers {
 
   /** Takes what a buffer holds and leaves it empty. */
   take(b: PartitionBuffer): Snapshot {
-    const snap: Snapshot = { topic: b.topic, partition: b.partition, family: b.family, first: b.first!, last: b.last!, ids: b.ids, lines: b.lines, deadLetters: b.deadLetters };
+    const snap: Snapshot = {
+      topic: b.topic,
+      partition: b.partition,
+      family: b.family,
+      first: b.first!,
+      last: b.last!,
+      ids: b.ids,
+      lines: b.lines,
+      deadLetters: b.deadLetters,
+    };
     b.first = null;
     b.last = null;
     b.ids = [];
@@ -115,6 +124,13 @@ export function holdMessage(buf: PartitionBuffer, message: KafkaMessage, writer:
     writer.add(buf, step.value.row);
     return !keyedByUser(message, step.value);
   }
-  buf.deadLetters.push({ key: message.key, value: message.value, headers: message.headers ?? {}, reason: step.reason, detail: step.detail, offset: message.offset });
+  buf.deadLetters.push({
+    key: message.key,
+    value: message.value,
+    headers: message.headers ?? {},
+    reason: step.reason,
+    detail: step.detail,
+    offset: message.offset,
+  });
   return false;
 }

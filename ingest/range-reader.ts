@@ -12,13 +12,19 @@ export interface TopicRange {
   last: bigint;
 }
 
-
 export class RangeReadTimeoutError extends Error {
   readonly retriable = true;
 }
 
 /** Messages of each range, by `partitionKey`; a range the log no longer holds (retention) comes back empty. */
-export async function readRanges(kafka: Kafka, admin: Admin, groupBase: string, ranges: TopicRange[], log: Logger, timeoutMs = 120_000): Promise<Map<string, KafkaMessage[]>> {
+export async function readRanges(
+  kafka: Kafka,
+  admin: Admin,
+  groupBase: string,
+  ranges: TopicRange[],
+  log: Logger,
+  timeoutMs = 120_000,
+): Promise<Map<string, KafkaMessage[]>> {
   const got = new Map<string, KafkaMessage[]>(ranges.map((r) => [partitionKey(r.topic, r.partition), []]));
   const want = new Map<string, TopicRange>();
   for (const r of await clampToLog(admin, ranges)) want.set(partitionKey(r.topic, r.partition), r);

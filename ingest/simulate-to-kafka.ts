@@ -8,10 +8,7 @@ import { createSimulation, type SimulateOptions, type Truth } from '../simulator
 import { createKafka, ensureTopics } from './kafka.js';
 import { produceLines } from './produce.js';
 
-export async function simulateToKafka(
-  config: Config,
-  opts: SimulateOptions & { truthFile: string; progress?: boolean; log?: Logger },
-): Promise<Truth> {
+export async function simulateToKafka(config: Config, opts: SimulateOptions & { truthFile: string; progress?: boolean; log?: Logger }): Promise<Truth> {
   const log = opts.log ?? createLogger({ component: 'simulate' }, config.log.level);
   const kafka = createKafka(config, log);
   const names = topicNames(config.kafka.topicPrefix);

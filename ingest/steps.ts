@@ -6,9 +6,7 @@ import { parseEvent } from '../events/parse.js';
 import type { EventFamily, NormalizedEvent } from '../events/types.js';
 import { formatRejection, type RejectReason } from '../events/validate.js';
 
-export type StepResult<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'dlq'; reason: RejectReason | 'wrong_topic'; detail: string };
+export type StepResult<T> = { kind: 'ok'; value: T } | { kind: 'dlq'; reason: RejectReason | 'wrong_topic'; detail: string };
 
 /** A Kafka message with no value (a tombstone, or a producer bug) holds no event; it is not JSON either. */
 export function valueStep(message: KafkaMessage): StepResult<Buffer> {

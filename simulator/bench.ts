@@ -14,12 +14,16 @@ for (const l of sim.lines()) {
 }
 const secs = Number(process.hrtime.bigint() - started) / 1e9;
 const truth = sim.truth();
-console.log(JSON.stringify({
-  events, lines, seconds: Number(secs.toFixed(2)),
-  validEventsPerSecond: Math.round(events / secs),
-  linesPerSecond: Math.round(lines / secs),
-  megabytes: Number((bytes / 1e6).toFixed(1)),
-  peakHeapMB: Math.round(process.memoryUsage().heapUsed / 1e6),
-  lastOccurredAt: truth.world.lastOccurredAt,
-  forcedArrivals: truth.world.forcedArrivals,
-}));
+console.log(
+  JSON.stringify({
+    events,
+    lines,
+    seconds: Number(secs.toFixed(2)),
+    validEventsPerSecond: Math.round(events / secs),
+    linesPerSecond: Math.round(lines / secs),
+    megabytes: Number((bytes / 1e6).toFixed(1)),
+    peakHeapMB: Math.round(process.memoryUsage().heapUsed / 1e6),
+    lastOccurredAt: truth.world.lastOccurredAt,
+    forcedArrivals: truth.world.forcedArrivals,
+  }),
+);

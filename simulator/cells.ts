@@ -60,7 +60,11 @@ export class CellRegistry {
     const del = rates.delivery_rate;
     const sigma = OUTPUT.revenueLogSigma;
     const cell: Cell = {
-      channel, category, frequency, regime, rates,
+      channel,
+      category,
+      frequency,
+      regime,
+      rates,
       pDeliver: del,
       pRead: rates.read_rate,
       pClickGivenRead: rates.read_rate > 0 ? rates.click_rate / rates.read_rate : 0,

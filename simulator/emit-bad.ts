@@ -3,7 +3,7 @@
 // limit), so a validator's rejection reasons can be checked kind by kind. The first bad lines
 // cover every kind once, in a shuffled order; later ones are drawn at random, the 66 KB kind rarely.
 import { MAX_EVENT_BYTES } from '../events/types.js';
-import { Rng } from './rng.js';
+import type { Rng } from './rng.js';
 import { BAD_KINDS, type BadKind } from './truth.js';
 
 /** Relative weights after the first full pass; the oversized line is expensive in bytes. */
@@ -43,8 +43,25 @@ export class BadLineMaker {
     const id = `x${this.idPrefix}-${(this.made++).toString(36)}`;
     const iso = new Date(t).toISOString();
     const common = { event_id: id, occurred_at: iso, business_id: businessId, user_id: userId, channel: rng.pick(['messenger', 'instagram', 'whatsapp']) };
-    const send = (): Json => ({ ...common, type: 'send', category: 'message_tag', frequency: null, topic: 'POST_PURCHASE_UPDATE', campaign_id: null, cost_usd: 0 });
-    const recurring = (): Json => ({ ...common, channel: 'messenger', type: 'send', category: 'recurring_notification', frequency: 'weekly', topic: 'deals', campaign_id: 'c-bad', cost_usd: 0 });
+    const send = (): Json => ({
+      ...common,
+      type: 'send',
+      category: 'message_tag',
+      frequency: null,
+      topic: 'POST_PURCHASE_UPDATE',
+      campaign_id: null,
+      cost_usd: 0,
+    });
+    const recurring = (): Json => ({
+      ...common,
+      channel: 'messenger',
+      type: 'send',
+      category: 'recurring_notification',
+      frequency: 'weekly',
+      topic: 'deals',
+      campaign_id: 'c-bad',
+      cost_usd: 0,
+    });
     const engagement = (type = 'read'): Json => ({ ...common, type, send_id: `s${this.idPrefix}-0` });
     const optIn = (): Json => ({ ...common, type: 'opt_in', topic: 'deals', frequency: 'daily', reason: null });
     const anyValid = (): Json => rng.pick([send, recurring, () => engagement(), optIn])();
@@ -75,20 +92,30 @@ export class BadLineMaker {
       case 'missing_field': {
         const which = rng.below(3);
         const o = which === 0 ? send() : which === 1 ? engagement() : optIn();
-        const required = ['event_id', 'occurred_at', 'business_id', 'user_id', 'channel', 'type', ...(which === 0 ? ['category'] : which === 1 ? ['send_id'] : [])];
+        const required = [
+          'event_id',
+          'occurred_at',
+          'business_id',
+          'user_id',
+          'channel',
+          'type',
+          ...(which === 0 ? ['category'] : which === 1 ? ['send_id'] : []),
+        ];
         delete o[rng.pick(required)];
         line = text(o);
         break;
       }
       case 'wrong_type':
-        line = text(rng.pick<() => Json>([
-          () => ({ ...send(), cost_usd: '0.0100' }),
-          () => ({ ...send(), occurred_at: true }),
-          () => ({ ...optIn(), user_id: 12345 }),
-          () => ({ ...engagement(), send_id: 678 }),
-          () => ({ ...engagement('converted'), revenue_usd: '12.50' }),
-          () => ({ ...send(), event_id: 99 }),
-        ])());
+        line = text(
+          rng.pick<() => Json>([
+            () => ({ ...send(), cost_usd: '0.0100' }),
+            () => ({ ...send(), occurred_at: true }),
+            () => ({ ...optIn(), user_id: 12345 }),
+            () => ({ ...engagement(), send_id: 678 }),
+            () => ({ ...engagement('converted'), revenue_usd: '12.50' }),
+            () => ({ ...send(), event_id: 99 }),
+          ])(),
+        );
         break;
       case 'unknown_type':
         line = text({ ...engagement(), type: rng.pick(['click', 'unsubscribe', 'sent', 'DELIVERED']) });

@@ -52,7 +52,14 @@ export function resolveOptions(opts: SimulateOptions, now: number = Date.now()):
   // The contract rejects events later than now + 1 day; refuse rather than write invalid "valid" events.
   if (toMs > now + DAY) throw new Error(`to (${to}) is in the future: the contract rejects occurred_at later than now + 1 day`);
   return {
-    events, seed, badRatio, dupRatio, from, to, fromMs, toMs,
+    events,
+    seed,
+    badRatio,
+    dupRatio,
+    from,
+    to,
+    fromMs,
+    toMs,
     badLines: Math.round(events * badRatio),
     duplicateLines: Math.round(events * dupRatio),
   };

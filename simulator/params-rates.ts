@@ -45,19 +45,19 @@ const r = (
 /** Messenger (and, with CHANNEL_MULTIPLIERS, Instagram). Recurring is at the weekly level. */
 export const MESSENGER_BASE: Partial<Record<SendCategory, SendRates>> = {
   //                       deliv  read  click  reply  conv   opt_out block   spam    revenue
-  response:               r(0.99, 0.86, 0.05, 0.42, 0.012, 0.0004, 0.0008, 0.0002, 38),
-  message_tag:            r(0.975, 0.72, 0.07, 0.08, 0.01, 0.0015, 0.002, 0.0006, 32),
-  one_time_notification:  r(0.975, 0.74, 0.13, 0.06, 0.022, 0.0012, 0.0012, 0.0004, 41),
+  response: r(0.99, 0.86, 0.05, 0.42, 0.012, 0.0004, 0.0008, 0.0002, 38),
+  message_tag: r(0.975, 0.72, 0.07, 0.08, 0.01, 0.0015, 0.002, 0.0006, 32),
+  one_time_notification: r(0.975, 0.74, 0.13, 0.06, 0.022, 0.0012, 0.0012, 0.0004, 41),
   recurring_notification: r(0.98, 0.66, 0.09, 0.03, 0.012, 0.0025, 0.0006, 0.0002, 29),
-  marketing_message:      r(0.975, 0.58, 0.085, 0.02, 0.014, 0.003, 0.0009, 0.0004, 46),
-  utility_template:       r(0.985, 0.8, 0.09, 0.05, 0.006, 0.0004, 0.0003, 0.0001, 24),
+  marketing_message: r(0.975, 0.58, 0.085, 0.02, 0.014, 0.003, 0.0009, 0.0004, 46),
+  utility_template: r(0.985, 0.8, 0.09, 0.05, 0.006, 0.0004, 0.0003, 0.0001, 24),
 };
 
 export const WHATSAPP_BASE: Partial<Record<SendCategory, SendRates>> = {
-  marketing_template:      r(0.96, 0.46, 0.085, 0.04, 0.018, 0.006, 0.004, 0.0015, 34),
-  utility_template:        r(0.985, 0.8, 0.065, 0.07, 0.004, 0.0008, 0.0006, 0.0002, 22),
+  marketing_template: r(0.96, 0.46, 0.085, 0.04, 0.018, 0.006, 0.004, 0.0015, 34),
+  utility_template: r(0.985, 0.8, 0.065, 0.07, 0.004, 0.0008, 0.0006, 0.0002, 22),
   authentication_template: r(0.99, 0.9, 0.01, 0.01, 0, 0.0002, 0.0002, 0.0001, 0),
-  service:                 r(0.995, 0.92, 0.045, 0.55, 0.016, 0.0003, 0.0005, 0.0001, 40),
+  service: r(0.995, 0.92, 0.045, 0.55, 0.016, 0.0003, 0.0005, 0.0001, 40),
 };
 
 export const CHANNEL_MULTIPLIERS: Partial<Record<Channel, Multiplier>> = {
@@ -100,8 +100,15 @@ export const REGIME_MULTIPLIERS: Record<string, Partial<Record<SendCategory, Mul
 };
 
 const RATE_KEYS: (keyof SendRates)[] = [
-  'delivery_rate', 'read_rate', 'click_rate', 'reply_rate', 'conversion_rate',
-  'opt_out_rate', 'block_rate', 'spam_report_rate', 'revenue_per_conversion_usd',
+  'delivery_rate',
+  'read_rate',
+  'click_rate',
+  'reply_rate',
+  'conversion_rate',
+  'opt_out_rate',
+  'block_rate',
+  'spam_report_rate',
+  'revenue_per_conversion_usd',
 ];
 
 export function baseRatesOf(channel: Channel, category: SendCategory): SendRates | undefined {

@@ -28,6 +28,7 @@ export const POLICY_DATES = {
 
 export type PolicyDate = keyof typeof POLICY_DATES;
 
-export const POLICY_MS: Record<PolicyDate, number> = Object.fromEntries(
-  Object.entries(POLICY_DATES).map(([k, v]) => [k, dayMs(v)]),
-) as Record<PolicyDate, number>;
+export const POLICY_MS: Record<PolicyDate, number> = Object.fromEntries(Object.entries(POLICY_DATES).map(([k, v]) => [k, dayMs(v)])) as Record<
+  PolicyDate,
+  number
+>;

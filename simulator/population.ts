@@ -3,7 +3,7 @@
 import { CHANNELS, type Channel } from '../events/types.js';
 import { WHATSAPP_COUNTRIES, PRICE_DERIVATION } from './params-prices.js';
 import { VERTICALS, WORLD } from './params-world.js';
-import { Rng, cumulativeOf, hash32 } from './rng.js';
+import { type Rng, cumulativeOf, hash32 } from './rng.js';
 import { DAY } from './time.js';
 
 export interface Business {
@@ -44,8 +44,8 @@ export class Population {
       const vertical = rng.pick(VERTICALS);
       list.push({
         id: '',
-        joinAt: i === 0 || rng.chance(WORLD.businessesAtStart) ? simStart : from + Math.floor(joinSpan * Math.pow(rng.float(), 0.8)),
-        weight: Math.min(WORLD.businessSizeCap, Math.pow(1 - rng.float(), -WORLD.businessSizeExponent)),
+        joinAt: i === 0 || rng.chance(WORLD.businessesAtStart) ? simStart : from + Math.floor(joinSpan * rng.float() ** 0.8),
+        weight: Math.min(WORLD.businessSizeCap, (1 - rng.float()) ** -WORLD.businessSizeExponent),
         channelCumulative: cumulativeOf(CHANNELS.map((c) => profile.weights[c])),
         topics: vertical.topics,
         paidMarketingAdopter: rng.chance(WORLD.paidMarketingAdopterShare),
@@ -55,7 +55,9 @@ export class Population {
       });
     }
     list.sort((a, b) => a.joinAt - b.joinAt);
-    list.forEach((b, i) => (b.id = `b-${i.toString(36)}`));
+    list.forEach((b, i) => {
+      b.id = `b-${i.toString(36)}`;
+    });
     this.businesses = list;
     this.cumulative = cumulativeOf(list.map((b) => b.weight));
     this.userSalt = hash32(seed);

@@ -18,10 +18,14 @@ export interface PricingState {
 
 function slotOf(category: SendCategory): number {
   switch (category) {
-    case 'marketing_template': return 0;
-    case 'utility_template': return 1;
-    case 'authentication_template': return 2;
-    default: return 3;
+    case 'marketing_template':
+      return 0;
+    case 'utility_template':
+      return 1;
+    case 'authentication_template':
+      return 2;
+    default:
+      return 3;
   }
 }
 
@@ -45,17 +49,25 @@ export function sendCostMicros(channel: Channel, category: SendCategory, t: numb
     if (t < s.convUntil[slot]) return 0;
     s.convUntil[slot] = t + WINDOW;
     switch (slot) {
-      case 0: return price.marketing;
-      case 1: return price.utility;
-      case 2: return price.authentication;
-      default: return price.service;
+      case 0:
+        return price.marketing;
+      case 1:
+        return price.utility;
+      case 2:
+        return price.authentication;
+      default:
+        return price.service;
     }
   }
   switch (category) {
-    case 'marketing_template': return price.marketing;
-    case 'authentication_template': return price.authentication;
-    case 'utility_template': return t < s.serviceWindowUntil ? 0 : price.utility;
-    default: return 0;
+    case 'marketing_template':
+      return price.marketing;
+    case 'authentication_template':
+      return price.authentication;
+    case 'utility_template':
+      return t < s.serviceWindowUntil ? 0 : price.utility;
+    default:
+      return 0;
   }
 }
 
@@ -63,14 +75,19 @@ export function sendCostMicros(channel: Channel, category: SendCategory, t: numb
 export function costModelOf(channel: Channel, category: SendCategory, regime: string): string {
   if (channel !== 'whatsapp') return category === 'marketing_message' ? 'flat USD per send (messengerMarketingMessageUsd)' : 'free';
   if (category === 'service') {
-    if (regime === 'whatsapp_conversation_pricing') return 'opens a user-initiated 24 h conversation at the country userInitiated price unless one is open; free for free-tier businesses';
-    if (regime === 'whatsapp_category_pricing') return 'opens a 24 h service conversation at the country service price unless one is open; free for free-tier businesses and from 2024-11-01';
+    if (regime === 'whatsapp_conversation_pricing')
+      return 'opens a user-initiated 24 h conversation at the country userInitiated price unless one is open; free for free-tier businesses';
+    if (regime === 'whatsapp_category_pricing')
+      return 'opens a 24 h service conversation at the country service price unless one is open; free for free-tier businesses and from 2024-11-01';
     return 'free';
   }
   switch (regime) {
-    case 'whatsapp_template_pricing': return 'every template message at the country template price';
-    case 'whatsapp_conversation_pricing': return 'opens a business-initiated 24 h conversation at the country businessInitiated price unless one is open; free for free-tier businesses';
-    case 'whatsapp_category_pricing': return 'opens a 24 h conversation of its category at the country rate unless one of that category is open';
+    case 'whatsapp_template_pricing':
+      return 'every template message at the country template price';
+    case 'whatsapp_conversation_pricing':
+      return 'opens a business-initiated 24 h conversation at the country businessInitiated price unless one is open; free for free-tier businesses';
+    case 'whatsapp_category_pricing':
+      return 'opens a 24 h conversation of its category at the country rate unless one of that category is open';
     default:
       return category === 'utility_template'
         ? 'per message at the country utility rate; free inside the 24 h customer service window'

@@ -26,7 +26,7 @@ export async function simulateToFile(opts: SimulateOptions & { out: string; prog
   let written = 0;
   try {
     for (const l of sim.lines()) {
-      buffer += l.line + '\n';
+      buffer += `${l.line}\n`;
       written++;
       if (buffer.length >= CHUNK_CHARS) {
         const ok = stream.write(buffer);
@@ -44,7 +44,7 @@ export async function simulateToFile(opts: SimulateOptions & { out: string; prog
   }
 
   const truth = sim.truth();
-  await writeFile(truthPathFor(out), JSON.stringify(truth, null, 2) + '\n');
+  await writeFile(truthPathFor(out), `${JSON.stringify(truth, null, 2)}\n`);
   progress?.tick(written);
   progress?.finish(`-> ${out}`);
   return truth;

@@ -14,10 +14,26 @@ import { DAY, isoOf, monthOf } from './time.js';
 export const TRUTH_FORMAT = 'policylens-simulator-truth/1';
 
 export const BAD_KINDS = [
-  'not_json', 'truncated_json', 'json_array', 'json_scalar', 'missing_field', 'wrong_type', 'unknown_type',
-  'unknown_channel', 'bad_frequency_enum', 'recurring_without_frequency', 'frequency_on_non_recurring',
-  'opt_in_without_frequency', 'revenue_on_non_converted', 'timestamp_before_2010', 'timestamp_far_future',
-  'timestamp_without_offset', 'negative_cost', 'event_id_too_long', 'event_id_empty', 'oversized',
+  'not_json',
+  'truncated_json',
+  'json_array',
+  'json_scalar',
+  'missing_field',
+  'wrong_type',
+  'unknown_type',
+  'unknown_channel',
+  'bad_frequency_enum',
+  'recurring_without_frequency',
+  'frequency_on_non_recurring',
+  'opt_in_without_frequency',
+  'revenue_on_non_converted',
+  'timestamp_before_2010',
+  'timestamp_far_future',
+  'timestamp_without_offset',
+  'negative_cost',
+  'event_id_too_long',
+  'event_id_empty',
+  'oversized',
 ] as const;
 export type BadKind = (typeof BAD_KINDS)[number];
 
@@ -121,7 +137,16 @@ export class TruthRecorder {
   validByFamily = zeroFamilies();
   duplicatesByFamily = zeroFamilies();
   validByType: Record<EventType, number> = {
-    send: 0, delivered: 0, read: 0, clicked: 0, replied: 0, converted: 0, opt_in: 0, opt_out: 0, block: 0, spam_report: 0,
+    send: 0,
+    delivered: 0,
+    read: 0,
+    clicked: 0,
+    replied: 0,
+    converted: 0,
+    opt_in: 0,
+    opt_out: 0,
+    block: 0,
+    spam_report: 0,
   };
   badByKind = {} as Record<BadKind, number>;
   costMicros = 0;
@@ -242,7 +267,10 @@ export class TruthRecorder {
         sendsByChannelRegime: Object.fromEntries(CHANNELS.map((c) => [c, { ...this.sendsByChannelRegime[c] }])) as Record<Channel, Record<string, number>>,
         sendsByCategory: { ...this.sendsByCategory },
         sendsByFrequency: { ...this.sendsByFrequency },
-        optInsByChannelFrequency: Object.fromEntries(CHANNELS.map((c) => [c, { ...this.optInsByChannelFrequency[c] }])) as Record<Channel, Record<Frequency, number>>,
+        optInsByChannelFrequency: Object.fromEntries(CHANNELS.map((c) => [c, { ...this.optInsByChannelFrequency[c] }])) as Record<
+          Channel,
+          Record<Frequency, number>
+        >,
         optInRenewals: this.optInRenewals,
         spamRisk: { attributed: { ...this.attributed }, unattributed: { ...this.unattributed } },
         engagementsWrittenLate: this.engagementsWrittenLate,
@@ -275,7 +303,13 @@ export class TruthRecorder {
             },
           };
         })
-        .sort((a, b) => a.channel.localeCompare(b.channel) || a.category.localeCompare(b.category) || String(a.frequency).localeCompare(String(b.frequency)) || a.regime.localeCompare(b.regime)),
+        .sort(
+          (a, b) =>
+            a.channel.localeCompare(b.channel) ||
+            a.category.localeCompare(b.category) ||
+            String(a.frequency).localeCompare(String(b.frequency)) ||
+            a.regime.localeCompare(b.regime),
+        ),
     };
   }
 }

@@ -14,8 +14,27 @@ import { Population, businessCountFor } from './population.js';
 import { sendCostMicros } from './pricing.js';
 import { Rng } from './rng.js';
 import {
-  ARRIVAL, AUXILIARY, CONVERSATION, FUNNEL, IN_SESSION_UTILITY, MARKETING, MARKETING_MESSAGES, PAID_MARKETING, Pending,
-  RECURRING, RELEASE, RESPONSE, SESSION, SPAM_RISK, STAGE_TYPES, STREAMS, SUBSCRIPTION, TOKEN, TRANSACTIONAL, Thread, WHATSAPP,
+  ARRIVAL,
+  AUXILIARY,
+  CONVERSATION,
+  FUNNEL,
+  IN_SESSION_UTILITY,
+  MARKETING,
+  MARKETING_MESSAGES,
+  PAID_MARKETING,
+  Pending,
+  RECURRING,
+  RELEASE,
+  RESPONSE,
+  SESSION,
+  SPAM_RISK,
+  STAGE_TYPES,
+  STREAMS,
+  SUBSCRIPTION,
+  TOKEN,
+  TRANSACTIONAL,
+  Thread,
+  WHATSAPP,
 } from './thread.js';
 import type { TruthRecorder } from './truth.js';
 import { DAY, HOUR, SECOND, occurredAtJson } from './time.js';
@@ -146,17 +165,27 @@ export class World {
     if (channel === 'whatsapp') kind = WHATSAPP;
     else if (t >= POLICY_MS.recurringLaunch && rng.chance(WORLD.subscriptionShare)) {
       if (t >= POLICY_MS.utilityTakeover) kind = business.paidMarketingAdopter ? MARKETING_MESSAGES : CONVERSATION;
-      else if (t >= POLICY_MS.paidMarketingMessages && business.paidMarketingAdopter && rng.chance(WORLD.marketingMessageShareAtAdopters)) kind = MARKETING_MESSAGES;
+      else if (t >= POLICY_MS.paidMarketingMessages && business.paidMarketingAdopter && rng.chance(WORLD.marketingMessageShareAtAdopters))
+        kind = MARKETING_MESSAGES;
       else kind = SUBSCRIPTION;
     }
 
     let frequency: Frequency | null = null;
     if (kind === SUBSCRIPTION) frequency = t < POLICY_MS.weeklyMonthlyWithdrawn ? RECURRING_MIX.values[rng.pickCumulative(RECURRING_MIX.cumulative)] : 'daily';
-    else if (kind === MARKETING_MESSAGES) frequency = 'daily'; // the only frequency Messenger offered new opt-ins by then
+    else if (kind === MARKETING_MESSAGES)
+      frequency = 'daily'; // the only frequency Messenger offered new opt-ins by then
     else if (kind === WHATSAPP) frequency = WHATSAPP_MIX.values[rng.pickCumulative(WHATSAPP_MIX.cumulative)];
     const topic = kind === CONVERSATION ? null : rng.pick(business.topics);
     const th = new Thread(
-      kind, key, pop.userId(user), business, businessIndex, channel, this.day, topic, frequency,
+      kind,
+      key,
+      pop.userId(user),
+      business,
+      businessIndex,
+      channel,
+      this.day,
+      topic,
+      frequency,
       kind === WHATSAPP ? pop.countryOf(user) : 0,
       kind === WHATSAPP ? { convUntil: new Float64Array(4).fill(-Infinity), serviceWindowUntil: -Infinity } : null,
     );
@@ -226,16 +255,28 @@ export class World {
     n[s] = Infinity;
     let out: SimulatedLine | null = null;
     switch (s) {
-      case MARKETING: out = this.marketing(th, t); break;
-      case TOKEN: out = this.tokenPrompt(th, t); break;
+      case MARKETING:
+        out = this.marketing(th, t);
+        break;
+      case TOKEN:
+        out = this.tokenPrompt(th, t);
+        break;
       case SESSION:
         n[SESSION] = t + this.rng.exponential(this.sessionGapDays(th) * DAY);
         this.startSession(th, t);
         break;
-      case RESPONSE: out = this.respond(th, t); break;
-      case TRANSACTIONAL: out = this.transactional(th, t); break;
-      case AUXILIARY: out = this.auxiliary(th, t); break;
-      case IN_SESSION_UTILITY: out = this.send(th, t, 'utility_template', null, 'order_update', null); break;
+      case RESPONSE:
+        out = this.respond(th, t);
+        break;
+      case TRANSACTIONAL:
+        out = this.transactional(th, t);
+        break;
+      case AUXILIARY:
+        out = this.auxiliary(th, t);
+        break;
+      case IN_SESSION_UTILITY:
+        out = this.send(th, t, 'utility_template', null, 'order_update', null);
+        break;
     }
     if (th.alive) this.reschedule(th, t);
     return out;
@@ -243,7 +284,13 @@ export class World {
 
   private sessionGapDays(th: Thread): number {
     const g = WORLD.sessionGapDays;
-    return th.kind === CONVERSATION ? g.conversation : th.kind === SUBSCRIPTION ? g.subscription : th.kind === MARKETING_MESSAGES ? g.marketingMessages : g.whatsapp;
+    return th.kind === CONVERSATION
+      ? g.conversation
+      : th.kind === SUBSCRIPTION
+        ? g.subscription
+        : th.kind === MARKETING_MESSAGES
+          ? g.marketingMessages
+          : g.whatsapp;
   }
 
   private marketing(th: Thread, t: number): SimulatedLine | null {
@@ -319,7 +366,8 @@ export class World {
     if (th.responsesLeft > 0) {
       n[RESPONSE] = t + rng.logUniform(TIMING.betweenResponses[0], TIMING.betweenResponses[1]);
     } else if (whatsapp) {
-      if (rng.chance(WORLD.whatsappInSessionUtilityProbability)) n[IN_SESSION_UTILITY] = t + rng.logUniform(TIMING.inSessionUtility[0], TIMING.inSessionUtility[1]);
+      if (rng.chance(WORLD.whatsappInSessionUtilityProbability))
+        n[IN_SESSION_UTILITY] = t + rng.logUniform(TIMING.inSessionUtility[0], TIMING.inSessionUtility[1]);
     } else if (t < POLICY_MS.end24Plus1) {
       if (rng.chance(WORLD.plusOneFollowUpProbability)) {
         th.followUpPending = true;
@@ -419,7 +467,14 @@ export class World {
   }
 
   /** A send, with its funnel and possible spam-risk consequence decided now and scheduled for later. */
-  private send(th: Thread, t: number, category: SendCategory, frequency: Frequency | null, topic: string | null, campaign: string | null): SimulatedLine | null {
+  private send(
+    th: Thread,
+    t: number,
+    category: SendCategory,
+    frequency: Frequency | null,
+    topic: string | null,
+    campaign: string | null,
+  ): SimulatedLine | null {
     const rng = this.rng;
     const regime = this.regimeOf(th.channel, t);
     const cellId = this.cellRegistry.id(th.channel, category, frequency, regime);
@@ -456,7 +511,8 @@ export class World {
       this.heap.push(f, tDel);
 
       const u = rng.float();
-      if (u < cell.pSpamCumGivenDelivered) this.spamRisk(th, t, tDel, cellId, written, u < cell.pOptOutGivenDelivered ? 'opt_out' : u < cell.pBlockCumGivenDelivered ? 'block' : 'spam_report');
+      if (u < cell.pSpamCumGivenDelivered)
+        this.spamRisk(th, t, tDel, cellId, written, u < cell.pOptOutGivenDelivered ? 'opt_out' : u < cell.pBlockCumGivenDelivered ? 'block' : 'spam_report');
     }
 
     if (!written) return null;
@@ -510,12 +566,15 @@ export class World {
 
   private runPending(p: Pending): SimulatedLine | null {
     switch (p.tag) {
-      case ARRIVAL: return this.arrive(p.t);
+      case ARRIVAL:
+        return this.arrive(p.t);
       case RELEASE:
         this.activeKeys.delete(p.thread!.key);
         return null;
-      case SPAM_RISK: return this.emitSpamRisk(p);
-      default: return this.emitFunnelStage(p);
+      case SPAM_RISK:
+        return this.emitSpamRisk(p);
+      default:
+        return this.emitFunnelStage(p);
     }
   }
 
@@ -571,4 +630,3 @@ export class World {
     return this.written1('engagements', occurred, ts, line, th.userId);
   }
 }
-

@@ -37,8 +37,14 @@ describe('docs/architecture.md against the tree', () => {
   it('has a row for every folder that holds code, and none for a folder that is gone', () => {
     expect(allowed.size).toBeGreaterThan(10);
     const units = new Set(files.map(unitOf));
-    expect([...units].filter((u) => !allowed.has(u)), 'folders missing from the table').toEqual([]);
-    expect([...allowed.keys()].filter((u) => !units.has(u)), 'rows naming no folder of the tree').toEqual([]);
+    expect(
+      [...units].filter((u) => !allowed.has(u)),
+      'folders missing from the table',
+    ).toEqual([]);
+    expect(
+      [...allowed.keys()].filter((u) => !units.has(u)),
+      'rows naming no folder of the tree',
+    ).toEqual([]);
   });
 
   it('finds no import the table does not allow', () => {
@@ -58,7 +64,9 @@ describe('docs/architecture.md against the tree', () => {
 
   it('names only paths that exist where it says where things go', () => {
     const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
-    const named = [...doc.matchAll(/`((?:common|events|warehouse|simulator|ingest|query|dashboards|devtools|cli|bench|bin)\/[a-z0-9/-]+\.ts)`/g)].map((m) => m[1]);
+    const named = [...doc.matchAll(/`((?:common|events|warehouse|simulator|ingest|query|dashboards|devtools|cli|bench|bin)\/[a-z0-9/-]+\.ts)`/g)].map(
+      (m) => m[1],
+    );
     expect(named.length).toBeGreaterThan(10);
     expect(named.filter((p) => !statSync(join(ROOT, p), { throwIfNoEntry: false }))).toEqual([]);
   });

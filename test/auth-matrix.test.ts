@@ -24,7 +24,15 @@ describe('auth matrix', () => {
   it('covers the API routes', () => {
     const guarded = app.routeTable.filter((r) => r.permission);
     expect(guarded.map((r) => `${r.method} ${r.url}`)).toEqual(
-      expect.arrayContaining(['POST /v1/query', 'GET /v1/regimes', 'PUT /v1/regimes', 'GET /v1/frequency-frontier', 'GET /v1/retention', 'GET /v1/policy-impact', 'GET /v1/exports/:dataset']),
+      expect.arrayContaining([
+        'POST /v1/query',
+        'GET /v1/regimes',
+        'PUT /v1/regimes',
+        'GET /v1/frequency-frontier',
+        'GET /v1/retention',
+        'GET /v1/policy-impact',
+        'GET /v1/exports/:dataset',
+      ]),
     );
   });
 
@@ -86,7 +94,12 @@ describe('OpenAPI document', () => {
 
 describe('rate limit', () => {
   it('answers RATE_LIMITED past the limit for one key, and counts each key on its own', async () => {
-    const limited = await buildApp({ config: api.t.config, wh: api.t.wh, keys: createKeyRing(ROLES.map((role) => ({ key: KEYS[role], role }))), rateLimitPerMinute: 3 });
+    const limited = await buildApp({
+      config: api.t.config,
+      wh: api.t.wh,
+      keys: createKeyRing(ROLES.map((role) => ({ key: KEYS[role], role }))),
+      rateLimitPerMinute: 3,
+    });
     try {
       const as = (role: 'analyst' | 'product') => limited.inject({ url: '/v1/regimes', headers: { authorization: `Bearer ${KEYS[role]}` } });
       for (let i = 0; i < 3; i++) expect((await as('analyst')).statusCode).toBe(200);

@@ -21,7 +21,6 @@ function tempRoot(): string {
   return dir;
 }
 
-
 interface Reply {
   status: number;
   body: string;
@@ -133,7 +132,10 @@ describe('one local ClickHouse server', () => {
     expect(await q(s.url, 'SELECT k, sum(n) FROM pl.agg GROUP BY k ORDER BY k')).toBe('a\t2\nb\t1');
     await q(s.url, 'CREATE TABLE pl.names (id UInt64, name String) ENGINE = MergeTree ORDER BY id');
     await q(s.url, "INSERT INTO pl.names VALUES (1, 'one'), (2, 'two')");
-    await q(s.url, "CREATE DICTIONARY pl.names_dict (id UInt64, name String) PRIMARY KEY id SOURCE(CLICKHOUSE(TABLE 'names' DB 'pl')) LAYOUT(HASHED()) LIFETIME(0)");
+    await q(
+      s.url,
+      "CREATE DICTIONARY pl.names_dict (id UInt64, name String) PRIMARY KEY id SOURCE(CLICKHOUSE(TABLE 'names' DB 'pl')) LAYOUT(HASHED()) LIFETIME(0)",
+    );
     expect(await q(s.url, "SELECT dictGet('pl.names_dict', 'name', toUInt64(2))")).toBe('two');
     // The keepalive query of the launcher, and this query itself.
     expect(await q(s.url, `SELECT query_id = '${KEEPALIVE_QUERY_ID}' AS keepalive FROM system.processes ORDER BY keepalive`)).toBe('0\n1');
@@ -194,7 +196,10 @@ it('stops the servers of a caller killed with SIGKILL when started with exitWith
     "const { startClickHouse } = await import('./devtools/clickhouse/local-clickhouse.ts');" +
     `const s = await startClickHouse({ dir: ${JSON.stringify(dir)}, httpPort: ${httpPort}, tcpPort: ${tcpPort}, exitWithCaller: true });` +
     'console.log(s.servers[0].pid); setInterval(() => {}, 1000);';
-  const caller = spawn(process.execPath, ['--import', './bin/register-ts.js', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const caller = spawn(process.execPath, ['--import', './bin/register-ts.js', '--input-type=module', '-e', script], {
+    cwd: join(import.meta.dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const pid = await new Promise<number>((resolve, reject) => {
     caller.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     caller.once('exit', (code) => reject(new Error(`the caller exited (${code}) before starting ClickHouse`)));
@@ -223,7 +228,13 @@ describe('two shards', () => {
   });
 
   it('start two servers on consecutive ports that know the cluster', async () => {
-    expect(s).toMatchObject({ running: true, answering: true, shards: 2, cluster: 'policylens', urls: [`http://127.0.0.1:${httpPort}`, `http://127.0.0.1:${httpPort + 1}`] });
+    expect(s).toMatchObject({
+      running: true,
+      answering: true,
+      shards: 2,
+      cluster: 'policylens',
+      urls: [`http://127.0.0.1:${httpPort}`, `http://127.0.0.1:${httpPort + 1}`],
+    });
     for (const url of s.urls) {
       expect(await q(url, "SELECT shard_num, host_name, port FROM system.clusters WHERE cluster = 'policylens' ORDER BY shard_num")).toBe(
         `1\t127.0.0.1\t${tcpPort}\n2\t127.0.0.1\t${tcpPort + 1}`,
@@ -243,7 +254,7 @@ describe('two shards', () => {
     expect(counts.every((c) => c > 300)).toBe(true);
     expect(counts[0]! + counts[1]!).toBe(1000);
     expect(await q(s.urls[0]!, 'SELECT count(), sum(id) FROM events')).toBe('1000\t499500');
-    expect(await q(s.urls[1]!, "SELECT count() FROM remote('127.0.0.1:" + tcpPort + "', default.events_local)")).toBe(String(counts[0]));
+    expect(await q(s.urls[1]!, `SELECT count() FROM remote('127.0.0.1:${tcpPort}', default.events_local)`)).toBe(String(counts[0]));
   });
 
   it('refuse to start with another shard count while running', async () => {
@@ -277,7 +288,15 @@ describe('a user with a password', () => {
   let s: ClickHouseStatus;
 
   beforeAll(async () => {
-    s = await startClickHouse({ dir: tempRoot(), shards: 2, httpPort: await freePorts(2), tcpPort: await freePorts(2), user: 'app', password, exitWithCaller: true });
+    s = await startClickHouse({
+      dir: tempRoot(),
+      shards: 2,
+      httpPort: await freePorts(2),
+      tcpPort: await freePorts(2),
+      user: 'app',
+      password,
+      exitWithCaller: true,
+    });
   });
 
   it('lets the user in with the password and refuses a wrong one', async () => {
@@ -300,7 +319,10 @@ describe('a user with a password', () => {
     expect((await http(s.url, 'CREATE TABLE x (a UInt8) ENGINE = Memory')).body).toContain('ACCESS_DENIED');
     expect(await q(s.url, 'SELECT count() FROM names')).toBe('1');
     // A local CLICKHOUSE source without USER loads as `default` (as warehouse/migrations/04_query_rollups.sql does).
-    await q(s.url, "CREATE DICTIONARY names_dict (id UInt64, name String) PRIMARY KEY id SOURCE(CLICKHOUSE(TABLE 'names')) LAYOUT(HASHED()) LIFETIME(0)", { user: 'app', password });
+    await q(s.url, "CREATE DICTIONARY names_dict (id UInt64, name String) PRIMARY KEY id SOURCE(CLICKHOUSE(TABLE 'names')) LAYOUT(HASHED()) LIFETIME(0)", {
+      user: 'app',
+      password,
+    });
     expect(await q(s.url, "SELECT dictGet('names_dict', 'name', toUInt64(1))", { user: 'app', password })).toBe('one');
   });
 

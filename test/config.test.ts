@@ -50,13 +50,7 @@ describe('loadConfig', () => {
     });
     expect(c.dashboards).toEqual({ dir: '/srv/pl/dashboards', everySeconds: 0, apiKey: 'client-key' });
     expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], brokersConfigured: true });
-    expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([
-      24,
-      65535,
-      'k:admin',
-      'debug',
-      50_000,
-    ]);
+    expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([24, 65535, 'k:admin', 'debug', 50_000]);
     // A short secret is no reason to refuse to start: only exports of identifiers need it (below).
     expect(c.exports).toEqual({ secret: 'short', tmpDir: '/srv/tmp', minCell: 1_000_000 });
     expect(loadConfig({ POLICYLENS_DASHBOARDS_DIR: 'site' }).dashboards.dir).toBe(resolve('site'));
@@ -107,11 +101,7 @@ describe('the export secret', () => {
 
 describe('POLICYLENS_DEBUG', () => {
   it('is on for any value', () => {
-    expect([debugFromEnv({}), debugFromEnv({ POLICYLENS_DEBUG: '' }), debugFromEnv({ POLICYLENS_DEBUG: '1' })]).toEqual([
-      false,
-      false,
-      true,
-    ]);
+    expect([debugFromEnv({}), debugFromEnv({ POLICYLENS_DEBUG: '' }), debugFromEnv({ POLICYLENS_DEBUG: '1' })]).toEqual([false, false, true]);
   });
 });
 
@@ -132,8 +122,7 @@ describe('the environment', () => {
   const NOT_PRODUCTION = new Set(['node_modules', 'devtools', 'bench', 'test', 'docs']);
   // The one file that may read it, and why.
   const ALLOWED: Record<string, string> = { 'common/config.ts': 'the configuration: the only reader of the environment' };
-  const READS_ENV =
-    /\bprocess\s*(\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*(=\s*process\b|from\s*['"](node:)?process['"])/;
+  const READS_ENV = /\bprocess\s*(\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*(=\s*process\b|from\s*['"](node:)?process['"])/;
 
   const sources = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) => {
@@ -162,7 +151,6 @@ describe('the environment', () => {
     ]) {
       expect(READS_ENV.test(line), line).toBe(true);
     }
-    for (const line of ['const env = deps.env;', 'loadConfig(env)', "import process from 'node:process';"])
-      expect(READS_ENV.test(line), line).toBe(false);
+    for (const line of ['const env = deps.env;', 'loadConfig(env)', "import process from 'node:process';"]) expect(READS_ENV.test(line), line).toBe(false);
   });
 });

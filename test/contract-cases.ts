@@ -13,9 +13,7 @@ const T = 1_654_084_800_000;
 const MIN_TIME = 1_262_304_000_000; // 2010-01-01T00:00:00Z
 const KIB64 = 64 * 1024;
 
-export type Expected =
-  | { ok: true; family: EventFamily; row: Record<string, unknown> }
-  | { ok: false; reason: RejectReason; path: string; problem: RegExp };
+export type Expected = { ok: true; family: EventFamily; row: Record<string, unknown> } | { ok: false; reason: RejectReason; path: string; problem: RegExp };
 
 export interface ContractCase {
   /** Unique; becomes the test name. */
@@ -87,7 +85,7 @@ const notJson: Expected = { ok: false, reason: 'not_json', path: '$', problem: /
 
 /** A send as JSON text padded (with an unknown `pad` field) to exactly `bytes` bytes of UTF-8. */
 function paddedSend(bytes: number, fill = 'x'): string {
-  const head = JSON.stringify(send()).slice(0, -1) + ',"pad":"';
+  const head = `${JSON.stringify(send()).slice(0, -1)},"pad":"`;
   const tail = '"}';
   const room = bytes - Buffer.byteLength(head + tail);
   const per = Buffer.byteLength(fill);
@@ -95,7 +93,6 @@ function paddedSend(bytes: number, fill = 'x'): string {
   if (Buffer.byteLength(text) !== bytes) throw new Error(`paddedSend: built ${Buffer.byteLength(text)} bytes, wanted ${bytes}`);
   return text;
 }
-
 
 // ---------------------------------------------------------------------------------------------------------
 // The table.
@@ -111,18 +108,23 @@ export const CASES: ContractCase[] = [
   { name: 'top level: empty object needs a type', event: {}, expected: contract('$.type', /is required/) },
   { name: 'not JSON: truncated object', raw: JSON.stringify(send()).slice(0, 40), transport: true, expected: notJson },
   { name: 'not JSON: empty line', raw: '', transport: true, expected: notJson },
-  { name: 'not JSON: trailing comma', raw: JSON.stringify(send()).slice(0, -1) + ',}', transport: true, expected: notJson },
+  { name: 'not JSON: trailing comma', raw: `${JSON.stringify(send()).slice(0, -1)},}`, transport: true, expected: notJson },
   { name: 'not JSON: single quotes', raw: "{'event_id': 'snd-1'}", transport: true, expected: notJson },
   { name: 'not JSON: two objects on one line', raw: JSON.stringify(send()) + JSON.stringify(send()), transport: true, expected: notJson },
-  { name: 'not JSON: NaN literal (NaN cannot be written in JSON)', raw: JSON.stringify(send()).slice(0, -1) + ',"cost_usd":NaN}', transport: true, expected: notJson },
-  { name: 'not JSON: a UTF-8 byte-order mark', raw: '\uFEFF' + JSON.stringify(send()), transport: true, expected: notJson },
+  {
+    name: 'not JSON: NaN literal (NaN cannot be written in JSON)',
+    raw: `${JSON.stringify(send()).slice(0, -1)},"cost_usd":NaN}`,
+    transport: true,
+    expected: notJson,
+  },
+  { name: 'not JSON: a UTF-8 byte-order mark', raw: `\uFEFF${JSON.stringify(send())}`, transport: true, expected: notJson },
   {
     name: 'not JSON: invalid UTF-8 bytes',
     raw: Buffer.concat([Buffer.from(JSON.stringify(send({ topic: 'caf' })).slice(0, -2)), Buffer.from([0xff, 0x22, 0x7d])]),
     transport: true,
     expected: { ok: false, reason: 'not_json', path: '$', problem: /utf-8/i },
   },
-  { name: 'CRLF line ending (trailing \\r) is tolerated', raw: JSON.stringify(send()) + '\r', transport: true, expected: okSend() },
+  { name: 'CRLF line ending (trailing \\r) is tolerated', raw: `${JSON.stringify(send())}\r`, transport: true, expected: okSend() },
   { name: 'size: exactly 64 KiB of ASCII is accepted, pad not copied', raw: paddedSend(KIB64), transport: true, expected: okSend() },
   {
     name: 'size: 64 KiB + 1 byte is too large',
@@ -147,9 +149,21 @@ export const CASES: ContractCase[] = [
 
   // --- type -----------------------------------------------------------------------------------------------
   { name: 'type: absent', event: send({ type: undefined }), expected: contract('$.type', /is required/) },
-  { name: 'type: unknown', event: send({ type: 'sned' }), expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /unknown event type "sned"/ } },
-  { name: 'type: wrong case', event: send({ type: 'Send' }), expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /unknown event type "Send"/ } },
-  { name: 'type: a family name is not a type', event: engagement({ type: 'engagement' }), expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /"engagement"/ } },
+  {
+    name: 'type: unknown',
+    event: send({ type: 'sned' }),
+    expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /unknown event type "sned"/ },
+  },
+  {
+    name: 'type: wrong case',
+    event: send({ type: 'Send' }),
+    expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /unknown event type "Send"/ },
+  },
+  {
+    name: 'type: a family name is not a type',
+    event: engagement({ type: 'engagement' }),
+    expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /"engagement"/ },
+  },
   { name: 'type: number', event: send({ type: 1 }), expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /unknown event type 1/ } },
   { name: 'type: null', event: send({ type: null }), expected: { ok: false, reason: 'unknown_type', path: '$.type', problem: /unknown event type null/ } },
 
@@ -176,23 +190,63 @@ export const CASES: ContractCase[] = [
   { name: 'occurred_at: offset crossing midnight', event: send({ occurred_at: '2022-06-02T01:00:00+13:00' }), expected: okSend({ occurred_at: T }) },
   { name: 'occurred_at: milliseconds', event: send({ occurred_at: '2022-06-01T12:00:00.123Z' }), expected: okSend({ occurred_at: T + 123 }) },
   { name: 'occurred_at: one fractional digit', event: send({ occurred_at: '2022-06-01T12:00:00.5Z' }), expected: okSend({ occurred_at: T + 500 }) },
-  { name: 'occurred_at: nine fractional digits truncate to ms', event: send({ occurred_at: '2022-06-01T12:00:00.123999999Z' }), expected: okSend({ occurred_at: T + 123 }) },
+  {
+    name: 'occurred_at: nine fractional digits truncate to ms',
+    event: send({ occurred_at: '2022-06-01T12:00:00.123999999Z' }),
+    expected: okSend({ occurred_at: T + 123 }),
+  },
   { name: 'occurred_at: fraction with an offset', event: send({ occurred_at: '2022-06-01T14:00:00.570+02:00' }), expected: okSend({ occurred_at: T + 570 }) },
   { name: 'occurred_at: lower-case t and z', event: send({ occurred_at: '2022-06-01t12:00:00z' }), expected: okSend({ occurred_at: T }) },
   { name: 'occurred_at: space instead of T', event: send({ occurred_at: '2022-06-01 12:00:00Z' }), expected: okSend({ occurred_at: T }) },
-  { name: 'occurred_at: leap second 60 counts as 59', event: send({ occurred_at: '2016-12-31T23:59:60Z' }), expected: okSend({ occurred_at: 1_483_228_799_000 }) },
-  { name: 'occurred_at: 29 February in a leap year', event: send({ occurred_at: '2024-02-29T00:00:00Z' }), expected: okSend({ occurred_at: Date.parse('2024-02-29T00:00:00Z') }) },
+  {
+    name: 'occurred_at: leap second 60 counts as 59',
+    event: send({ occurred_at: '2016-12-31T23:59:60Z' }),
+    expected: okSend({ occurred_at: 1_483_228_799_000 }),
+  },
+  {
+    name: 'occurred_at: 29 February in a leap year',
+    event: send({ occurred_at: '2024-02-29T00:00:00Z' }),
+    expected: okSend({ occurred_at: Date.parse('2024-02-29T00:00:00Z') }),
+  },
   { name: 'occurred_at: integer epoch ms', event: send({ occurred_at: T + 123 }), expected: okSend({ occurred_at: T + 123 }) },
-  { name: 'occurred_at: epoch ms written as 1654084800000.0', raw: JSON.stringify(send()).replace('"2022-06-01T12:00:00Z"', '1654084800000.0'), expected: okSend({ occurred_at: T }) },
-  { name: 'occurred_at: epoch ms in exponent notation', raw: JSON.stringify(send()).replace('"2022-06-01T12:00:00Z"', '1.6540848e12'), expected: okSend({ occurred_at: T }) },
+  {
+    name: 'occurred_at: epoch ms written as 1654084800000.0',
+    raw: JSON.stringify(send()).replace('"2022-06-01T12:00:00Z"', '1654084800000.0'),
+    expected: okSend({ occurred_at: T }),
+  },
+  {
+    name: 'occurred_at: epoch ms in exponent notation',
+    raw: JSON.stringify(send()).replace('"2022-06-01T12:00:00Z"', '1.6540848e12'),
+    expected: okSend({ occurred_at: T }),
+  },
 
   // --- occurred_at: lower bound 2010-01-01 -------------------------------------------------------------------
-  { name: 'occurred_at: 2010-01-01T00:00:00Z is the earliest', event: send({ occurred_at: '2010-01-01T00:00:00Z' }), expected: okSend({ occurred_at: MIN_TIME }) },
+  {
+    name: 'occurred_at: 2010-01-01T00:00:00Z is the earliest',
+    event: send({ occurred_at: '2010-01-01T00:00:00Z' }),
+    expected: okSend({ occurred_at: MIN_TIME }),
+  },
   { name: 'occurred_at: 2010-01-01 as epoch ms', event: send({ occurred_at: MIN_TIME }), expected: okSend({ occurred_at: MIN_TIME }) },
-  { name: 'occurred_at: 2010-01-01T01:00:00+01:00 is the earliest too', event: send({ occurred_at: '2010-01-01T01:00:00+01:00' }), expected: okSend({ occurred_at: MIN_TIME }) },
-  { name: 'occurred_at: 2009-12-31T23:00:00-01:00 is 2010-01-01Z', event: send({ occurred_at: '2009-12-31T23:00:00-01:00' }), expected: okSend({ occurred_at: MIN_TIME }) },
-  { name: 'occurred_at: one ms before 2010 (text)', event: send({ occurred_at: '2009-12-31T23:59:59.999Z' }), expected: contract('$.occurred_at', /on or after 2010-01-01/) },
-  { name: 'occurred_at: one ms before 2010 (epoch ms)', event: send({ occurred_at: MIN_TIME - 1 }), expected: contract('$.occurred_at', /on or after 2010-01-01/) },
+  {
+    name: 'occurred_at: 2010-01-01T01:00:00+01:00 is the earliest too',
+    event: send({ occurred_at: '2010-01-01T01:00:00+01:00' }),
+    expected: okSend({ occurred_at: MIN_TIME }),
+  },
+  {
+    name: 'occurred_at: 2009-12-31T23:00:00-01:00 is 2010-01-01Z',
+    event: send({ occurred_at: '2009-12-31T23:00:00-01:00' }),
+    expected: okSend({ occurred_at: MIN_TIME }),
+  },
+  {
+    name: 'occurred_at: one ms before 2010 (text)',
+    event: send({ occurred_at: '2009-12-31T23:59:59.999Z' }),
+    expected: contract('$.occurred_at', /on or after 2010-01-01/),
+  },
+  {
+    name: 'occurred_at: one ms before 2010 (epoch ms)',
+    event: send({ occurred_at: MIN_TIME - 1 }),
+    expected: contract('$.occurred_at', /on or after 2010-01-01/),
+  },
   {
     name: 'occurred_at: 2010-01-01T00:30:00+01:00 is 2009 in UTC',
     event: send({ occurred_at: '2010-01-01T00:30:00+01:00' }),
@@ -205,14 +259,22 @@ export const CASES: ContractCase[] = [
     expected: contract('$.occurred_at', /on or after 2010-01-01/),
     validatorOnly: 'the pattern lets 2009-12-31 with a negative offset through; only arithmetic decides',
   },
-  { name: 'occurred_at: epoch seconds land in 1970', event: send({ occurred_at: 1_654_084_800 }), expected: contract('$.occurred_at', /on or after 2010-01-01, got 1970/) },
+  {
+    name: 'occurred_at: epoch seconds land in 1970',
+    event: send({ occurred_at: 1_654_084_800 }),
+    expected: contract('$.occurred_at', /on or after 2010-01-01, got 1970/),
+  },
   { name: 'occurred_at: negative epoch', event: send({ occurred_at: -1 }), expected: contract('$.occurred_at', /on or after 2010-01-01/) },
   { name: 'occurred_at: year 2000', event: send({ occurred_at: '2000-02-29T00:00:00Z' }), expected: contract('$.occurred_at', /on or after 2010-01-01/) },
 
   // --- occurred_at: upper bound now + 1 day (validator only) -------------------------------------------------
   { name: 'occurred_at: exactly now + 1 day (epoch ms)', event: send({ occurred_at: NOW + DAY }), expected: okSend({ occurred_at: NOW + DAY }) },
   { name: 'occurred_at: exactly now + 1 day (text)', event: send({ occurred_at: iso(NOW + DAY) }), expected: okSend({ occurred_at: NOW + DAY }) },
-  { name: 'occurred_at: exactly now + 1 day (text, +02:00)', event: send({ occurred_at: '2024-03-02T02:00:00+02:00' }), expected: okSend({ occurred_at: NOW + DAY }) },
+  {
+    name: 'occurred_at: exactly now + 1 day (text, +02:00)',
+    event: send({ occurred_at: '2024-03-02T02:00:00+02:00' }),
+    expected: okSend({ occurred_at: NOW + DAY }),
+  },
   {
     name: 'occurred_at: now + 1 day + 1 ms (epoch ms)',
     event: send({ occurred_at: NOW + DAY + 1 }),
@@ -254,18 +316,46 @@ export const CASES: ContractCase[] = [
   { name: 'occurred_at: null', event: send({ occurred_at: null }), expected: contract('$.occurred_at', /must be a string or integer, got null/) },
   { name: 'occurred_at: boolean', event: send({ occurred_at: true }), expected: contract('$.occurred_at', /must be a string or integer, got boolean/) },
   { name: 'occurred_at: object', event: send({ occurred_at: { ms: T } }), expected: contract('$.occurred_at', /must be a string or integer, got object/) },
-  { name: 'occurred_at: float epoch ms', event: send({ occurred_at: T + 0.5 }), expected: contract('$.occurred_at', /must be an integer, got 1654084800000\.5/) },
-  { name: 'occurred_at: Infinity (1e999 in JSON)', raw: JSON.stringify(send()).replace('"2022-06-01T12:00:00Z"', '1e999'), expected: contract('$.occurred_at', /must be an integer, got Infinity/) },
+  {
+    name: 'occurred_at: float epoch ms',
+    event: send({ occurred_at: T + 0.5 }),
+    expected: contract('$.occurred_at', /must be an integer, got 1654084800000\.5/),
+  },
+  {
+    name: 'occurred_at: Infinity (1e999 in JSON)',
+    raw: JSON.stringify(send()).replace('"2022-06-01T12:00:00Z"', '1e999'),
+    expected: contract('$.occurred_at', /must be an integer, got Infinity/),
+  },
   { name: 'occurred_at: epoch ms as a string', event: send({ occurred_at: String(T) }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
-  { name: 'occurred_at: no offset', event: send({ occurred_at: '2022-06-01T12:00:00' }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
+  {
+    name: 'occurred_at: no offset',
+    event: send({ occurred_at: '2022-06-01T12:00:00' }),
+    expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/),
+  },
   { name: 'occurred_at: date only', event: send({ occurred_at: '2022-06-01' }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
   { name: 'occurred_at: no seconds', event: send({ occurred_at: '2022-06-01T12:00Z' }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
-  { name: 'occurred_at: offset without a colon', event: send({ occurred_at: '2022-06-01T12:00:00+0200' }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
-  { name: 'occurred_at: ten fractional digits', event: send({ occurred_at: '2022-06-01T12:00:00.1234567890Z' }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
-  { name: 'occurred_at: prose date', event: send({ occurred_at: 'June 1, 2022 12:00 UTC' }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
+  {
+    name: 'occurred_at: offset without a colon',
+    event: send({ occurred_at: '2022-06-01T12:00:00+0200' }),
+    expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/),
+  },
+  {
+    name: 'occurred_at: ten fractional digits',
+    event: send({ occurred_at: '2022-06-01T12:00:00.1234567890Z' }),
+    expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/),
+  },
+  {
+    name: 'occurred_at: prose date',
+    event: send({ occurred_at: 'June 1, 2022 12:00 UTC' }),
+    expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/),
+  },
   { name: 'occurred_at: empty string', event: send({ occurred_at: '' }), expected: contract('$.occurred_at', /RFC 3339 timestamp with offset/) },
   { name: 'occurred_at: 30 February', event: send({ occurred_at: '2022-02-30T00:00:00Z' }), expected: contract('$.occurred_at', /not a valid date and time/) },
-  { name: 'occurred_at: 29 February in a common year', event: send({ occurred_at: '2023-02-29T00:00:00Z' }), expected: contract('$.occurred_at', /not a valid date and time/) },
+  {
+    name: 'occurred_at: 29 February in a common year',
+    event: send({ occurred_at: '2023-02-29T00:00:00Z' }),
+    expected: contract('$.occurred_at', /not a valid date and time/),
+  },
   { name: 'occurred_at: 31 April', event: send({ occurred_at: '2022-04-31T00:00:00Z' }), expected: contract('$.occurred_at', /not a valid date and time/) },
   { name: 'occurred_at: month 13', event: send({ occurred_at: '2022-13-01T00:00:00Z' }), expected: contract('$.occurred_at', /not a valid date and time/) },
   { name: 'occurred_at: month 00', event: send({ occurred_at: '2022-00-10T00:00:00Z' }), expected: contract('$.occurred_at', /not a valid date and time/) },
@@ -330,7 +420,11 @@ export const CASES: ContractCase[] = [
   { name: 'send: category absent', event: send({ category: undefined }), expected: contract('$.category', /is required/) },
   { name: 'send: category unknown', event: send({ category: 'promotion' }), expected: contract('$.category', /must be one of response, .*; got "promotion"/) },
   { name: 'send: category null', event: send({ category: null }), expected: contract('$.category', /got null/) },
-  { name: 'send: recurring_notification without frequency', event: send({ category: 'recurring_notification' }), expected: contract('$.frequency', /is required when category is recurring_notification/) },
+  {
+    name: 'send: recurring_notification without frequency',
+    event: send({ category: 'recurring_notification' }),
+    expected: contract('$.frequency', /is required when category is recurring_notification/),
+  },
   {
     name: 'send: recurring_notification with frequency null',
     event: send({ category: 'recurring_notification', frequency: null }),
@@ -341,7 +435,11 @@ export const CASES: ContractCase[] = [
     event: send({ category: 'recurring_notification', frequency: 'hourly' }),
     expected: contract('$.frequency', /must be one of daily, weekly, monthly; got "hourly"/),
   },
-  { name: 'send: frequency on a non-recurring send', event: send({ category: 'marketing_message', frequency: 'daily' }), expected: contract('$.frequency', /must be absent or null unless category is recurring_notification/) },
+  {
+    name: 'send: frequency on a non-recurring send',
+    event: send({ category: 'marketing_message', frequency: 'daily' }),
+    expected: contract('$.frequency', /must be absent or null unless category is recurring_notification/),
+  },
   { name: 'send: frequency null on a non-recurring send', event: send({ frequency: null }), expected: okSend() },
 
   // --- send: topic, campaign_id, cost_usd --------------------------------------------------------------------
@@ -356,7 +454,11 @@ export const CASES: ContractCase[] = [
   { name: 'send: topic empty string is kept', event: send({ topic: '' }), expected: okSend({ topic: '' }) },
   { name: 'send: topic number', event: send({ topic: 7 }), expected: contract('$.topic', /must be a string or null, got number/) },
   { name: 'send: campaign_id 128 characters', event: send({ campaign_id: 'c'.repeat(128) }), expected: okSend({ campaign_id: 'c'.repeat(128) }) },
-  { name: 'send: campaign_id 129 characters', event: send({ campaign_id: 'c'.repeat(129) }), expected: contract('$.campaign_id', /at most 128 characters, got 129/) },
+  {
+    name: 'send: campaign_id 129 characters',
+    event: send({ campaign_id: 'c'.repeat(129) }),
+    expected: contract('$.campaign_id', /at most 128 characters, got 129/),
+  },
   { name: 'send: campaign_id array', event: send({ campaign_id: ['c'] }), expected: contract('$.campaign_id', /must be a string or null, got array/) },
   { name: 'send: cost_usd absent defaults to 0', event: send({ cost_usd: undefined }), expected: okSend({ cost_usd: 0 }) },
   { name: 'send: cost_usd null means 0', event: send({ cost_usd: null }), expected: okSend({ cost_usd: 0 }) },
@@ -366,25 +468,82 @@ export const CASES: ContractCase[] = [
   { name: 'send: cost_usd negative', event: send({ cost_usd: -0.01 }), expected: contract('$.cost_usd', /≥ 0, got -0.01/) },
   { name: 'send: cost_usd as a string', event: send({ cost_usd: '0.01' }), expected: contract('$.cost_usd', /must be a number, got string/) },
   { name: 'send: cost_usd boolean', event: send({ cost_usd: false }), expected: contract('$.cost_usd', /must be a number, got boolean/) },
-  { name: 'send: cost_usd NaN (only possible before JSON)', event: send({ cost_usd: Number.NaN }), valueOnly: true, expected: contract('$.cost_usd', /must be a number/) },
-  { name: 'send: cost_usd Infinity (1e999 in JSON)', raw: JSON.stringify(send({ cost_usd: 1 })).replace('"cost_usd":1', '"cost_usd":1e999'), expected: contract('$.cost_usd', /must be a number/) },
+  {
+    name: 'send: cost_usd NaN (only possible before JSON)',
+    event: send({ cost_usd: Number.NaN }),
+    valueOnly: true,
+    expected: contract('$.cost_usd', /must be a number/),
+  },
+  {
+    name: 'send: cost_usd Infinity (1e999 in JSON)',
+    raw: JSON.stringify(send({ cost_usd: 1 })).replace('"cost_usd":1', '"cost_usd":1e999'),
+    expected: contract('$.cost_usd', /must be a number/),
+  },
 
   // --- engagements ----------------------------------------------------------------------------------------
   ...ENGAGEMENT_TYPES.filter((t) => t !== 'converted').map(
     (type): ContractCase => ({ name: `engagement: ${type}`, event: engagement({ type }), expected: okEngagement({ type }) }),
   ),
-  { name: 'engagement: converted with revenue', event: engagement({ type: 'converted', revenue_usd: 12.5 }), expected: okEngagement({ type: 'converted', revenue_usd: 12.5 }) },
-  { name: 'engagement: converted without revenue defaults to 0', event: engagement({ type: 'converted' }), expected: okEngagement({ type: 'converted', revenue_usd: 0 }) },
-  { name: 'engagement: converted with revenue null means 0', event: engagement({ type: 'converted', revenue_usd: null }), expected: okEngagement({ type: 'converted', revenue_usd: 0 }) },
-  { name: 'engagement: converted with revenue 1e9', event: engagement({ type: 'converted', revenue_usd: 1e9 }), expected: okEngagement({ type: 'converted', revenue_usd: 1e9 }) },
-  { name: 'engagement: converted with negative revenue', event: engagement({ type: 'converted', revenue_usd: -1 }), expected: contract('$.revenue_usd', /≥ 0, got -1/) },
-  { name: 'engagement: converted with revenue as a string', event: engagement({ type: 'converted', revenue_usd: '12.50' }), expected: contract('$.revenue_usd', /must be a number, got string/) },
-  { name: 'engagement: converted with revenue above 1e9', event: engagement({ type: 'converted', revenue_usd: 2e9 }), expected: contract('$.revenue_usd', /at most 1e9/) },
-  { name: 'engagement: revenue on read', event: engagement({ type: 'read', revenue_usd: 5 }), expected: contract('$.revenue_usd', /only allowed on converted engagements \(type is read\)/) },
-  { name: 'engagement: revenue on delivered', event: engagement({ type: 'delivered', revenue_usd: 0.01 }), expected: contract('$.revenue_usd', /only allowed on converted engagements \(type is delivered\)/) },
-  { name: 'engagement: revenue string on clicked', event: engagement({ type: 'clicked', revenue_usd: '5' }), expected: contract('$.revenue_usd', /only allowed on converted/) },
-  { name: 'engagement: revenue 0 on read is tolerated', event: engagement({ type: 'read', revenue_usd: 0 }), expected: okEngagement({ type: 'read', revenue_usd: 0 }) },
-  { name: 'engagement: revenue null on replied is tolerated', event: engagement({ type: 'replied', revenue_usd: null }), expected: okEngagement({ type: 'replied', revenue_usd: 0 }) },
+  {
+    name: 'engagement: converted with revenue',
+    event: engagement({ type: 'converted', revenue_usd: 12.5 }),
+    expected: okEngagement({ type: 'converted', revenue_usd: 12.5 }),
+  },
+  {
+    name: 'engagement: converted without revenue defaults to 0',
+    event: engagement({ type: 'converted' }),
+    expected: okEngagement({ type: 'converted', revenue_usd: 0 }),
+  },
+  {
+    name: 'engagement: converted with revenue null means 0',
+    event: engagement({ type: 'converted', revenue_usd: null }),
+    expected: okEngagement({ type: 'converted', revenue_usd: 0 }),
+  },
+  {
+    name: 'engagement: converted with revenue 1e9',
+    event: engagement({ type: 'converted', revenue_usd: 1e9 }),
+    expected: okEngagement({ type: 'converted', revenue_usd: 1e9 }),
+  },
+  {
+    name: 'engagement: converted with negative revenue',
+    event: engagement({ type: 'converted', revenue_usd: -1 }),
+    expected: contract('$.revenue_usd', /≥ 0, got -1/),
+  },
+  {
+    name: 'engagement: converted with revenue as a string',
+    event: engagement({ type: 'converted', revenue_usd: '12.50' }),
+    expected: contract('$.revenue_usd', /must be a number, got string/),
+  },
+  {
+    name: 'engagement: converted with revenue above 1e9',
+    event: engagement({ type: 'converted', revenue_usd: 2e9 }),
+    expected: contract('$.revenue_usd', /at most 1e9/),
+  },
+  {
+    name: 'engagement: revenue on read',
+    event: engagement({ type: 'read', revenue_usd: 5 }),
+    expected: contract('$.revenue_usd', /only allowed on converted engagements \(type is read\)/),
+  },
+  {
+    name: 'engagement: revenue on delivered',
+    event: engagement({ type: 'delivered', revenue_usd: 0.01 }),
+    expected: contract('$.revenue_usd', /only allowed on converted engagements \(type is delivered\)/),
+  },
+  {
+    name: 'engagement: revenue string on clicked',
+    event: engagement({ type: 'clicked', revenue_usd: '5' }),
+    expected: contract('$.revenue_usd', /only allowed on converted/),
+  },
+  {
+    name: 'engagement: revenue 0 on read is tolerated',
+    event: engagement({ type: 'read', revenue_usd: 0 }),
+    expected: okEngagement({ type: 'read', revenue_usd: 0 }),
+  },
+  {
+    name: 'engagement: revenue null on replied is tolerated',
+    event: engagement({ type: 'replied', revenue_usd: null }),
+    expected: okEngagement({ type: 'replied', revenue_usd: 0 }),
+  },
   { name: 'engagement: send_id 64 characters', event: engagement({ send_id: 's'.repeat(64) }), expected: okEngagement({ send_id: 's'.repeat(64) }) },
   { name: 'engagement: send_id 65 characters', event: engagement({ send_id: 's'.repeat(65) }), expected: contract('$.send_id', /1.64 characters, got 65/) },
   { name: 'engagement: send_id absent', event: engagement({ send_id: undefined }), expected: contract('$.send_id', /is required/) },
@@ -404,17 +563,53 @@ export const CASES: ContractCase[] = [
     (type): ContractCase => ({ name: `subscription: ${type}`, event: subscription({ type }), expected: okSubscription({ type }) }),
   ),
   { name: 'subscription: opt_in without frequency', event: subscription({ type: 'opt_in' }), expected: contract('$.frequency', /is required on opt_in/) },
-  { name: 'subscription: opt_in with frequency null', event: subscription({ type: 'opt_in', frequency: null }), expected: contract('$.frequency', /is required on opt_in/) },
-  { name: 'subscription: opt_in with an unknown frequency', event: subscription({ type: 'opt_in', frequency: 'yearly' }), expected: contract('$.frequency', /must be one of daily, weekly, monthly; got "yearly"/) },
-  { name: 'subscription: frequency on opt_out', event: subscription({ type: 'opt_out', frequency: 'weekly' }), expected: contract('$.frequency', /must be null unless type is opt_in \(type is opt_out\)/) },
-  { name: 'subscription: frequency on block', event: subscription({ type: 'block', frequency: 'daily' }), expected: contract('$.frequency', /must be null unless type is opt_in \(type is block\)/) },
-  { name: 'subscription: frequency null on opt_out', event: subscription({ type: 'opt_out', frequency: null, topic: null, reason: null }), expected: okSubscription() },
-  { name: 'subscription: reason 256 characters', event: subscription({ type: 'spam_report', reason: 'r'.repeat(256) }), expected: okSubscription({ type: 'spam_report', reason: 'r'.repeat(256) }) },
-  { name: 'subscription: reason 257 characters', event: subscription({ type: 'spam_report', reason: 'r'.repeat(257) }), expected: contract('$.reason', /at most 256 characters, got 257/) },
+  {
+    name: 'subscription: opt_in with frequency null',
+    event: subscription({ type: 'opt_in', frequency: null }),
+    expected: contract('$.frequency', /is required on opt_in/),
+  },
+  {
+    name: 'subscription: opt_in with an unknown frequency',
+    event: subscription({ type: 'opt_in', frequency: 'yearly' }),
+    expected: contract('$.frequency', /must be one of daily, weekly, monthly; got "yearly"/),
+  },
+  {
+    name: 'subscription: frequency on opt_out',
+    event: subscription({ type: 'opt_out', frequency: 'weekly' }),
+    expected: contract('$.frequency', /must be null unless type is opt_in \(type is opt_out\)/),
+  },
+  {
+    name: 'subscription: frequency on block',
+    event: subscription({ type: 'block', frequency: 'daily' }),
+    expected: contract('$.frequency', /must be null unless type is opt_in \(type is block\)/),
+  },
+  {
+    name: 'subscription: frequency null on opt_out',
+    event: subscription({ type: 'opt_out', frequency: null, topic: null, reason: null }),
+    expected: okSubscription(),
+  },
+  {
+    name: 'subscription: reason 256 characters',
+    event: subscription({ type: 'spam_report', reason: 'r'.repeat(256) }),
+    expected: okSubscription({ type: 'spam_report', reason: 'r'.repeat(256) }),
+  },
+  {
+    name: 'subscription: reason 257 characters',
+    event: subscription({ type: 'spam_report', reason: 'r'.repeat(257) }),
+    expected: contract('$.reason', /at most 256 characters, got 257/),
+  },
   { name: 'subscription: reason number', event: subscription({ reason: 404 }), expected: contract('$.reason', /must be a string or null, got number/) },
   { name: 'subscription: topic kept', event: subscription({ topic: 'news' }), expected: okSubscription({ topic: 'news' }) },
-  { name: 'subscription: topic 129 characters', event: subscription({ topic: 't'.repeat(129) }), expected: contract('$.topic', /at most 128 characters, got 129/) },
-  { name: 'subscription: topic object', event: subscription({ topic: { name: 'news' } }), expected: contract('$.topic', /must be a string or null, got object/) },
+  {
+    name: 'subscription: topic 129 characters',
+    event: subscription({ topic: 't'.repeat(129) }),
+    expected: contract('$.topic', /at most 128 characters, got 129/),
+  },
+  {
+    name: 'subscription: topic object',
+    event: subscription({ topic: { name: 'news' } }),
+    expected: contract('$.topic', /must be a string or null, got object/),
+  },
 
   // --- forward compatibility: unknown fields are ignored and not copied ----------------------------------------
   {
@@ -422,6 +617,14 @@ export const CASES: ContractCase[] = [
     event: send({ schema_version: 2, locale: 'fr_FR', nested: { a: [1, 2, { b: null }] }, send_id: 'x', revenue_usd: -5, reason: 7 }),
     expected: okSend(),
   },
-  { name: 'extra fields on an engagement are ignored', event: engagement({ category: 'nonsense', cost_usd: 'free', frequency: 'hourly', extra: true }), expected: okEngagement() },
-  { name: 'extra fields on a subscription are ignored', event: subscription({ campaign_id: 99, send_id: null, cost_usd: -1, extra: [] }), expected: okSubscription() },
+  {
+    name: 'extra fields on an engagement are ignored',
+    event: engagement({ category: 'nonsense', cost_usd: 'free', frequency: 'hourly', extra: true }),
+    expected: okEngagement(),
+  },
+  {
+    name: 'extra fields on a subscription are ignored',
+    event: subscription({ campaign_id: 99, send_id: null, cost_usd: -1, extra: [] }),
+    expected: okSubscription(),
+  },
 ];

@@ -17,7 +17,7 @@ function check(result: ValidationResult, expected: Expected): void {
   expect(result.rejection.problem).toMatch(expected.problem);
 }
 
-const hasEvent = (c: ContractCase): boolean => Object.prototype.hasOwnProperty.call(c, 'event');
+const hasEvent = (c: ContractCase): boolean => Object.hasOwn(c, 'event');
 const wire = (c: ContractCase): string | Buffer => (c.raw !== undefined ? c.raw : JSON.stringify(c.event));
 
 describe('the case table', () => {

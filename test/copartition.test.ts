@@ -45,7 +45,14 @@ describe('events not keyed by user_id', () => {
   // Building a row's insert line needs no warehouse, only the regime of rows that name none.
   const writer = new BatchWriter(null as never, () => 'some_regime');
   const message = (key: string | null, value: string, offset: number): KafkaMessage =>
-    ({ key: key === null ? null : Buffer.from(key), value: Buffer.from(value), offset: String(offset), timestamp: String(Date.now()), headers: {}, attributes: 0 }) as KafkaMessage;
+    ({
+      key: key === null ? null : Buffer.from(key),
+      value: Buffer.from(value),
+      offset: String(offset),
+      timestamp: String(Date.now()),
+      headers: {},
+      attributes: 0,
+    }) as KafkaMessage;
 
   it('are flagged when held, while events keyed by their user and dead letters are not', () => {
     const buf = PartitionBuffers.detached('t.sends', 0, 'sends');

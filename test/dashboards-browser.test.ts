@@ -17,13 +17,23 @@ import { buildFromFixtures } from './fixtures/dashboards/fixture-build.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 const CHROMIUM = process.env.POLICYLENS_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/dashboards/', import.meta.url));
 const SITE = join(ARTIFACTS, 'site');
 const KEY = 'analyst-browser-key-0123456789';
 
 /** Marks that carry data, by Plot's aria-label of the mark group. */
-const MARKS = 'g[aria-label="dot"] circle, g[aria-label="dot"] path, g[aria-label="line"] path, g[aria-label="area"] path, g[aria-label="bar"] rect, g[aria-label="rect"] rect';
+const MARKS =
+  'g[aria-label="dot"] circle, g[aria-label="dot"] path, g[aria-label="line"] path, g[aria-label="area"] path, g[aria-label="bar"] rect, g[aria-label="rect"] rect';
 
 interface Problems {
   console: string[];
@@ -100,7 +110,9 @@ describe('dashboards in Chromium', () => {
           await expect(section.locator('.plot svg').count(), `${p.file}#${c.id} svg`).resolves.toBeGreaterThan(0);
           await expect(section.locator(MARKS).count(), `${p.file}#${c.id} marks`).resolves.toBeGreaterThan(0);
           await expect(section.locator('p.description').textContent(), `${p.file}#${c.id} description`).resolves.toMatch(/\d/);
-          await expect(section.locator('.subtitle').textContent()).resolves.toMatch(/^\d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} · .* · data read \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+          await expect(section.locator('.subtitle').textContent()).resolves.toMatch(
+            /^\d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} · .* · data read \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/,
+          );
         } else {
           // Only WhatsApp has nothing to draw in the fixtures: its sends carry no frequency.
           expect(p.channel, `${p.file}#${c.id} is empty`).toBe('whatsapp');
@@ -129,14 +141,21 @@ describe('dashboards in Chromium', () => {
         const header = await section.locator('table thead th').allTextContents();
         expect(csv[0]).toEqual(header);
         expect(csv.length - 1).toBe(c.rows);
-        const table = await section.locator('table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+        const table = await section
+          .locator('table tbody tr')
+          .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
         expect(table.length).toBe(c.rows);
-        table.forEach((row, i) => row.forEach((cell, j) => expect(sameCell(csv[i + 1][j], cell), `${p.file}#${c.id} row ${i} ${csv[0][j]}: ${csv[i + 1][j]} vs ${cell}`).toBe(true)));
+        table.forEach((row, i) => {
+          row.forEach((cell, j) => {
+            expect(sameCell(csv[i + 1][j], cell), `${p.file}#${c.id} row ${i} ${csv[0][j]}: ${csv[i + 1][j]} vs ${cell}`).toBe(true);
+          });
+        });
 
         // The marks are the rows: one business dot per business row, one bar per funnel row, one curve per group.
         const col = (name: string) => csv[0].indexOf(name);
         const body = csv.slice(1);
-        if (p.page === 'spam-risk') expect(await section.locator('g[aria-label="dot"] circle').count()).toBe(body.filter((r) => r[col('layer')] === 'business').length);
+        if (p.page === 'spam-risk')
+          expect(await section.locator('g[aria-label="dot"] circle').count()).toBe(body.filter((r) => r[col('layer')] === 'business').length);
         if (p.page === 'funnel') expect(await section.locator('g[aria-label="bar"] rect').count()).toBe(2 * body.length);
         if (p.page === 'retention') expect(await section.locator('g[aria-label="line"] path').count()).toBe(new Set(body.map((r) => r[col('frequency')])).size);
         if (p.page === 'frequency') expect(await section.locator('g[aria-label="dot"] circle').count()).toBe(body.length);

@@ -33,12 +33,22 @@ describe('adapter', () => {
   it('normalises /v1/query results: dimensions as text or null, <metric>_ci95 as intervals, time as days', () => {
     const rows = queryResults({
       results: [
-        { dimensions: { 'time:week': '2024-01-01T00:00:00Z', channel: 'messenger', frequency: '' }, metrics: { sends: '1200', opt_outs_per_1k: 1.5, opt_outs_per_1k_ci95: [1.1, 2.0] } },
-        { dimensions: { 'time:week': 1704067200000, channel: 'whatsapp', frequency: null }, metrics: { sends: 3, read_rate: { estimate: 0.5, ci95: [0.2, 0.8] } } },
+        {
+          dimensions: { 'time:week': '2024-01-01T00:00:00Z', channel: 'messenger', frequency: '' },
+          metrics: { sends: '1200', opt_outs_per_1k: 1.5, opt_outs_per_1k_ci95: [1.1, 2.0] },
+        },
+        {
+          dimensions: { 'time:week': 1704067200000, channel: 'whatsapp', frequency: null },
+          metrics: { sends: 3, read_rate: { estimate: 0.5, ci95: [0.2, 0.8] } },
+        },
       ],
       meta: {},
     });
-    expect(rows[0]).toEqual({ dimensions: { 'time:week': '2024-01-01', channel: 'messenger', frequency: null }, metrics: { sends: 1200, opt_outs_per_1k: 1.5 }, ci95: { opt_outs_per_1k: [1.1, 2.0] } });
+    expect(rows[0]).toEqual({
+      dimensions: { 'time:week': '2024-01-01', channel: 'messenger', frequency: null },
+      metrics: { sends: 1200, opt_outs_per_1k: 1.5 },
+      ci95: { opt_outs_per_1k: [1.1, 2.0] },
+    });
     expect(rows[1].dimensions['time:week']).toBe('2024-01-01');
     expect(rows[1].metrics.read_rate).toBe(0.5);
     expect(rows[1].ci95.read_rate).toEqual([0.2, 0.8]);
@@ -80,15 +90,46 @@ describe('adapter', () => {
         channel,
         horizon_days: 90,
         frequencies: [
-          { frequency: 'daily', businesses: 2, subscribers: 10, sends, opt_outs: risk, blocks: 0, spam_reports: 0, revenue_usd: net, cost_usd: 0, net_revenue_per_send: { estimate: net / sends, ci95: [0, 1] } },
-          { frequency: 'weekly', businesses: 0, subscribers: 0, sends: 0, opt_outs: 0, blocks: 0, spam_reports: 0, revenue_usd: 0, cost_usd: 0, net_revenue_per_send: { estimate: null, ci95: null } },
+          {
+            frequency: 'daily',
+            businesses: 2,
+            subscribers: 10,
+            sends,
+            opt_outs: risk,
+            blocks: 0,
+            spam_reports: 0,
+            revenue_usd: net,
+            cost_usd: 0,
+            net_revenue_per_send: { estimate: net / sends, ci95: [0, 1] },
+          },
+          {
+            frequency: 'weekly',
+            businesses: 0,
+            subscribers: 0,
+            sends: 0,
+            opt_outs: 0,
+            blocks: 0,
+            spam_reports: 0,
+            revenue_usd: 0,
+            cost_usd: 0,
+            net_revenue_per_send: { estimate: null, ci95: null },
+          },
         ],
       },
     });
     const parts = [part('messenger', 1000, 2, 30), part('instagram', 3000, 10, 30)];
     const front = scatterFrontierRows(parts, book);
     expect(front).toEqual([
-      { layer: 'frontier', regime: 'recurring_all_frequencies', regime_label: 'Recurring notifications launch', frequency: 'daily', business_id: null, sends: 4000, spam_risk_per_1k: 3, net_revenue_per_1k: 15 },
+      {
+        layer: 'frontier',
+        regime: 'recurring_all_frequencies',
+        regime_label: 'Recurring notifications launch',
+        frequency: 'daily',
+        business_id: null,
+        sends: 4000,
+        spam_risk_per_1k: 3,
+        net_revenue_per_1k: 15,
+      },
     ]);
     const freq = frequencyFrontierRows(parts, book, 'net_revenue_per_send', true);
     expect(freq.map((r) => [r.group, r.value])).toEqual([
@@ -98,7 +139,21 @@ describe('adapter', () => {
   });
 
   it('starts every Kaplan–Meier curve at day 0, survival 1', () => {
-    const rows = retentionRows({ by: 'frequency', channel: null, end_of_data: null, groups: [{ group: 'weekly', subjects: 5, events: 1, censored: 4, median_days: null, steps: [{ day: 3, at_risk: 5, events: 1, censored: 0, survival: 0.8, ci95: [0.5, 0.9] }] }] });
+    const rows = retentionRows({
+      by: 'frequency',
+      channel: null,
+      end_of_data: null,
+      groups: [
+        {
+          group: 'weekly',
+          subjects: 5,
+          events: 1,
+          censored: 4,
+          median_days: null,
+          steps: [{ day: 3, at_risk: 5, events: 1, censored: 0, survival: 0.8, ci95: [0.5, 0.9] }],
+        },
+      ],
+    });
     expect(rows.map((r) => [r.day, r.survival, r.at_risk])).toEqual([
       [0, 1, 5],
       [3, 0.8, 5],
@@ -109,12 +164,17 @@ describe('adapter', () => {
     const rows = [{ a: 'x,"y"', b: 0.1 + 0.2, c: null, d: '=cmd()', e: -1.5 }];
     const text = toCsv(rows, ['a', 'b', 'c', 'd', 'e']);
     expect(text).toBe('a,b,c,d,e\r\n"x,""y""",0.30000000000000004,,\'=cmd(),-1.5\r\n');
-    expect(parseCsv(text)).toEqual([['a', 'b', 'c', 'd', 'e'], ['x,"y"', '0.30000000000000004', '', "'=cmd()", '-1.5']]);
+    expect(parseCsv(text)).toEqual([
+      ['a', 'b', 'c', 'd', 'e'],
+      ['x,"y"', '0.30000000000000004', '', "'=cmd()", '-1.5'],
+    ]);
     expect(csvCell(true)).toBe('true');
   });
 
   it('keys requests canonically, whatever the order of fields', () => {
-    expect(requestKey({ method: 'POST', path: '/v1/query', body: { b: 1, a: [2, { y: 1, x: 2 }] } })).toBe(requestKey({ method: 'POST', path: '/v1/query', body: { a: [2, { x: 2, y: 1 }], b: 1 } }));
+    expect(requestKey({ method: 'POST', path: '/v1/query', body: { b: 1, a: [2, { y: 1, x: 2 }] } })).toBe(
+      requestKey({ method: 'POST', path: '/v1/query', body: { a: [2, { x: 2, y: 1 }], b: 1 } }),
+    );
     expect(requestKey({ method: 'GET', path: '/v1/retention', query: { channel: undefined, by: 'frequency' } })).toBe('GET /v1/retention?by=frequency');
   });
 });
@@ -133,7 +193,14 @@ describe('a build against the API in the tree (in-process, small simulated wareh
     const key = 'dashboards-test-admin-key-0123';
     app = await buildApp({ config: t.config, wh: t.wh, keys: createKeyRing([{ key, role: 'admin' }]), rateLimitPerMinute: 1_000_000 });
     out = mkdtempSync(join(tmpdir(), 'policylens-dash-live-'));
-    manifest = await buildSite({ source: injectSource(app, key), out, from: '2019-01-01', to: '2026-10-31', channels: [null], fallbackRegimes: loadDefaultRegimes });
+    manifest = await buildSite({
+      source: injectSource(app, key),
+      out,
+      from: '2019-01-01',
+      to: '2026-10-31',
+      channels: [null],
+      fallbackRegimes: loadDefaultRegimes,
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -149,7 +216,13 @@ describe('a build against the API in the tree (in-process, small simulated wareh
     for (const c of missing) expect(c.error, c.at).toMatch(/^NOT_FOUND \(404\) from (POST \/v1\/query|GET \/v1\/regimes)/);
     // The analyses that exist today draw from the real routes.
     const drawn = new Set(charts.filter((c) => c.rows > 0).map((c) => c.at));
-    for (const at of ['retention/survival', 'frequency/net-revenue-per-send', 'frequency/expected-net-revenue-per-subscriber', 'timeline/impact-opt-outs-per-1k', 'timeline/impact-net-revenue-per-1k']) {
+    for (const at of [
+      'retention/survival',
+      'frequency/net-revenue-per-send',
+      'frequency/expected-net-revenue-per-subscriber',
+      'timeline/impact-opt-outs-per-1k',
+      'timeline/impact-net-revenue-per-1k',
+    ]) {
       expect(drawn.has(at), at).toBe(true);
     }
   });

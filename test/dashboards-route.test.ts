@@ -84,7 +84,14 @@ describe('GET /dashboards/', () => {
   });
 
   it('never leaves the site directory', async () => {
-    for (const url of ['/dashboards/../package.json', '/dashboards/%2e%2e/package.json', '/dashboards/data/..%2f..%2fpackage.json', '/dashboards/..%5cpackage.json', '/dashboards/data', '/dashboards/nothing.html']) {
+    for (const url of [
+      '/dashboards/../package.json',
+      '/dashboards/%2e%2e/package.json',
+      '/dashboards/data/..%2f..%2fpackage.json',
+      '/dashboards/..%5cpackage.json',
+      '/dashboards/data',
+      '/dashboards/nothing.html',
+    ]) {
       const res = await app.inject({ url, headers: bearer(ANALYST) });
       expect([404, 400], url).toContain(res.statusCode);
       expect(res.body).not.toMatch(/"name": "policylens"/);

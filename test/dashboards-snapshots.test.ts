@@ -17,7 +17,7 @@ const SNAPSHOTS = fileURLToPath(new URL('./__snapshots__/dashboards/', import.me
 const RANGE = { from: '2019-01-01', to: '2026-10-31' };
 
 /** Plot's snapshot normalisation: stable class names, clip and marker ids, 3-decimal numbers, one tag a line. */
-export function normalise(root: Element): string {
+function normalise(root: Element): string {
   for (const svg of root.tagName.toLowerCase() === 'svg' ? [root] : [...root.querySelectorAll('svg')]) {
     svg.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   }
@@ -98,7 +98,12 @@ describe('dashboard charts match their snapshots', () => {
 
   it('covers every chart of every page', () => {
     const all = pagesFor(data.get('all')!, { minSends: 100 }).flatMap((p) => p.charts.map((c) => `${p.slug}/${c.id}`));
-    expect(all.sort()).toEqual(charts.filter(([v]) => v === 'all').map(([, p, c]) => `${p}/${c}`).sort());
+    expect(all.sort()).toEqual(
+      charts
+        .filter(([v]) => v === 'all')
+        .map(([, p, c]) => `${p}/${c}`)
+        .sort(),
+    );
   });
 
   for (const [variant, page, chart] of charts) {

@@ -68,10 +68,31 @@ describe('policylens export', () => {
     }));
     const engagements: EngagementRow[] = sends
       .filter((_, i) => i % 2 === 0)
-      .map((s, i) => ({ event_id: `cli-eng-${i}`, occurred_at: s.occurred_at + 1000, business_id: s.business_id, user_id: s.user_id, channel: s.channel, regime: null, type: 'delivered', send_id: s.event_id, revenue_usd: 0 }));
+      .map((s, i) => ({
+        event_id: `cli-eng-${i}`,
+        occurred_at: s.occurred_at + 1000,
+        business_id: s.business_id,
+        user_id: s.user_id,
+        channel: s.channel,
+        regime: null,
+        type: 'delivered',
+        send_id: s.event_id,
+        revenue_usd: 0,
+      }));
     const subs: SubscriptionRow[] = sends
       .filter((_, i) => i % 50 === 0)
-      .map((s, i) => ({ event_id: `cli-sub-${i}`, occurred_at: s.occurred_at + 5000, business_id: s.business_id, user_id: s.user_id, channel: s.channel, regime: null, type: 'opt_out', topic: null, frequency: null, reason: null }));
+      .map((s, i) => ({
+        event_id: `cli-sub-${i}`,
+        occurred_at: s.occurred_at + 5000,
+        business_id: s.business_id,
+        user_id: s.user_id,
+        channel: s.channel,
+        regime: null,
+        type: 'opt_out',
+        topic: null,
+        frequency: null,
+        reason: null,
+      }));
     await t.writer.write('sends', sends);
     await t.writer.write('engagements', engagements);
     await t.writer.write('subscriptions', subs);
@@ -90,13 +111,26 @@ describe('policylens export', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'datapackage.json'), 'utf8'));
     expect(pkg.$schema).toBe('https://datapackage.org/profiles/2.0/datapackage.json');
     const res = pkg.resources[0];
-    expect(res).toMatchObject({ name: 'sends', type: 'table', path: 'sends.parquet', format: 'parquet', rows: N_SENDS, bytes: statSync(out).size, hash: `sha256:${sha256(out)}` });
+    expect(res).toMatchObject({
+      name: 'sends',
+      type: 'table',
+      path: 'sends.parquet',
+      format: 'parquet',
+      rows: N_SENDS,
+      bytes: statSync(out).size,
+      hash: `sha256:${sha256(out)}`,
+    });
     expect(res.schema.fields.map((f: { name: string }) => f.name)).toEqual(DATASET_SPECS.sends.fields.map((f) => f.name));
     expect(pkg.resources[1].name).toBe('regimes');
-    const [engine] = await queryRows<{ n: string; users: string }>(t.wh, 'SELECT count() AS n, uniqExact(user_id) AS users FROM file({p:String}, Parquet)', { p: out });
+    const [engine] = await queryRows<{ n: string; users: string }>(t.wh, 'SELECT count() AS n, uniqExact(user_id) AS users FROM file({p:String}, Parquet)', {
+      p: out,
+    });
     expect([Number(engine.n), Number(engine.users)]).toEqual([N_SENDS, 211]);
     const b = readFileSync(out);
-    const rows = (await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, compressors })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, compressors })) as Record<
+      string,
+      unknown
+    >[];
     expect(rows).toHaveLength(N_SENDS);
     expect(new Set(rows.map((r) => r.user_id)).has(pseudonymise(SECRET, 'user', 'cli-user-0'))).toBe(true);
     expect(progress.text()).toMatch(/export sends .*2,000 rows, [\d,]+ bytes -> .*sends\.parquet/);
@@ -116,12 +150,21 @@ describe('policylens export', () => {
       const pkg = JSON.parse(readFileSync(join(dir, 'datapackage.json'), 'utf8'));
       const expected =
         dataset === 'daily_metrics'
-          ? Number((await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM (SELECT DISTINCT toDate(occurred_at), channel, regime, category, frequency FROM sends)'))[0].n)
+          ? Number(
+              (
+                await queryRows<{ n: string }>(
+                  t.wh,
+                  'SELECT count() AS n FROM (SELECT DISTINCT toDate(occurred_at), channel, regime, category, frequency FROM sends)',
+                )
+              )[0].n,
+            )
           : await count(dataset);
       expect(result.rows, `${dataset} ${format}`).toBe(expected);
       expect(pkg.resources[0]).toMatchObject({ rows: expected, bytes: statSync(out).size, hash: `sha256:${sha256(out)}`, encoding: 'utf-8' });
       // The engine agrees on what the file holds.
-      const [engine] = await queryRows<{ n: string }>(t.wh, `SELECT count() AS n FROM file({p:String}, ${format === 'csv' ? 'CSVWithNames' : 'JSONEachRow'})`, { p: out });
+      const [engine] = await queryRows<{ n: string }>(t.wh, `SELECT count() AS n FROM file({p:String}, ${format === 'csv' ? 'CSVWithNames' : 'JSONEachRow'})`, {
+        p: out,
+      });
       expect(Number(engine.n)).toBe(expected);
     }
   });
@@ -144,8 +187,19 @@ describe('policylens export', () => {
 
   it('refuses bad calls with usage errors, and identifiers without the secret', async () => {
     const out = join(outDir(), 'x.parquet');
-    for (const argv of [[], ['sends', 'engagements', '--out', out], ['users', '--out', out], ['sends', '--format', 'xml', '--out', out], ['sends'], ['sends', '--out', out, '--from', '2022-02-30'], ['sends', '--out', out, '--from', '2022-06-02', '--to', '2022-06-01'], ['sends', '--out', out, '--bogus', '1']]) {
-      await expect(run(argv), JSON.stringify(argv)).rejects.toSatisfy((e: Error) => e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION');
+    for (const argv of [
+      [],
+      ['sends', 'engagements', '--out', out],
+      ['users', '--out', out],
+      ['sends', '--format', 'xml', '--out', out],
+      ['sends'],
+      ['sends', '--out', out, '--from', '2022-02-30'],
+      ['sends', '--out', out, '--from', '2022-06-02', '--to', '2022-06-01'],
+      ['sends', '--out', out, '--bogus', '1'],
+    ]) {
+      await expect(run(argv), JSON.stringify(argv)).rejects.toSatisfy(
+        (e: Error) => e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION',
+      );
     }
     await expect(run(['sends', '--out', out], fakeTerminal(false), { [EXPORT_SECRET_ENV]: '' })).rejects.toThrow(/POLICYLENS_EXPORT_SECRET/);
     expect(existsSync(out)).toBe(false);
@@ -160,10 +214,14 @@ describe('policylens export', () => {
     const dir = outDir();
     const out = join(dir, 'sends.parquet');
     const script = "const { runExport } = await import('./cli/export.ts'); process.exitCode = await runExport(process.argv.slice(1));";
-    const { stderr } = await promisify(execFile)(process.execPath, ['--import', './bin/register-ts.js', '--input-type=module', '-e', script, '--', 'sends', '--format', 'parquet', '--out', out], {
-      cwd: join(import.meta.dirname, '..'),
-      env: { ...env, ...t.env },
-    });
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', './bin/register-ts.js', '--input-type=module', '-e', script, '--', 'sends', '--format', 'parquet', '--out', out],
+      {
+        cwd: join(import.meta.dirname, '..'),
+        env: { ...env, ...t.env },
+      },
+    );
     expect(stderr).toMatch(/2,000 rows/);
     const pkg = JSON.parse(readFileSync(join(dir, 'datapackage.json'), 'utf8'));
     expect(pkg.resources[0]).toMatchObject({ rows: expected, bytes: statSync(out).size, hash: `sha256:${sha256(out)}` });

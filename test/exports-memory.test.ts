@@ -80,16 +80,19 @@ describe('export memory', () => {
     let bytes = 0;
     let tail = Buffer.alloc(0);
     await new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: `/v1/exports/sends?format=${format}${query}`, headers: { authorization: `Bearer ${KEY}` } }, (res) => {
-        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}`));
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          counter.push(chunk);
-          if (format === 'parquet') tail = Buffer.concat([tail, chunk]).subarray(-4 * MB);
-        });
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
+      const req = request(
+        { host: '127.0.0.1', port, path: `/v1/exports/sends?format=${format}${query}`, headers: { authorization: `Bearer ${KEY}` } },
+        (res) => {
+          if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}`));
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            counter.push(chunk);
+            if (format === 'parquet') tail = Buffer.concat([tail, chunk]).subarray(-4 * MB);
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });

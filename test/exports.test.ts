@@ -65,13 +65,35 @@ const sends: SendRow[] = [
   ...Array.from({ length: 9 }, (_, i) => send(`raw-send-a-${i}`, at('2022-06-01T10:00:00Z') + minutes(i), { user_id: `raw-user-${i}` })),
   // cell B: 2022-06-01 messenger recurring weekly, 10 sends (shown)
   ...Array.from({ length: 10 }, (_, i) =>
-    send(`raw-send-b-${i}`, at('2022-06-01T12:00:00Z') + minutes(i), { user_id: `raw-user-${i}`, frequency: 'weekly', topic: TOPIC_B, campaign_id: 'raw-campaign-spring', cost_usd: 0.02 }),
+    send(`raw-send-b-${i}`, at('2022-06-01T12:00:00Z') + minutes(i), {
+      user_id: `raw-user-${i}`,
+      frequency: 'weekly',
+      topic: TOPIC_B,
+      campaign_id: 'raw-campaign-spring',
+      cost_usd: 0.02,
+    }),
   ),
   // cell C: 2022-06-02 whatsapp marketing_template, 13 sends, the last in the last millisecond of the day
   ...Array.from({ length: 12 }, (_, i) =>
-    send(`raw-send-c-${i}`, at('2022-06-02T08:00:00Z') + minutes(5 * i), { business_id: 'raw-biz-beta', user_id: `raw-user-${i % 4}`, channel: 'whatsapp', category: 'marketing_template', frequency: null, topic: null, cost_usd: 0.0618 }),
+    send(`raw-send-c-${i}`, at('2022-06-02T08:00:00Z') + minutes(5 * i), {
+      business_id: 'raw-biz-beta',
+      user_id: `raw-user-${i % 4}`,
+      channel: 'whatsapp',
+      category: 'marketing_template',
+      frequency: null,
+      topic: null,
+      cost_usd: 0.0618,
+    }),
   ),
-  send('raw-send-c-late', at('2022-06-02T23:59:59.999Z'), { business_id: 'raw-biz-beta', user_id: 'raw-user-1', channel: 'whatsapp', category: 'marketing_template', frequency: null, topic: null, cost_usd: 0.0618 }),
+  send('raw-send-c-late', at('2022-06-02T23:59:59.999Z'), {
+    business_id: 'raw-biz-beta',
+    user_id: 'raw-user-1',
+    channel: 'whatsapp',
+    category: 'marketing_template',
+    frequency: null,
+    topic: null,
+    cost_usd: 0.0618,
+  }),
   // just outside a 2022-06-01..2022-06-02 window
   send('raw-send-early', at('2022-05-31T23:59:59.999Z'), { category: 'response', frequency: null }),
   send('raw-send-next', at('2022-06-03T00:00:00.000Z'), { category: 'response', frequency: null }),
@@ -175,7 +197,13 @@ describe('exports', () => {
       config: { ...t.config, exports: { ...t.config.exports, secret: SECRET_A, tmpDir, minCell: 10, ...over } },
       wh: t.wh,
       log: createLogger({ component: 'api' }, 'warn'),
-      keys: createKeyRing(parseKeySpec(Object.entries(KEYS).map(([role, key]) => `${key}:${role}`).join(','))),
+      keys: createKeyRing(
+        parseKeySpec(
+          Object.entries(KEYS)
+            .map(([role, key]) => `${key}:${role}`)
+            .join(','),
+        ),
+      ),
     });
   /** Runs `fn` against an API whose export settings differ from the usual ones. */
   const withApp = async (over: Partial<Config['exports']>, fn: (other: FastifyInstance) => Promise<void>) => {
@@ -192,7 +220,8 @@ describe('exports', () => {
     expect(res.statusCode, `${url}: ${res.statusCode} ${res.body.slice(0, 300)}`).toBe(200);
     return res.rawPayload;
   };
-  const warehouseCount = async (table: string, where = '1') => Number((await queryRows<{ n: string }>(t.wh, `SELECT count() AS n FROM ${table} WHERE ${where}`))[0].n);
+  const warehouseCount = async (table: string, where = '1') =>
+    Number((await queryRows<{ n: string }>(t.wh, `SELECT count() AS n FROM ${table} WHERE ${where}`))[0].n);
   const windowWhere = `occurred_at >= toDateTime64('2022-06-01 00:00:00', 3, 'UTC') AND occurred_at < toDateTime64('2022-06-03 00:00:00', 3, 'UTC')`;
 
   beforeAll(async () => {
@@ -353,7 +382,14 @@ describe('exports', () => {
     it('the server-mode path (HTTP body of exec) gives the same rows as the embedded one', async () => {
       const server = { ...t.wh, embedded: null, mode: 'server' as const };
       for (const format of ['csv', 'parquet'] as const) {
-        const q = exportQuery({ dataset: 'engagements', format, window: parseWindow(undefined, undefined), secret: SECRET_A, minCell: 10, attributionWindowHours: 72 });
+        const q = exportQuery({
+          dataset: 'engagements',
+          format,
+          window: parseWindow(undefined, undefined),
+          secret: SECRET_A,
+          minCell: 10,
+          attributionWindowHours: 72,
+        });
         const read = async (wh: typeof t.wh) => {
           const ex = await openExportStream(wh, q, format, { secret: SECRET_A, tmpDir });
           const chunks: Buffer[] = [];
@@ -402,7 +438,9 @@ describe('exports', () => {
         expect(e.user_id).toBe(s!.user_id);
         expect(e.business_id).toBe(s!.business_id);
       }
-      expect(engCsv.map((r) => JSON.stringify([r.event_id, r.send_id, r.user_id])).sort()).toEqual(engParquet.map((r) => JSON.stringify([r.event_id, r.send_id, r.user_id])).sort());
+      expect(engCsv.map((r) => JSON.stringify([r.event_id, r.send_id, r.user_id])).sort()).toEqual(
+        engParquet.map((r) => JSON.stringify([r.event_id, r.send_id, r.user_id])).sort(),
+      );
       const sendUsers = userSet(sendsRows);
       expect(subs.filter((s) => s.user_id !== pseudonymise(SECRET_A, 'user', 'raw-user-nobody')).every((s) => sendUsers.has(s.user_id as string))).toBe(true);
     });
@@ -462,7 +500,7 @@ describe('exports', () => {
     const MEASURES = ['sends', 'cost_usd', 'delivered', 'read', 'clicked', 'replied', 'converted', 'revenue_usd', 'opt_outs', 'blocks', 'spam_reports'];
 
     it('suppresses a cell of 9 sends and shows one of 10, with exact measures (JSON Lines)', async () => {
-      const rows = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-01&to=2022-06-02').then((b) => b.toString('utf8'))));
+      const rows = jsonl(await body('/v1/exports/daily_metrics?format=jsonl&from=2022-06-01&to=2022-06-02').then((b) => b.toString('utf8')));
       expect(rows.map((r) => [r.day, r.channel, r.category, r.frequency])).toEqual([
         ['2022-06-01', 'messenger', 'recurring_notification', 'daily'],
         ['2022-06-01', 'messenger', 'recurring_notification', 'weekly'],
@@ -576,14 +614,32 @@ describe('exports', () => {
         expect(['string', 'integer', 'number', 'boolean', 'date', 'datetime']).toContain(f.type);
       }
       expect(data.schema.fields.find((f: { name: string }) => f.name === 'user_id').constraints).toEqual({ required: true, pattern: '^[0-9a-f]{64}$' });
-      expect(data.schema.fields.find((f: { name: string }) => f.name === 'type').constraints.enum).toEqual(['delivered', 'read', 'clicked', 'replied', 'converted']);
+      expect(data.schema.fields.find((f: { name: string }) => f.name === 'type').constraints.enum).toEqual([
+        'delivered',
+        'read',
+        'clicked',
+        'replied',
+        'converted',
+      ]);
       expect(data.schema.primaryKey).toEqual(['event_id']);
       expect(regimes).toMatchObject({ name: 'regimes', type: 'table' });
       expect(regimes.data).toEqual(await readRegimes(t.wh));
       expect(pkg.policylens.window).toMatchObject({ from: '2022-06-01', to: '2022-06-02', timezone: 'UTC', inclusive: true });
       expect(pkg.policylens.pseudonymisation.method).toBe('HMAC-SHA256');
       expect(pkg.policylens.pseudonymisation.fields.map((f: { name: string }) => f.name)).toEqual(['event_id', 'business_id', 'user_id', 'send_id']);
-      expect(pkg.policylens.metrics.map((m: { name: string }) => m.name)).toEqual(['sends', 'cost_usd', 'delivered', 'read', 'clicked', 'replied', 'converted', 'revenue_usd', 'opt_outs', 'blocks', 'spam_reports']);
+      expect(pkg.policylens.metrics.map((m: { name: string }) => m.name)).toEqual([
+        'sends',
+        'cost_usd',
+        'delivered',
+        'read',
+        'clicked',
+        'replied',
+        'converted',
+        'revenue_usd',
+        'opt_outs',
+        'blocks',
+        'spam_reports',
+      ]);
       expect(JSON.stringify(pkg)).not.toContain(SECRET_A);
     });
 
@@ -620,16 +676,31 @@ describe('exports', () => {
 
     it('injection attempts in every parameter are refused or inert', async () => {
       const before = await Promise.all((['sends', 'engagements', 'subscriptions', 'regimes'] as const).map((x) => warehouseCount(x)));
-      const datasets = ["sends; DROP TABLE sends", "sends' OR '1'='1", 'sends FORMAT CSV --', '../../../etc/passwd', 'sends%00', 'system.users', 'sends UNION ALL SELECT * FROM regimes'];
+      const datasets = [
+        'sends; DROP TABLE sends',
+        "sends' OR '1'='1",
+        'sends FORMAT CSV --',
+        '../../../etc/passwd',
+        'sends%00',
+        'system.users',
+        'sends UNION ALL SELECT * FROM regimes',
+      ];
       for (const d of datasets) {
         const res = await get(`/v1/exports/${encodeURIComponent(d)}?format=csv`);
         expect([404], `${d}: ${res.body}`).toContain(res.statusCode);
         expect(res.json().error.code).toBe('NOT_FOUND');
       }
-      for (const f of ["csv' --", 'Parquet', 'CSV', "parquet) SETTINGS max_threads=1 --", 'jsonl\nFORMAT TSV', 'TabSeparated']) {
+      for (const f of ["csv' --", 'Parquet', 'CSV', 'parquet) SETTINGS max_threads=1 --', 'jsonl\nFORMAT TSV', 'TabSeparated']) {
         await expectError(`/v1/exports/sends?format=${encodeURIComponent(f)}`, 400, 'BAD_REQUEST');
       }
-      for (const d of ["2022-06-01' OR '1'='1", "2022-06-01')) --", '2022-06-01;DROP TABLE sends', '2022-06-01 00:00:00', "{pl_secret:String}", '2022-06-01\n']) {
+      for (const d of [
+        "2022-06-01' OR '1'='1",
+        "2022-06-01')) --",
+        '2022-06-01;DROP TABLE sends',
+        '2022-06-01 00:00:00',
+        '{pl_secret:String}',
+        '2022-06-01\n',
+      ]) {
         for (const p of ['from', 'to']) {
           const res = await get(`/v1/exports/sends?format=csv&${p}=${encodeURIComponent(d)}`);
           expect([400], `${p}=${d}: ${res.body}`).toContain(res.statusCode);

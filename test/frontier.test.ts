@@ -1,6 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../query/api/keys.js';
-import { clusteredWilson, DAYS_PER_MONTH, designEffect, frontierOf, frontierPoint, survivalDays, wilson, type FrontierSums } from '../query/analyses/frontier.js';
+import {
+  clusteredWilson,
+  DAYS_PER_MONTH,
+  designEffect,
+  frontierOf,
+  frontierPoint,
+  survivalDays,
+  wilson,
+  type FrontierSums,
+} from '../query/analyses/frontier.js';
 import { queryRows } from '../warehouse/client.js';
 import type { Truth } from '../simulator/index.js';
 import { engagementEvent, ndjson, sendEvent, subscriptionEvent } from './helpers/events.js';
@@ -25,7 +34,17 @@ describe('frontier maths (pure)', () => {
 
   it('computes every frontier quantity of a hand example', () => {
     // 1,000 weekly sends, 4 opt-outs + 1 block, 2 spam reports, $300 revenue, $50 cost, 900 intervals of 7 days.
-    const s: FrontierSums = { sends: 1000, subscribers: 40, opt_outs: 4, blocks: 1, spam_reports: 2, revenue_usd: 300, cost_usd: 50, gap_n: 900, gap_days: 6300 };
+    const s: FrontierSums = {
+      sends: 1000,
+      subscribers: 40,
+      opt_outs: 4,
+      blocks: 1,
+      spam_reports: 2,
+      revenue_usd: 300,
+      cost_usd: 50,
+      gap_n: 900,
+      gap_days: 6300,
+    };
     const p = frontierPoint(s, 90);
     const h = 0.005 / 7;
     let days = 0;
@@ -65,8 +84,15 @@ describe('frontier maths (pure)', () => {
 
   it('builds intervals that hold the estimate, deterministically', () => {
     const rows: FrontierSums[] = Array.from({ length: 30 }, (_, i) => ({
-      sends: 200 + 10 * i, subscribers: 5, opt_outs: i % 3, blocks: i % 2, spam_reports: i % 5 === 0 ? 1 : 0,
-      revenue_usd: 50 + 7 * (i % 4), cost_usd: 2, gap_n: 190 + 10 * i, gap_days: (190 + 10 * i) * (1.1 + (i % 3) * 0.05),
+      sends: 200 + 10 * i,
+      subscribers: 5,
+      opt_outs: i % 3,
+      blocks: i % 2,
+      spam_reports: i % 5 === 0 ? 1 : 0,
+      revenue_usd: 50 + 7 * (i % 4),
+      cost_usd: 2,
+      gap_n: 190 + 10 * i,
+      gap_days: (190 + 10 * i) * (1.1 + (i % 3) * 0.05),
     }));
     const a = frontierOf(rows, 90);
     expect(frontierOf(rows, 90)).toEqual(a);
@@ -99,10 +125,18 @@ describe('GET /v1/frequency-frontier on hand-made subscribers (March 2021)', () 
       events.push(e);
       return e;
     };
-    const sub = (type: string, user: string, at: number, business = 'bf') => events.push(subscriptionEvent(type, { business_id: business, user_id: user, occurred_at: iso(at) }));
+    const sub = (type: string, user: string, at: number, business = 'bf') =>
+      events.push(subscriptionEvent(type, { business_id: business, user_id: user, occurred_at: iso(at) }));
     // u1, weekly: four sends a week apart; $10 converted on the second; opts out 30 min after the fourth.
     const weekly = [0, 1, 2, 3].map((k) => send('u1', T + k * 7 * DAY, { frequency: 'weekly' }));
-    events.push(engagementEvent(weekly[1].event_id as string, 'converted', { business_id: 'bf', user_id: 'u1', revenue_usd: 10, occurred_at: iso(T + 7 * DAY + 5 * MIN) }));
+    events.push(
+      engagementEvent(weekly[1].event_id as string, 'converted', {
+        business_id: 'bf',
+        user_id: 'u1',
+        revenue_usd: 10,
+        occurred_at: iso(T + 7 * DAY + 5 * MIN),
+      }),
+    );
     sub('opt_out', 'u1', T + 21 * DAY + 30 * MIN);
     // u2, daily at $0.01: ten sends a day apart (and one before the window); a spam report after the fourth;
     // an opt-out that follows a (non-recurring) response, so it is not the daily stream's.
@@ -124,7 +158,17 @@ describe('GET /v1/frequency-frontier on hand-made subscribers (March 2021)', () 
     const body = res.json();
     expect(body).toMatchObject({ from: '2021-03-01', to: '2021-03-31', channel: 'messenger', horizon_days: 30, attribution_window_hours: 72 });
     const [daily, weekly, monthly] = body.frequencies as Freq[];
-    expect(weekly).toMatchObject({ frequency: 'weekly', businesses: 1, subscribers: 1, sends: 4, opt_outs: 1, blocks: 0, spam_reports: 0, revenue_usd: 10, cost_usd: 0 });
+    expect(weekly).toMatchObject({
+      frequency: 'weekly',
+      businesses: 1,
+      subscribers: 1,
+      sends: 4,
+      opt_outs: 1,
+      blocks: 0,
+      spam_reports: 0,
+      revenue_usd: 10,
+      cost_usd: 0,
+    });
     const hW = 0.25 / 7;
     expect(est(weekly, 'mean_send_interval_days')).toBeCloseTo(7, 12);
     expect(est(weekly, 'sends_per_subscriber_month')).toBeCloseTo(DAYS_PER_MONTH / 7, 10);
@@ -134,7 +178,17 @@ describe('GET /v1/frequency-frontier on hand-made subscribers (March 2021)', () 
     expect(est(weekly, 'net_revenue_per_send')).toBeCloseTo(2.5, 12);
     expect(est(weekly, 'expected_net_revenue_per_subscriber')).toBeCloseTo((2.5 / 7) * survivalDays(hW, 30), 10);
 
-    expect(daily).toMatchObject({ frequency: 'daily', businesses: 2, subscribers: 2, sends: 15, opt_outs: 0, blocks: 0, spam_reports: 1, revenue_usd: 0, cost_usd: 0.15 });
+    expect(daily).toMatchObject({
+      frequency: 'daily',
+      businesses: 2,
+      subscribers: 2,
+      sends: 15,
+      opt_outs: 0,
+      blocks: 0,
+      spam_reports: 1,
+      revenue_usd: 0,
+      cost_usd: 0.15,
+    });
     expect(est(daily, 'mean_send_interval_days')).toBeCloseTo(1, 12); // 9 + 3 one-day intervals; the 5-day lapse is left out
     expect(est(daily, 'hazard_per_subscriber_day')).toBe(0);
     expect(est(daily, 'survival_at_horizon')).toBe(1);
@@ -179,7 +233,12 @@ describe('GET /v1/frequency-frontier: access and input safety', () => {
     const cases: [string, string][] = [];
     for (const a of attacks) {
       const v = encodeURIComponent(a);
-      cases.push([`from=${v}&to=2021-03-31`, 'BAD_REQUEST'], [`from=2021-03-01&to=${v}`, 'BAD_REQUEST'], [`${ok.split('?')[1]}&channel=${v}`, 'BAD_REQUEST'], [`${ok.split('?')[1]}&horizon_days=${v}`, 'BAD_REQUEST']);
+      cases.push(
+        [`from=${v}&to=2021-03-31`, 'BAD_REQUEST'],
+        [`from=2021-03-01&to=${v}`, 'BAD_REQUEST'],
+        [`${ok.split('?')[1]}&channel=${v}`, 'BAD_REQUEST'],
+        [`${ok.split('?')[1]}&horizon_days=${v}`, 'BAD_REQUEST'],
+      );
     }
     cases.push(
       ['to=2021-03-31', 'BAD_REQUEST'],
@@ -227,8 +286,14 @@ describe('GET /v1/frequency-frontier against the simulator truth (200k events, 2
       expect(f.opt_outs, f.frequency).toBe(sum((c) => c.realized.opt_out));
       expect(f.blocks, f.frequency).toBe(sum((c) => c.realized.block));
       expect(f.spam_reports, f.frequency).toBe(sum((c) => c.realized.spam_report));
-      expect(f.revenue_usd as number, f.frequency).toBeCloseTo(sum((c) => c.realized.revenue_usd), 6);
-      expect(f.cost_usd as number, f.frequency).toBeCloseTo(sum((c) => c.realized.cost_usd), 6);
+      expect(f.revenue_usd as number, f.frequency).toBeCloseTo(
+        sum((c) => c.realized.revenue_usd),
+        6,
+      );
+      expect(f.cost_usd as number, f.frequency).toBeCloseTo(
+        sum((c) => c.realized.cost_usd),
+        6,
+      );
       // Expected values from the truth's parameters, weighted by the realised sends of each cell.
       const rate = (g: (c: (typeof cells)[number]) => number) => sum((c) => c.realized.sends * g(c)) / n;
       const sched = truth.parameters.frequencySchedule[f.frequency as 'daily'];
@@ -242,7 +307,9 @@ describe('GET /v1/frequency-frontier against the simulator truth (200k events, 2
         hazard_per_subscriber_day: leave / gap,
         survival_at_horizon: Math.exp((-leave / gap) * 90),
         sends_per_subscriber_month: DAYS_PER_MONTH / gap,
-        net_revenue_per_send: rate((c) => c.rates.delivery_rate * c.rates.conversion_rate * c.rates.revenue_per_conversion_usd - c.realized.cost_usd / c.realized.sends),
+        net_revenue_per_send: rate(
+          (c) => c.rates.delivery_rate * c.rates.conversion_rate * c.rates.revenue_per_conversion_usd - c.realized.cost_usd / c.realized.sends,
+        ),
       };
       for (const [k, v] of Object.entries(expected)) {
         const e = f[k] as { estimate: number; ci95: [number, number] };
@@ -250,7 +317,12 @@ describe('GET /v1/frequency-frontier against the simulator truth (200k events, 2
       }
     }
     const inside = checks.filter((c) => c.truth >= c.ci[0] && c.truth <= c.ci[1]);
-    console.log(`frontier (200k-event warehouse, all channels) in ${ms} ms\n` + checks.map((c) => `${c.what}: est ${c.est.toPrecision(4)} [${c.ci[0].toPrecision(4)}, ${c.ci[1].toPrecision(4)}] truth ${c.truth.toPrecision(4)}`).join('\n'));
+    console.log(
+      `frontier (200k-event warehouse, all channels) in ${ms} ms\n` +
+        checks
+          .map((c) => `${c.what}: est ${c.est.toPrecision(4)} [${c.ci[0].toPrecision(4)}, ${c.ci[1].toPrecision(4)}] truth ${c.truth.toPrecision(4)}`)
+          .join('\n'),
+    );
     // 24 intervals at 95%: most must hold the truth.
     expect(inside.length).toBeGreaterThanOrEqual(Math.floor(checks.length * 0.8));
     // The send cadence is measured tightly: within 2% of period × mean jitter.

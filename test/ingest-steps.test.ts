@@ -4,7 +4,15 @@ import { keyedByUser, messageSteps, valueStep } from '../ingest/steps.js';
 import { sendEvent, subscriptionEvent } from './helpers/events.js';
 
 const message = (value: string | null, over: Partial<KafkaMessage> = {}): KafkaMessage =>
-  ({ key: Buffer.from('u1'), value: value === null ? null : Buffer.from(value), offset: '0', timestamp: String(Date.now()), headers: {}, attributes: 0, ...over }) as KafkaMessage;
+  ({
+    key: Buffer.from('u1'),
+    value: value === null ? null : Buffer.from(value),
+    offset: '0',
+    timestamp: String(Date.now()),
+    headers: {},
+    attributes: 0,
+    ...over,
+  }) as KafkaMessage;
 
 describe('the steps of one Kafka message', () => {
   it('sets a message with no value aside as not JSON, and says so', () => {
@@ -12,7 +20,7 @@ describe('the steps of one Kafka message', () => {
     expect(messageSteps(message(null), 'sends')).toEqual({ kind: 'dlq', reason: 'not_json', detail: '$: the message has no value' });
   });
 
-  it('passes a valid event on its own topic, and sets one on another family\'s topic aside', () => {
+  it("passes a valid event on its own topic, and sets one on another family's topic aside", () => {
     const send = JSON.stringify(sendEvent({ event_id: 'step-1', user_id: 'u1' }));
     const ok = messageSteps(message(send), 'sends');
     expect(ok.kind).toBe('ok');

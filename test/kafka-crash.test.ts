@@ -20,7 +20,6 @@ const RESTART_BUDGET_MS = 3 * SESSION_TIMEOUT_MS + 15_000;
 const MAX_STARTS = 2 * KILLS + 1;
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
 
-
 describe('ingest killed with SIGKILL and restarted', () => {
   let t: TestWarehouse;
   let env: NodeJS.ProcessEnv;
@@ -82,48 +81,55 @@ describe('ingest killed with SIGKILL and restarted', () => {
     }
   };
 
-  it(`loses and doubles nothing across ${KILLS} kills (seed ${seed})`, async () => {
-    // The project's seeded generator, so a failing run can be repeated with the same kill times.
-    const random = new Rng(seed, 0);
-    const progress: number[] = [];
-    // At least KILLS kills, and more (up to 2×) until one has landed mid-stream, however slow the machine is.
-    for (let i = 0; i < KILLS || (!progress.some((n) => n > 0 && n < EVENTS) && i < MAX_STARTS - 1); i++) {
-      const child = startIngest([]);
-      // A restarted process waits for the group to give up on the killed one (one session) before it gets
-      // partitions: the budget follows from that.
-      await within(logged(child, 'partitions assigned'), RESTART_BUDGET_MS, `start ${i + 1}: the ingest gets its partitions`);
-      // Kill it after 0–3 of its own flushes and a little more, so the kill falls before the first write, between
-      // flushes or inside one: counted in flushes rather than milliseconds, a fast warehouse cannot outrun it.
-      const flushes = random.below(4);
-      const after = random.below(250);
-      // Once the stream is all written there are no more flushes to count: then it is killed idle.
-      await Promise.race([logged(child, 'flushed', flushes), new Promise((r) => setTimeout(r, 5_000))]);
-      await new Promise((r) => setTimeout(r, after));
-      child.kill('SIGKILL');
-      await exited(child);
-      progress.push(await eventsWritten());
-      log.push(`killed ${after} ms after ${flushes} flushes with ${progress.at(-1)} events written\n`);
-    }
-    // The kills must have landed mid-stream, not all before the first write or after the last.
-    expect(progress.some((n) => n > 0 && n < EVENTS), progress.join(', ')).toBe(true);
-    const last = startIngest(['--until-idle', '3']);
-    const code = await exited(last);
-    expect(code, log.join('').slice(-4000)).toBe(0);
+  it(
+    `loses and doubles nothing across ${KILLS} kills (seed ${seed})`,
+    async () => {
+      // The project's seeded generator, so a failing run can be repeated with the same kill times.
+      const random = new Rng(seed, 0);
+      const progress: number[] = [];
+      // At least KILLS kills, and more (up to 2×) until one has landed mid-stream, however slow the machine is.
+      for (let i = 0; i < KILLS || (!progress.some((n) => n > 0 && n < EVENTS) && i < MAX_STARTS - 1); i++) {
+        const child = startIngest([]);
+        // A restarted process waits for the group to give up on the killed one (one session) before it gets
+        // partitions: the budget follows from that.
+        await within(logged(child, 'partitions assigned'), RESTART_BUDGET_MS, `start ${i + 1}: the ingest gets its partitions`);
+        // Kill it after 0–3 of its own flushes and a little more, so the kill falls before the first write, between
+        // flushes or inside one: counted in flushes rather than milliseconds, a fast warehouse cannot outrun it.
+        const flushes = random.below(4);
+        const after = random.below(250);
+        // Once the stream is all written there are no more flushes to count: then it is killed idle.
+        await Promise.race([logged(child, 'flushed', flushes), new Promise((r) => setTimeout(r, 5_000))]);
+        await new Promise((r) => setTimeout(r, after));
+        child.kill('SIGKILL');
+        await exited(child);
+        progress.push(await eventsWritten());
+        log.push(`killed ${after} ms after ${flushes} flushes with ${progress.at(-1)} events written\n`);
+      }
+      // The kills must have landed mid-stream, not all before the first write or after the last.
+      expect(
+        progress.some((n) => n > 0 && n < EVENTS),
+        progress.join(', '),
+      ).toBe(true);
+      const last = startIngest(['--until-idle', '3']);
+      const code = await exited(last);
+      expect(code, log.join('').slice(-4000)).toBe(0);
 
-    const ready = await openReadyWarehouse(t.config);
-    try {
-      const raw = await rawCounts(ready.wh);
-      const want = expectedFamilies(EVENTS);
-      expect(raw.sends).toBe(want.sends);
-      expect(Object.values(raw.engagements).reduce((a, b) => a + b, 0)).toBe(want.engagements);
-      expect(Object.values(raw.subscriptions).reduce((a, b) => a + b, 0)).toBe(want.subscriptions);
-      const dups = await distinctAndTotal(ready.wh);
-      expect(dups.total).toBe(EVENTS);
-      expect(dups.distinct).toBe(EVENTS);
-      await expectRollupsToMatchRaw(ready.wh);
-    } finally {
-      await ready.wh.close();
-    }
-    // Each start may wait out a dead member's session; on a loaded machine five of them outlast the default timeout.
-  }, MAX_STARTS * RESTART_BUDGET_MS);
+      const ready = await openReadyWarehouse(t.config);
+      try {
+        const raw = await rawCounts(ready.wh);
+        const want = expectedFamilies(EVENTS);
+        expect(raw.sends).toBe(want.sends);
+        expect(Object.values(raw.engagements).reduce((a, b) => a + b, 0)).toBe(want.engagements);
+        expect(Object.values(raw.subscriptions).reduce((a, b) => a + b, 0)).toBe(want.subscriptions);
+        const dups = await distinctAndTotal(ready.wh);
+        expect(dups.total).toBe(EVENTS);
+        expect(dups.distinct).toBe(EVENTS);
+        await expectRollupsToMatchRaw(ready.wh);
+      } finally {
+        await ready.wh.close();
+      }
+      // Each start may wait out a dead member's session; on a loaded machine five of them outlast the default timeout.
+    },
+    MAX_STARTS * RESTART_BUDGET_MS,
+  );
 });

@@ -3,7 +3,7 @@
 // under a running process; test/server-outage.test.ts stops a real server instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { IngestConsumer } from '../ingest/consumer.js';
+import type { IngestConsumer } from '../ingest/consumer.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { produceLines } from '../ingest/produce.js';
 import { queryRows } from '../warehouse/client.js';
@@ -44,10 +44,14 @@ describe('warehouse outage during ingest (injected in front of the writer)', () 
   });
 
   it('retries until the warehouse answers, then writes every event once', async () => {
-    await waitFor(async () => {
-      const [{ n }] = await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM event_ids');
-      return Number(n) === EVENTS;
-    }, 'every event written after the outage', 120_000);
+    await waitFor(
+      async () => {
+        const [{ n }] = await queryRows<{ n: string }>(t.wh, 'SELECT count() AS n FROM event_ids');
+        return Number(n) === EVENTS;
+      },
+      'every event written after the outage',
+      120_000,
+    );
     expect(failuresLeft).toBe(0);
     const text = await metrics.registry.getSingleMetricAsString('policylens_ingest_retries_total');
     expect(text).toMatch(/policylens_ingest_retries_total\{operation="flush"\} 4/);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IngestConsumer } from '../ingest/consumer.js';
+import type { IngestConsumer } from '../ingest/consumer.js';
 import { DLQ_HEADERS } from '../ingest/dead-letter.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { queryRows } from '../warehouse/client.js';

@@ -11,7 +11,9 @@ describe('LineArena', () => {
     for (const l of lines) arena.push(l);
     expect(arena.length).toBe(lines.length);
     expect(text(arena.all())).toBe(lines.map((l) => `${l}\n`).join(''));
-    lines.forEach((l, i) => expect(arena.line(i)).toBe(l));
+    lines.forEach((l, i) => {
+      expect(arena.line(i)).toBe(l);
+    });
     expect(arena.pick([4, 0, 2]).toString('utf8')).toBe(`last\na\tb\n${lines[2]}\n`);
   });
 

@@ -29,7 +29,10 @@ describe('loading a simulated file', () => {
   });
 
   it('gives each rejected line a reason', () => {
-    const lines = readFileSync(rejectedPathFor(file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(rejectedPathFor(file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(truth.counts.bad);
     for (const l of lines) {
       expect(['not_json', 'too_large', 'unknown_type', 'contract']).toContain(l.reason);

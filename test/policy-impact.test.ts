@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
 import type { Role } from '../query/api/keys.js';
 import { clusterBootstrap, mulberry32, percentileInterval, quantileSorted } from '../query/analyses/bootstrap.js';
@@ -14,19 +14,31 @@ import { HOUR, DAY, iso } from './helpers/time.js';
 /** A business vector from per-bucket [numerator, denominator] pairs: treated then control, pre weeks then after. */
 function vec(preWeeks: number, treated: [number, number][], control: [number, number][]): Float64Array {
   const v = new Float64Array(vectorLength(preWeeks));
-  [treated, control].forEach((cells, g) =>
+  [treated, control].forEach((cells, g) => {
     cells.forEach(([n, d], k) => {
       v[numIndex(g as 0 | 1, k, preWeeks)] = n;
       v[numIndex(g as 0 | 1, k, preWeeks) + 1] = d;
-    }),
-  );
+    });
+  });
   return v;
 }
 
 describe('difference in differences (pure)', () => {
   it('computes the four cells, the DiD and the pre-trend slope by hand', () => {
     // Two pre weeks and the after bucket. Treated: 2/100, 4/100 | 9/100; control: 1/100, 1/100 | 2/100.
-    const v = vec(2, [[2, 100], [4, 100], [9, 100]], [[1, 100], [1, 100], [2, 100]]);
+    const v = vec(
+      2,
+      [
+        [2, 100],
+        [4, 100],
+        [9, 100],
+      ],
+      [
+        [1, 100],
+        [1, 100],
+        [2, 100],
+      ],
+    );
     const p = didFromTotals(v, 2, 1000);
     expect(p.treated_before).toBeCloseTo(30, 12); // 6/200
     expect(p.treated_after).toBeCloseTo(90, 12);
@@ -36,11 +48,44 @@ describe('difference in differences (pure)', () => {
     expect(p.pretrend_slope).toBeNull(); // two weeks are too few
     expect(p.pretrend_weeks).toBe(2);
     // Three pre weeks with gaps 10, 20, 30 per 1k: slope 10 per week.
-    const w = didFromTotals(vec(3, [[2, 100], [3, 100], [4, 100], [5, 100]], [[1, 100], [1, 100], [1, 100], [1, 100]]), 3, 1000);
+    const w = didFromTotals(
+      vec(
+        3,
+        [
+          [2, 100],
+          [3, 100],
+          [4, 100],
+          [5, 100],
+        ],
+        [
+          [1, 100],
+          [1, 100],
+          [1, 100],
+          [1, 100],
+        ],
+      ),
+      3,
+      1000,
+    );
     expect(w.pretrend_slope).toBeCloseTo(10, 12);
     expect(w.did).toBeCloseTo(50 - 30, 12);
     // an empty cell leaves the DiD undefined
-    expect(didFromTotals(vec(1, [[0, 0], [1, 10]], [[1, 10], [1, 10]]), 1).did).toBeNull();
+    expect(
+      didFromTotals(
+        vec(
+          1,
+          [
+            [0, 0],
+            [1, 10],
+          ],
+          [
+            [1, 10],
+            [1, 10],
+          ],
+        ),
+        1,
+      ).did,
+    ).toBeNull();
   });
 
   it('fits OLS slopes and interpolates quantiles like R type 7', () => {
@@ -60,14 +105,46 @@ describe('difference in differences (pure)', () => {
     expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     // Every business has the same effect: every replicate gives exactly that effect.
-    const same = Array.from({ length: 10 }, () => vec(3, [[1, 50], [1, 50], [1, 50], [3, 50]], [[1, 50], [1, 50], [1, 50], [1, 50]]));
+    const same = Array.from({ length: 10 }, () =>
+      vec(
+        3,
+        [
+          [1, 50],
+          [1, 50],
+          [1, 50],
+          [3, 50],
+        ],
+        [
+          [1, 50],
+          [1, 50],
+          [1, 50],
+          [1, 50],
+        ],
+      ),
+    );
     const r = differenceInDifferences(same, 3, 1000, { replicates: 200, seed: 1 });
     expect(r.point.did).toBeCloseTo(40, 10);
     expect(r.did_ci95![0]).toBeCloseTo(40, 10);
     expect(r.did_ci95![1]).toBeCloseTo(40, 10);
     expect(r.replicates_used).toBe(200);
     // Heterogeneous effects: the interval spans them and is reproducible.
-    const mixed = Array.from({ length: 12 }, (_, i) => vec(3, [[1, 50], [1, 50], [1, 50], [2 + (i % 3), 50]], [[1, 50], [1, 50], [1, 50], [1, 50]]));
+    const mixed = Array.from({ length: 12 }, (_, i) =>
+      vec(
+        3,
+        [
+          [1, 50],
+          [1, 50],
+          [1, 50],
+          [2 + (i % 3), 50],
+        ],
+        [
+          [1, 50],
+          [1, 50],
+          [1, 50],
+          [1, 50],
+        ],
+      ),
+    );
     const m1 = differenceInDifferences(mixed, 3, 1000, { replicates: 500, seed: 7 });
     const m2 = differenceInDifferences(mixed, 3, 1000, { replicates: 500, seed: 7 });
     expect(m1).toEqual(m2);
@@ -132,7 +209,10 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
   beforeAll(async () => load('panel.ndjson', ndjson(panel())));
 
   it('recovers the effect exactly, with a bootstrap interval around it and flat pre-trends', async () => {
-    const res = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() });
+    const res = await api.app.inject({
+      url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28',
+      headers: auth(),
+    });
     expect(res.statusCode).toBe(200);
     const body: Body = res.json();
     expect(body).toMatchObject({
@@ -157,23 +237,46 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
     expect(body.method).toMatchObject({ clusters: 12, replicates: 1000, replicates_used: 1000, seed: expect.any(Number) });
     expect(body.warnings).toEqual(['Only 12 businesses: the cluster bootstrap interval is rough.']);
     // same request, same bytes (seeded bootstrap)
-    const again = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth('product') });
+    const again = await api.app.inject({
+      url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28',
+      headers: auth('product'),
+    });
     expect(again.body).toBe(res.body);
   });
 
   it('measures rate metrics through engagements, and other metrics from the same allow-list', async () => {
-    const d = (await api.app.inject({ url: '/v1/policy-impact?metric=delivery_rate&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const d = (
+      await api.app.inject({
+        url: '/v1/policy-impact?metric=delivery_rate&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28',
+        headers: auth(),
+      })
+    ).json();
     expect(d.estimate).toBeCloseTo(0.1, 12);
     expect(d.ci95[0]).toBeCloseTo(0.1, 12);
     expect(d.cells.treated_after.value).toBeCloseTo(0.9, 12);
-    const r = (await api.app.inject({ url: '/v1/policy-impact?metric=spam_risk_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const r = (
+      await api.app.inject({
+        url: '/v1/policy-impact?metric=spam_risk_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28',
+        headers: auth(),
+      })
+    ).json();
     expect(r.estimate).toBeCloseTo(40, 10);
-    const n = (await api.app.inject({ url: '/v1/policy-impact?metric=net_revenue_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const n = (
+      await api.app.inject({
+        url: '/v1/policy-impact?metric=net_revenue_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28',
+        headers: auth(),
+      })
+    ).json();
     expect(n.estimate).toBe(0);
   });
 
   it('flags a diverging pre-trend', async () => {
-    const body: Body = (await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=instagram&control=whatsapp&change=2020-06-01&window_days=28', headers: auth() })).json();
+    const body: Body = (
+      await api.app.inject({
+        url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=instagram&control=whatsapp&change=2020-06-01&window_days=28',
+        headers: auth(),
+      })
+    ).json();
     // instagram pre-week k: (1 + k·(1 + b%2))/50 → gap slope 30 per 1k per week on average
     expect(body.pre_trend.slope_per_week).toBeCloseTo(30, 10);
     expect(body.pre_trend.ci95[0]).toBeGreaterThan(0);
@@ -181,10 +284,18 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
   });
 
   it('resolves regime names on the treated channel only, and warns about control boundaries in the window', async () => {
-    const wrongChannel = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=messenger&change=24h_tags_otn', headers: auth() });
+    const wrongChannel = await api.app.inject({
+      url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=messenger&change=24h_tags_otn',
+      headers: auth(),
+    });
     expect(wrongChannel.statusCode).toBe(400);
     expect(wrongChannel.json().error.code).toBe('UNKNOWN_REGIME');
-    const ig: Body = (await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=instagram&change=2020-06-01&window_days=120', headers: auth() })).json();
+    const ig: Body = (
+      await api.app.inject({
+        url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=whatsapp&control=instagram&change=2020-06-01&window_days=120',
+        headers: auth(),
+      })
+    ).json();
     expect(ig.change).toEqual({ input: '2020-06-01', date: '2020-06-01', regime: null });
     expect(ig.warnings).toContain('The control channel instagram enters regime 24h_tags_otn on 2020-03-04, inside the window: it is not an unchanged control.');
   });
@@ -192,7 +303,9 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
   it('says INSUFFICIENT_DATA (422) when a cell is empty', async () => {
     const res = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2015-01-01', headers: auth() });
     expect(res.statusCode).toBe(422);
-    expect(res.json()).toEqual({ error: { code: 'INSUFFICIENT_DATA', message: expect.stringMatching(/treated_before, treated_after, control_before, control_after/) } });
+    expect(res.json()).toEqual({
+      error: { code: 'INSUFFICIENT_DATA', message: expect.stringMatching(/treated_before, treated_after, control_before, control_after/) },
+    });
   });
 });
 
@@ -202,12 +315,21 @@ describe('GET /v1/policy-impact: access and input safety', () => {
     const none = await api.app.inject({ url: `/v1/policy-impact?${ok}` });
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
-    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await api.app.inject({ url: `/v1/policy-impact?${ok}`, headers: auth(role) })).statusCode).toBe(200);
+    for (const role of Object.keys(TEST_KEYS) as Role[])
+      expect((await api.app.inject({ url: `/v1/policy-impact?${ok}`, headers: auth(role) })).statusCode).toBe(200);
   });
 
   it('answers every injection attempt and bad value with a 400 in the error shape', async () => {
     const before = await queryRows<{ n: string }>(api.t.wh, 'SELECT count() AS n FROM sends');
-    const attacks = ["read_rate' OR 1=1 --", 'read_rate); DROP TABLE sends; --', "2020-06-01' UNION SELECT 1", 'messenger--', '1; SELECT sleep(3)', '%27', 'a'.repeat(2000)];
+    const attacks = [
+      "read_rate' OR 1=1 --",
+      'read_rate); DROP TABLE sends; --',
+      "2020-06-01' UNION SELECT 1",
+      'messenger--',
+      '1; SELECT sleep(3)',
+      '%27',
+      'a'.repeat(2000),
+    ];
     const params = ['metric', 'treated', 'control', 'change', 'window_days'];
     const cases: [string, string][] = [];
     for (const a of attacks) {
@@ -292,7 +414,10 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
     const metrics = ['read_rate', 'opt_outs_per_1k', 'spam_risk_per_1k', 'click_rate', 'delivery_rate'];
     for (const metric of metrics) {
       const started = Date.now();
-      const res = await api.app.inject({ url: `/v1/policy-impact?metric=${metric}&treated=whatsapp&control=messenger&change=whatsapp_conversation_pricing&window_days=90`, headers: auth() });
+      const res = await api.app.inject({
+        url: `/v1/policy-impact?metric=${metric}&treated=whatsapp&control=messenger&change=whatsapp_conversation_pricing&window_days=90`,
+        headers: auth(),
+      });
       const ms = Date.now() - started;
       expect(res.statusCode, metric).toBe(200);
       const body: Body = res.json();
@@ -303,7 +428,9 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
       if (ok) inside++;
       // Never far off: within 1.5 half-widths of the interval (about 3 standard errors).
       expect(Math.abs(body.estimate - truth), metric).toBeLessThanOrEqual(0.75 * (body.ci95[1] - body.ci95[0]));
-      lines.push(`${metric}: DiD ${body.estimate.toPrecision(4)} [${body.ci95[0].toPrecision(4)}, ${body.ci95[1].toPrecision(4)}] truth ${truth.toPrecision(4)} pre-trend ${body.pre_trend.slope_per_week.toPrecision(3)}/wk plausible=${body.pre_trend.parallel_trends_plausible} (${ms} ms)`);
+      lines.push(
+        `${metric}: DiD ${body.estimate.toPrecision(4)} [${body.ci95[0].toPrecision(4)}, ${body.ci95[1].toPrecision(4)}] truth ${truth.toPrecision(4)} pre-trend ${body.pre_trend.slope_per_week.toPrecision(3)}/wk plausible=${body.pre_trend.parallel_trends_plausible} (${ms} ms)`,
+      );
     }
     console.log(`policy-impact, 200k-event warehouse:\n${lines.join('\n')}`);
     // 95% intervals: most hold the truth (on seeds 1–8 of this set-up, 29 of 32 did).
@@ -315,6 +442,8 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
       await api.app.inject({ url: '/v1/policy-impact?metric=read_rate&treated=whatsapp&control=messenger&change=2022-02-01&window_days=120', headers: auth() })
     ).json();
     expect(body.change.regime).toBe('whatsapp_conversation_pricing');
-    expect(body.warnings).toEqual(['The control channel messenger enters regime recurring_all_frequencies on 2022-05-19, inside the window: it is not an unchanged control.']);
+    expect(body.warnings).toEqual([
+      'The control channel messenger enters regime recurring_all_frequencies on 2022-05-19, inside the window: it is not an unchanged control.',
+    ]);
   });
 });

@@ -26,8 +26,26 @@ beforeAll(async () => {
   ({ t, app } = api);
   const common = { business_id: 'b1', user_id: 'u1', channel: 'messenger' };
   const events = [
-    { event_id: 's1', type: 'send', occurred_at: '2022-06-01T10:00:00Z', ...common, category: 'recurring_notification', frequency: 'daily', topic: NASTY_TOPIC, cost_usd: 0.01 },
-    { event_id: 's2', type: 'send', occurred_at: '2022-06-02T10:00:00Z', ...common, category: 'recurring_notification', frequency: 'weekly', topic: 'deals', cost_usd: 0.01 },
+    {
+      event_id: 's1',
+      type: 'send',
+      occurred_at: '2022-06-01T10:00:00Z',
+      ...common,
+      category: 'recurring_notification',
+      frequency: 'daily',
+      topic: NASTY_TOPIC,
+      cost_usd: 0.01,
+    },
+    {
+      event_id: 's2',
+      type: 'send',
+      occurred_at: '2022-06-02T10:00:00Z',
+      ...common,
+      category: 'recurring_notification',
+      frequency: 'weekly',
+      topic: 'deals',
+      cost_usd: 0.01,
+    },
     { event_id: 's3', type: 'send', occurred_at: '2022-06-03T10:00:00Z', ...common, channel: 'whatsapp', category: 'marketing_template', cost_usd: 0.05 },
     { event_id: 'e1', type: 'delivered', occurred_at: '2022-06-01T10:00:01Z', ...common, send_id: 's1' },
     { event_id: 'e2', type: 'read', occurred_at: '2022-06-01T10:01:00Z', ...common, send_id: 's1' },
@@ -100,7 +118,11 @@ describe('the answer', () => {
     ]);
     expect(body.meta).toMatchObject({ rows: 2, total_rows: 3, truncated: true });
     const byDay = await post({ ...base, metrics: ['sends'], dimensions: ['time:day'], order_by: [['time:day', 'desc']] });
-    expect(byDay.json().results.map((r: { dimensions: Record<string, string> }) => r.dimensions['time:day'])).toEqual(['2022-06-03', '2022-06-02', '2022-06-01']);
+    expect(byDay.json().results.map((r: { dimensions: Record<string, string> }) => r.dimensions['time:day'])).toEqual([
+      '2022-06-03',
+      '2022-06-02',
+      '2022-06-01',
+    ]);
   });
 
   it('answers one row of zeros for an empty range without dimensions', async () => {
@@ -109,7 +131,11 @@ describe('the answer', () => {
   });
 
   it('accepts every metric and dimension of the catalog at once', async () => {
-    const res = await post({ metrics: [...METRIC_NAMES], dimensions: ['channel', 'category', 'frequency', 'regime', 'business_id', 'time:month'], date_range: ['2022-01-01', '2022-12-31'] });
+    const res = await post({
+      metrics: [...METRIC_NAMES],
+      dimensions: ['channel', 'category', 'frequency', 'regime', 'business_id', 'time:month'],
+      date_range: ['2022-01-01', '2022-12-31'],
+    });
     expect(res.statusCode).toBe(200);
     expect(Object.keys(res.json().results[0].metrics)).toEqual(expect.arrayContaining([...METRIC_NAMES, 'spam_risk_per_1k_ci95', 'conversion_rate_ci95']));
   });
@@ -157,14 +183,19 @@ describe('validation and limits', () => {
     const big = await post({ ...base, filters: [['is', 'business_id', Array.from({ length: 900 }, () => 'x'.repeat(80))]] });
     expect(big.statusCode).toBe(413);
     expect(big.json().error.code).toBe('BODY_TOO_LARGE');
-    const notJson = await app.inject({ method: 'POST', url: '/v1/query', headers: { ...auth('analyst'), 'content-type': 'application/json' }, payload: '{"metrics":' });
+    const notJson = await app.inject({
+      method: 'POST',
+      url: '/v1/query',
+      headers: { ...auth('analyst'), 'content-type': 'application/json' },
+      payload: '{"metrics":',
+    });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json().error.code).toBe('BAD_REQUEST');
   });
 });
 
 describe('injection attempts', () => {
-  const sqlish = ["sends; DROP TABLE sends", "channel) UNION ALL SELECT 1 --", "channel' --", '1=1', 'sum(sends)', 'time:day)', '`channel`', 'day'];
+  const sqlish = ['sends; DROP TABLE sends', 'channel) UNION ALL SELECT 1 --', "channel' --", '1=1', 'sum(sends)', 'time:day)', '`channel`', 'day'];
   const attempts: [string, unknown][] = [
     ...sqlish.map((s): [string, unknown] => [`metric ${s}`, { ...base, metrics: [s] }]),
     ...sqlish.map((s): [string, unknown] => [`dimension ${s}`, { ...base, dimensions: [s] }]),
@@ -185,7 +216,9 @@ describe('injection attempts', () => {
       const res = await post(body);
       expect(res.statusCode).toBe(400);
       const json = res.json();
-      expect(json).toEqual({ error: { code: expect.stringMatching(/^(BAD_REQUEST|UNKNOWN_METRIC|UNKNOWN_DIMENSION|INVALID_DATE_RANGE)$/), message: expect.any(String) } });
+      expect(json).toEqual({
+        error: { code: expect.stringMatching(/^(BAD_REQUEST|UNKNOWN_METRIC|UNKNOWN_DIMENSION|INVALID_DATE_RANGE)$/), message: expect.any(String) },
+      });
       expect(json.error.message).not.toMatch(/DB::Exception|Code: \d+|SYNTAX_ERROR|clickhouse/i);
     });
   }
@@ -195,7 +228,14 @@ describe('injection attempts', () => {
     expect(hit.statusCode).toBe(200);
     expect(hit.json().results).toEqual([{ dimensions: { topic: NASTY_TOPIC }, metrics: { sends: 1 } }]);
     for (const value of ["' OR 1=1 --", "x') OR ('1'='1", '\\', "'; DROP TABLE sends; --", '{from:Date}', "\\'; SELECT 1"]) {
-      const res = await post({ ...base, metrics: ['sends'], filters: [['is', 'business_id', [value]], ['is_not', 'channel', [value]]] });
+      const res = await post({
+        ...base,
+        metrics: ['sends'],
+        filters: [
+          ['is', 'business_id', [value]],
+          ['is_not', 'channel', [value]],
+        ],
+      });
       expect(res.statusCode).toBe(200);
       expect(res.json().results).toEqual([{ dimensions: {}, metrics: { sends: 0 } }]);
     }

@@ -185,7 +185,16 @@ describe('engagement metrics, whatever the order of arrival', () => {
 
   it('filters with is / is_not, null meaning "none"', async () => {
     expect(await both(t.wh, { ...june, metrics: ['sends'], dimensions: ['topic'], filters: [['is', 'topic', [null]]] })).toEqual({ '': { sends: 4 } });
-    expect(await both(t.wh, { ...june, metrics: ['sends'], filters: [['is_not', 'business_id', ['b1']], ['is', 'frequency', ['weekly']]] })).toEqual({
+    expect(
+      await both(t.wh, {
+        ...june,
+        metrics: ['sends'],
+        filters: [
+          ['is_not', 'business_id', ['b1']],
+          ['is', 'frequency', ['weekly']],
+        ],
+      }),
+    ).toEqual({
       '': { sends: 2 },
     });
   });
@@ -264,7 +273,11 @@ describe('spam-risk attribution, whatever the order of arrival', () => {
     const byFrequency = await both(t.wh, { ...july, metrics: ['sends', 'opt_outs', 'spam_reports'], dimensions: ['frequency'] });
     expect(byFrequency.monthly).toEqual({ sends: 1, opt_outs: 1, spam_reports: 0 });
     expect(byFrequency.daily).toEqual({ sends: 4, opt_outs: 0, spam_reports: 1 });
-    const byRegime = await both(t.wh, { ...july, metrics: ['sends', 'spam_reports', 'unattributed_opt_outs', 'unattributed_spam_reports'], dimensions: ['channel', 'regime'] });
+    const byRegime = await both(t.wh, {
+      ...july,
+      metrics: ['sends', 'spam_reports', 'unattributed_opt_outs', 'unattributed_spam_reports'],
+      dimensions: ['channel', 'regime'],
+    });
     expect(byRegime).toEqual({
       'messenger|custom_x': { sends: 1, spam_reports: 1, unattributed_opt_outs: 0, unattributed_spam_reports: 0 },
       'messenger|recurring_all_frequencies': { sends: 7, spam_reports: 0, unattributed_opt_outs: 0, unattributed_spam_reports: 1 },

@@ -19,9 +19,23 @@ import { dropTestDatabase, freshWarehouseEnv } from './helpers/warehouse.js';
 type Ev = Record<string, unknown>;
 const common = { business_id: 'b1', user_id: 'u1', channel: 'messenger' };
 const send = (id: string, at: string, over: Ev = {}): Ev => ({
-  event_id: id, type: 'send', occurred_at: at, ...common, category: 'recurring_notification', frequency: 'daily', cost_usd: 0.5, ...over,
+  event_id: id,
+  type: 'send',
+  occurred_at: at,
+  ...common,
+  category: 'recurring_notification',
+  frequency: 'daily',
+  cost_usd: 0.5,
+  ...over,
 });
-const eng = (id: string, sendId: string, type: string, at: string, over: Ev = {}): Ev => ({ event_id: id, type, occurred_at: at, ...common, send_id: sendId, ...over });
+const eng = (id: string, sendId: string, type: string, at: string, over: Ev = {}): Ev => ({
+  event_id: id,
+  type,
+  occurred_at: at,
+  ...common,
+  send_id: sendId,
+  ...over,
+});
 const sub = (id: string, type: string, at: string): Ev => ({ event_id: id, type, occurred_at: at, ...common });
 
 /** Writes events as a writer from before migration 04 did: the 01–03 columns only, no regime_named. */
@@ -97,7 +111,11 @@ describe('migration 04 on a warehouse that already holds events', () => {
 
   it('applies 04 after 01-03 and backfills rollups equal to the raw tables', async () => {
     const result = await migrate(wh);
-    expect(result.applied).toEqual(listMigrations().map((m) => m.id).filter((id) => id >= '04'));
+    expect(result.applied).toEqual(
+      listMigrations()
+        .map((m) => m.id)
+        .filter((id) => id >= '04'),
+    );
     // 05 dropped migration 03's daily rollups and their views, which had been filling up to here.
     const left = await queryRows<{ name: string }>(wh, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE '%s_daily%'");
     expect(left.map((r) => r.name).filter((n) => !n.startsWith('send_metrics'))).toEqual([]);

@@ -68,7 +68,25 @@ describe('amount per 1,000 sends', () => {
 });
 
 describe('the catalog', () => {
-  const zero = Object.fromEntries(['sends', 'cost_usd', 'delivered', 'read', 'clicked', 'replied', 'converted', 'revenue_usd', 'revenue_sq', 'opt_outs', 'blocks', 'spam_reports', 'unattributed_opt_outs', 'unattributed_blocks', 'unattributed_spam_reports'].map((k) => [k, 0])) as BaseValues;
+  const zero = Object.fromEntries(
+    [
+      'sends',
+      'cost_usd',
+      'delivered',
+      'read',
+      'clicked',
+      'replied',
+      'converted',
+      'revenue_usd',
+      'revenue_sq',
+      'opt_outs',
+      'blocks',
+      'spam_reports',
+      'unattributed_opt_outs',
+      'unattributed_blocks',
+      'unattributed_spam_reports',
+    ].map((k) => [k, 0]),
+  ) as BaseValues;
   it('gives every rate and per-1k metric an interval, and no count one', () => {
     for (const name of METRIC_NAMES) {
       const kind = METRICS[name].kind;
@@ -83,7 +101,12 @@ describe('the catalog', () => {
     expect(m.spam_risk_per_1k).toBe(20);
     expect(m.net_revenue_per_1k).toBe(240);
     expect(m.click_rate).toBe(0);
-    expect(computeMetrics(['read_rate', 'opt_outs_per_1k'], zero)).toEqual({ read_rate: null, read_rate_ci95: null, opt_outs_per_1k: null, opt_outs_per_1k_ci95: null });
+    expect(computeMetrics(['read_rate', 'opt_outs_per_1k'], zero)).toEqual({
+      read_rate: null,
+      read_rate_ci95: null,
+      opt_outs_per_1k: null,
+      opt_outs_per_1k_ci95: null,
+    });
   });
   it('reads only the base measures the metrics need, sends always', () => {
     expect(measuresFor(['read_rate'])).toEqual(['sends', 'delivered', 'read']);

@@ -43,7 +43,10 @@ describe('against the simulator truth', () => {
         const m = got.get(cellKey(c as unknown as Record<string, string | null>));
         const realized = c.realized as unknown as Record<string, number>;
         const want = Object.fromEntries(counts.map((k) => [k, realized[truthName[k] ?? k]]));
-        expect({ cell: cellKey(c as unknown as Record<string, string | null>), ...m }).toEqual({ cell: cellKey(c as unknown as Record<string, string | null>), ...want });
+        expect({ cell: cellKey(c as unknown as Record<string, string | null>), ...m }).toEqual({
+          cell: cellKey(c as unknown as Record<string, string | null>),
+          ...want,
+        });
       }
     });
   }
@@ -58,7 +61,18 @@ describe('against the simulator truth', () => {
   });
 
   it('puts the true rate inside the 95% interval for at least 90% of checks on cells with >= 1,000 sends', async () => {
-    const metrics = ['sends', 'delivery_rate', 'read_rate', 'click_rate', 'conversion_rate', 'opt_outs_per_1k', 'blocks_per_1k', 'spam_reports_per_1k', 'spam_risk_per_1k', 'revenue_per_1k'];
+    const metrics = [
+      'sends',
+      'delivery_rate',
+      'read_rate',
+      'click_rate',
+      'conversion_rate',
+      'opt_outs_per_1k',
+      'blocks_per_1k',
+      'spam_reports_per_1k',
+      'spam_risk_per_1k',
+      'revenue_per_1k',
+    ];
     const got = byCell(await run({ metrics, dimensions: CELL, date_range: ALL_TIME, limit: 10_000 }));
     const tally: Record<string, { inside: number; checks: number }> = {};
     for (const c of truth.cells) {
@@ -94,9 +108,28 @@ describe('against the simulator truth', () => {
     const requests: QueryRequest[] = [
       { metrics: [...METRIC_NAMES], dimensions: ['time:month', 'channel'], date_range: ['2024-01-01', '2024-12-31'] },
       { metrics: [...METRIC_NAMES], dimensions: ['business_id'], date_range: ['2025-01-01', '2025-06-30'], order_by: [['sends', 'desc']], limit: 25 },
-      { metrics: ['sends', 'read_rate', 'opt_outs_per_1k', 'net_revenue_per_1k'], dimensions: ['frequency', 'regime'], date_range: ['2022-05-19', '2023-05-18'], filters: [['is', 'category', ['recurring_notification']]] },
-      { metrics: ['sends', 'click_rate', 'spam_risk_per_1k'], dimensions: ['topic', 'time:week'], date_range: ['2023-03-01', '2023-03-31'], filters: [['is_not', 'channel', ['whatsapp']], ['is', 'frequency', ['daily', null]]] },
-      { metrics: ['sends', 'delivered', 'unattributed_opt_outs'], dimensions: ['campaign_id'], date_range: ['2025-07-01', '2025-07-31'], order_by: [['delivered', 'desc']], limit: 40 },
+      {
+        metrics: ['sends', 'read_rate', 'opt_outs_per_1k', 'net_revenue_per_1k'],
+        dimensions: ['frequency', 'regime'],
+        date_range: ['2022-05-19', '2023-05-18'],
+        filters: [['is', 'category', ['recurring_notification']]],
+      },
+      {
+        metrics: ['sends', 'click_rate', 'spam_risk_per_1k'],
+        dimensions: ['topic', 'time:week'],
+        date_range: ['2023-03-01', '2023-03-31'],
+        filters: [
+          ['is_not', 'channel', ['whatsapp']],
+          ['is', 'frequency', ['daily', null]],
+        ],
+      },
+      {
+        metrics: ['sends', 'delivered', 'unattributed_opt_outs'],
+        dimensions: ['campaign_id'],
+        date_range: ['2025-07-01', '2025-07-31'],
+        order_by: [['delivered', 'desc']],
+        limit: 40,
+      },
     ];
     for (const req of requests) {
       const [rollup, raw] = [await run(req, 'rollup'), await run(req, 'raw')];

@@ -36,7 +36,13 @@ beforeAll(async () => {
   ({ t, app } = api);
   const common = { business_id: 'b1', user_id: 'u1', channel: 'messenger' };
   const send = (id: string, at: string, over: Record<string, unknown> = {}) => ({
-    event_id: id, type: 'send', occurred_at: at, ...common, category: 'recurring_notification', frequency: 'weekly', ...over,
+    event_id: id,
+    type: 'send',
+    occurred_at: at,
+    ...common,
+    category: 'recurring_notification',
+    frequency: 'weekly',
+    ...over,
   });
   // Messenger changes regime on 2022-05-19 in the default table.
   const events = [
@@ -77,7 +83,11 @@ describe('PUT /v1/regimes', () => {
   });
 
   const invalid: [string, unknown, string][] = [
-    ['overlapping ranges in a channel', [...defaults, { channel: 'whatsapp', regime: 'extra', start: '2024-01-01', end: '2024-02-01', label: '' }], 'INVALID_REGIMES'],
+    [
+      'overlapping ranges in a channel',
+      [...defaults, { channel: 'whatsapp', regime: 'extra', start: '2024-01-01', end: '2024-02-01', label: '' }],
+      'INVALID_REGIMES',
+    ],
     ['an unknown channel', [{ channel: 'sms', regime: 'a', start: '2020-01-01', end: null, label: '' }], 'INVALID_REGIMES'],
     ['a bad regime name', [{ channel: 'whatsapp', regime: "x'; DROP TABLE regimes; --", start: '2020-01-01', end: null }], 'INVALID_REGIMES'],
     ['end before start', [{ channel: 'whatsapp', regime: 'a', start: '2020-01-01', end: '2019-01-01' }], 'INVALID_REGIMES'],

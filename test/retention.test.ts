@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../query/api/keys.js';
 import { kaplanMeier, survivalAt, Z95, type KmStep } from '../query/analyses/kaplan-meier.js';
 import { queryRows } from '../warehouse/client.js';
@@ -93,7 +93,10 @@ describe('Kaplan–Meier with Greenwood variance (pure)', () => {
     expect(small.median).toBe(3);
 
     // Events and censorings at the same time: the censored are still at risk for those events.
-    const tie = kaplanMeier([{ time: 5, events: 1, censored: 1 }, { time: 6, events: 1, censored: 0 }]);
+    const tie = kaplanMeier([
+      { time: 5, events: 1, censored: 1 },
+      { time: 6, events: 1, censored: 0 },
+    ]);
     expect(tie.steps[0]).toMatchObject({ at_risk: 3, survival: 2 / 3 });
     expect(tie.steps[1]).toMatchObject({ at_risk: 1, survival: 0, std_err: 0, ci95: [0, 0] });
 
@@ -128,21 +131,31 @@ const T0 = Date.parse('2021-03-01T00:00:00Z');
 
 describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the end of the data)', () => {
   beforeAll(async () => {
-    const optIn = (user: string, frequency: string, at = T0, business = 'bk') => subscriptionEvent('opt_in', { business_id: business, user_id: user, frequency, occurred_at: iso(at) });
-    const ev = (type: string, user: string, at: number, business = 'bk') => subscriptionEvent(type, { business_id: business, user_id: user, occurred_at: iso(at) });
+    const optIn = (user: string, frequency: string, at = T0, business = 'bk') =>
+      subscriptionEvent('opt_in', { business_id: business, user_id: user, frequency, occurred_at: iso(at) });
+    const ev = (type: string, user: string, at: number, business = 'bk') =>
+      subscriptionEvent(type, { business_id: business, user_id: user, occurred_at: iso(at) });
     const send = (user: string, at: number, business = 'bk') => sendEvent({ business_id: business, user_id: user, occurred_at: iso(at), frequency: 'daily' });
     await load(
       'km.ndjson',
       ndjson([
         // daily: A opts out on day 2, B blocks on day 5, C and D never leave; A's later re-opt-in is ignored.
-        optIn('A', 'daily'), ev('opt_out', 'A', T0 + 2.5 * DAY), optIn('A', 'weekly', T0 + 6 * DAY),
-        optIn('B', 'daily'), send('B', T0 + 5 * DAY), ev('block', 'B', T0 + 5.1 * DAY),
-        optIn('C', 'daily'), send('C', T0 + 3 * DAY),
+        optIn('A', 'daily'),
+        ev('opt_out', 'A', T0 + 2.5 * DAY),
+        optIn('A', 'weekly', T0 + 6 * DAY),
+        optIn('B', 'daily'),
+        send('B', T0 + 5 * DAY),
+        ev('block', 'B', T0 + 5.1 * DAY),
+        optIn('C', 'daily'),
+        send('C', T0 + 3 * DAY),
         optIn('D', 'daily'),
         // weekly: E opted out before opting in (ignored) and reports spam after (not an event).
-        ev('opt_out', 'E', T0 - DAY), optIn('E', 'weekly', T0 + 2 * DAY), ev('spam_report', 'E', T0 + 4 * DAY),
+        ev('opt_out', 'E', T0 - DAY),
+        optIn('E', 'weekly', T0 + 2 * DAY),
+        ev('spam_report', 'E', T0 + 4 * DAY),
         // the same user on another business is another subject, on whatsapp another channel
-        optIn('A', 'monthly', T0, 'bz'), subscriptionEvent('opt_in', { business_id: 'bk', user_id: 'A', channel: 'whatsapp', frequency: 'monthly', occurred_at: iso(T0) }),
+        optIn('A', 'monthly', T0, 'bz'),
+        subscriptionEvent('opt_in', { business_id: 'bk', user_id: 'A', channel: 'whatsapp', frequency: 'monthly', occurred_at: iso(T0) }),
         // the last event in the warehouse: day 10 after T0
         send('Z', T0 + 10 * DAY + 3_600_000, 'bq'),
       ]),
@@ -153,7 +166,13 @@ describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the 
     const res = await api.app.inject({ url: '/v1/retention?by=frequency&channel=messenger', headers: auth() });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ by: 'frequency', channel: 'messenger', censoring: 'end_of_data', interval: 'log-log', end_of_data: iso(T0 + 10 * DAY + 3_600_000) });
+    expect(body).toMatchObject({
+      by: 'frequency',
+      channel: 'messenger',
+      censoring: 'end_of_data',
+      interval: 'log-log',
+      end_of_data: iso(T0 + 10 * DAY + 3_600_000),
+    });
     const daily = body.groups.find((g: { group: string }) => g.group === 'daily');
     expect(daily).toMatchObject({ subjects: 4, events: 2, censored: 2, median_days: 5 });
     expect(daily.steps.map((s: KmStep & { day: number }) => [s.day, s.at_risk, s.events, s.censored, s.survival])).toEqual([
@@ -221,7 +240,13 @@ describe('GET /v1/retention: access and input safety', () => {
     const cases: [string, string][] = [];
     for (const a of attacks) {
       const v = encodeURIComponent(a);
-      cases.push([`by=${v}`, ''], [`channel=${v}`, 'BAD_REQUEST'], [`from=${v}&to=2022-01-01`, 'BAD_REQUEST'], [`from=2021-01-01&to=${v}`, 'BAD_REQUEST'], [`censor=${v}`, 'BAD_REQUEST']);
+      cases.push(
+        [`by=${v}`, ''],
+        [`channel=${v}`, 'BAD_REQUEST'],
+        [`from=${v}&to=2022-01-01`, 'BAD_REQUEST'],
+        [`from=2021-01-01&to=${v}`, 'BAD_REQUEST'],
+        [`censor=${v}`, 'BAD_REQUEST'],
+      );
     }
     cases.push(
       ['by=topic', 'UNKNOWN_DIMENSION'],
@@ -247,7 +272,14 @@ describe('GET /v1/retention: access and input safety', () => {
 
   it('is in the OpenAPI document', async () => {
     const doc = (await api.app.inject({ url: '/openapi.json' })).json();
-    expect(doc.paths['/v1/retention'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['by', 'censor', 'channel', 'from', 'max_days', 'to']);
+    expect(doc.paths['/v1/retention'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'by',
+      'censor',
+      'channel',
+      'from',
+      'max_days',
+      'to',
+    ]);
   });
 });
 
@@ -307,7 +339,11 @@ describe('GET /v1/retention against the simulator truth (200k events, 2022-05 ..
         }
       }
     }
-    console.log(checks.map((c) => `${c.cell}@${c.day}: km ${c.km.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}] truth ${c.truth.toFixed(3)} z ${c.z.toFixed(2)}`).join('\n'));
+    console.log(
+      checks
+        .map((c) => `${c.cell}@${c.day}: km ${c.km.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}] truth ${c.truth.toFixed(3)} z ${c.z.toFixed(2)}`)
+        .join('\n'),
+    );
     // Every point within 3 standard errors of the truth, and most inside their 95% band.
     for (const c of checks) expect(Math.abs(c.z), `${c.cell}@${c.day}`).toBeLessThan(3);
     const inside = checks.filter((c) => c.truth >= c.lo && c.truth <= c.hi).length;
@@ -315,5 +351,4 @@ describe('GET /v1/retention against the simulator truth (200k events, 2022-05 ..
     // daily subscribers leave much faster than weekly ones, as the truth says
     for (const ch of ['messenger', 'instagram']) expect(s90[`${ch}/daily`]).toBeLessThan(s90[`${ch}/weekly`]);
   });
-
 });

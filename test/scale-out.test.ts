@@ -83,7 +83,13 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
   const start = (name: string): Member => {
     const child = spawn(process.execPath, [BIN, 'ingest', '--no-metrics'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     everyone.push(child);
-    const member: Member = { child, startedAt: Date.now(), firstFlushAt: null, running: false, exit: new Promise((r) => child.once('exit', (code) => r(code))) };
+    const member: Member = {
+      child,
+      startedAt: Date.now(),
+      firstFlushAt: null,
+      running: false,
+      exit: new Promise((r) => child.once('exit', (code) => r(code))),
+    };
     child.stderr!.on('data', (d: Buffer) => {
       const text = String(d);
       log.push(`[${name}] ${text}`);
@@ -118,7 +124,10 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
     }
     log.push(`events written at each kill: ${atKill.join(', ')}; restart to first flush (ms): ${restarts.join(', ')}\n`);
     console.error(`scale-out (seed ${seed}): written at each kill ${atKill.join(', ')}; restart to first flush ${restarts.join(', ')} ms`);
-    expect(atKill.some((n) => n < truth.counts.valid), `every kill came after the stream was written: ${atKill.join(', ')}`).toBe(true);
+    expect(
+      atKill.some((n) => n < truth.counts.valid),
+      `every kill came after the stream was written: ${atKill.join(', ')}`,
+    ).toBe(true);
 
     // A fourth member joins, then one leaves cleanly, while the stream may still be arriving.
     const joined = start(`m${PROCESSES}`);
@@ -155,7 +164,9 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
     });
     expect(res.statusCode, res.body).toBe(200);
     const key = (d: Record<string, string | null>) => CELL.map((c) => d[c] ?? '').join('|');
-    const got = new Map((res.json().results as { dimensions: Record<string, string | null>; metrics: Record<string, number> }[]).map((r) => [key(r.dimensions), r.metrics]));
+    const got = new Map(
+      (res.json().results as { dimensions: Record<string, string | null>; metrics: Record<string, number> }[]).map((r) => [key(r.dimensions), r.metrics]),
+    );
     expect(got.size).toBe(truth.cells.length);
     const name: Record<string, string> = { opt_outs: 'opt_out', blocks: 'block', spam_reports: 'spam_report' };
     for (const c of truth.cells) {

@@ -34,7 +34,7 @@ const familyOf = (value: unknown): keyof typeof byFamily | null => {
 };
 
 /** The parsed value a schema sees: the event itself, or the raw text parsed as JSON. */
-const valueOf = (c: ContractCase): unknown => (Object.prototype.hasOwnProperty.call(c, 'event') ? c.event : JSON.parse(String(c.raw)));
+const parsedValue = (c: ContractCase): unknown => (Object.hasOwn(c, 'event') ? c.event : JSON.parse(String(c.raw)));
 
 /** Whether the validator accepts; a throw counts as neither (only known bugs throw). */
 function validatorAccepts(value: unknown): boolean {
@@ -55,7 +55,12 @@ describe('the schema files', () => {
   it('describe every field', () => {
     const missing: string[] = [];
     const walk = (node: unknown, at: string): void => {
-      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}/${i}`));
+      if (Array.isArray(node)) {
+        node.forEach((n, i) => {
+          walk(n, `${at}/${i}`);
+        });
+        return;
+      }
       if (typeof node !== 'object' || node === null) return;
       const obj = node as Record<string, unknown>;
       for (const key of ['properties', '$defs'] as const) {
@@ -95,7 +100,7 @@ describe('event.schema.json meets the contract', () => {
   for (const c of schemaCases) {
     const expected = c.validatorOnly ? true : c.expected.ok;
     it(`${c.name}: ${expected ? 'accepts' : 'rejects'}${c.validatorOnly ? ` (validator-only: ${c.validatorOnly})` : ''}`, () => {
-      const value = valueOf(c);
+      const value = parsedValue(c);
       expect(anyEvent(value), JSON.stringify(anyEvent.errors)).toBe(expected);
       // The family schema on its own gives the same answer as the dispatching one.
       const family = familyOf(value);
@@ -107,7 +112,7 @@ describe('event.schema.json meets the contract', () => {
 describe('schema and validator agree', () => {
   for (const c of schemaCases) {
     it(c.name, () => {
-      const value = valueOf(c);
+      const value = parsedValue(c);
       const schema = anyEvent(value);
       const validator = validatorAccepts(value);
       if (c.validatorOnly) {

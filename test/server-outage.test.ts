@@ -24,7 +24,12 @@ describe('the ClickHouse server stopped and started again during ingest', () => 
 
   beforeAll(async () => {
     server = await startTestServer('outage');
-    t = await openTestWarehouse({ POLICYLENS_CLICKHOUSE_URL: server.url, POLICYLENS_KAFKA_BROKERS: brokers(), POLICYLENS_BATCH_MAX_ROWS: '5000', POLICYLENS_BATCH_MAX_MS: '200' });
+    t = await openTestWarehouse({
+      POLICYLENS_CLICKHOUSE_URL: server.url,
+      POLICYLENS_KAFKA_BROKERS: brokers(),
+      POLICYLENS_BATCH_MAX_ROWS: '5000',
+      POLICYLENS_BATCH_MAX_MS: '200',
+    });
     k = await makeTestTopics(t.config, 3);
   });
   afterAll(async () => {

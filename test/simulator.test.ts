@@ -11,7 +11,6 @@ import { HOUR } from './helpers/time.js';
 
 // ---- the contract: the project's own validator is the authority ----
 
-
 /** The reason a line breaks the contract, or null when it is a valid event. */
 function contractViolation(line: string): string | null {
   const r = parseEvent(line);
@@ -31,7 +30,16 @@ const microsOf = (text: string): number => {
 };
 const moneyText = (line: string, field: string): string => new RegExp(`"${field}":(-?[0-9.]+)`).exec(line)![1];
 
-interface SendRec { t: number; b: string; u: string; c: string; category: string; frequency: string | null; cell: string; index: number }
+interface SendRec {
+  t: number;
+  b: string;
+  u: string;
+  c: string;
+  category: string;
+  frequency: string | null;
+  cell: string;
+  index: number;
+}
 
 /** Parse a run the way the pipeline would: validate, dedupe by event_id, attribute spam-risk events. */
 function analyse(lines: SimulatedLine[], from: string, to: string) {
@@ -75,8 +83,14 @@ function analyse(lines: SimulatedLine[], from: string, to: string) {
     if (e.type === 'send') {
       costMicros += microsOf(moneyText(l.line, 'cost_usd'));
       const rec: SendRec = {
-        t, b: e.business_id as string, u: e.user_id as string, c: e.channel as string, category: e.category as string,
-        frequency: (e.frequency as string | null) ?? null, cell: `${e.channel}|${e.category}|${e.frequency ?? null}|${resolve(e.channel as never, t)}`, index,
+        t,
+        b: e.business_id as string,
+        u: e.user_id as string,
+        c: e.channel as string,
+        category: e.category as string,
+        frequency: (e.frequency as string | null) ?? null,
+        cell: `${e.channel}|${e.category}|${e.frequency ?? null}|${resolve(e.channel as never, t)}`,
+        index,
       };
       sends.set(id, rec);
       const k = `${rec.b}|${rec.u}|${rec.c}`;
@@ -243,7 +257,17 @@ describe('simulator', () => {
   });
 
   it('per-cell realized counts in the truth are exactly what the pipeline measures', () => {
-    type Acc = { sends: number; delivered: number; read: number; clicked: number; replied: number; converted: number; opt_out: number; block: number; spam_report: number };
+    type Acc = {
+      sends: number;
+      delivered: number;
+      read: number;
+      clicked: number;
+      replied: number;
+      converted: number;
+      opt_out: number;
+      block: number;
+      spam_report: number;
+    };
     const cells = new Map<string, Acc>();
     const acc = (cell: string): Acc => {
       let a = cells.get(cell);
@@ -330,7 +354,11 @@ describe('simulator', () => {
   });
 
   it('ends exactly at N even for short ranges and tiny counts', () => {
-    for (const [events, from, to] of [[1, '2024-01-01', '2024-01-02'], [500, '2025-06-01', '2025-08-01'], [0, FROM, TO]] as const) {
+    for (const [events, from, to] of [
+      [1, '2024-01-01', '2024-01-02'],
+      [500, '2025-06-01', '2025-08-01'],
+      [0, FROM, TO],
+    ] as const) {
       const sim = createSimulation({ events, seed: 3, from, to, badRatio: 0.1, dupRatio: 0.1 });
       const lines = [...sim.lines()];
       const a = analyse(lines, from, to);
@@ -355,7 +383,7 @@ describe('simulator', () => {
       const truth = await simulateToFile({ events: 5000, seed: 11, badRatio: 0.01, dupRatio: 0.01, out });
       const text = readFileSync(out, 'utf8');
       const sim = createSimulation({ events: 5000, seed: 11, badRatio: 0.01, dupRatio: 0.01 });
-      expect(text).toBe([...sim.lines()].map((l) => l.line + '\n').join(''));
+      expect(text).toBe([...sim.lines()].map((l) => `${l.line}\n`).join(''));
       expect(existsSync(join(dir, 'e.truth.json'))).toBe(true);
       const onDisk = JSON.parse(readFileSync(join(dir, 'e.truth.json'), 'utf8')) as Truth;
       expect(onDisk).toEqual(JSON.parse(JSON.stringify(truth)));

@@ -77,7 +77,13 @@ describe('migrations', () => {
 describe('loading a file', () => {
   const s1 = sendEvent({ occurred_at: '2020-03-03T23:59:59.999Z' });
   const s2 = sendEvent({ occurred_at: '2020-03-04T00:00:00.000Z', category: 'message_tag', frequency: null, cost_usd: 0.25 });
-  const s3 = sendEvent({ channel: 'whatsapp', category: 'marketing_template', frequency: null, occurred_at: Date.parse('2025-07-01T00:00:00Z'), cost_usd: 0.0618 });
+  const s3 = sendEvent({
+    channel: 'whatsapp',
+    category: 'marketing_template',
+    frequency: null,
+    occurred_at: Date.parse('2025-07-01T00:00:00Z'),
+    cost_usd: 0.0618,
+  });
   const s4 = sendEvent({ regime: 'custom_override' });
   const odd = sendEvent({ topic: 'tab\there\nnewline \\ backslash \\N "quoted" ünïcødé 🚀', campaign_id: '' });
   const events = [
@@ -109,7 +115,10 @@ describe('loading a file', () => {
   });
 
   it('writes each rejected line with its line number, reason and the original text', () => {
-    const rejected = readFileSync(rejectedPathFor(file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rejected = readFileSync(rejectedPathFor(file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rejected.map((r) => [r.line, r.reason])).toEqual([
       [3, 'not_json'],
       [7, 'contract'],
@@ -129,11 +138,9 @@ describe('loading a file', () => {
   });
 
   it('keeps awkward text and money exact', async () => {
-    const [row] = await queryRows<{ topic: string; campaign_id: string | null }>(
-      t.wh,
-      'SELECT topic, campaign_id FROM sends WHERE event_id = {id:String}',
-      { id: odd.event_id },
-    );
+    const [row] = await queryRows<{ topic: string; campaign_id: string | null }>(t.wh, 'SELECT topic, campaign_id FROM sends WHERE event_id = {id:String}', {
+      id: odd.event_id,
+    });
     expect(row).toEqual({ topic: odd.topic, campaign_id: '' });
     const [{ cost }] = await queryRows<{ cost: string }>(t.wh, 'SELECT toString(sum(cost_usd)) AS cost FROM sends');
     expect(cost).toBe('0.3418'); // three sends at 0.01, one at 0.25, one at 0.0618
@@ -156,7 +163,10 @@ describe('loading a file', () => {
     writeFileSync(bad, Buffer.concat([line, Buffer.from('\n')]));
     const r = await loadFile(bad, t.writer, { batchRows: 10 });
     expect(r).toMatchObject({ loaded: 0, rejected: 1 });
-    const [rejected] = readFileSync(rejectedPathFor(bad), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [rejected] = readFileSync(rejectedPathFor(bad), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rejected.reason).toBe('not_json');
   });
 

@@ -113,7 +113,13 @@ async function openServer(config: Config): Promise<Warehouse> {
   }
   const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, log });
   const insertText = async ({ table, columns, format, body, settings }: TextInsert) => {
-    await client.insert({ table, columns: columns as [string, ...string[]], format, values: Readable.from(body, { objectMode: false }), clickhouse_settings: settings });
+    await client.insert({
+      table,
+      columns: columns as [string, ...string[]],
+      format,
+      values: Readable.from(body, { objectMode: false }),
+      clickhouse_settings: settings,
+    });
   };
   const selectWithTable = (q: TableQuery) => externalDataQuery(config, q);
   return { client, mode: 'server', database, embedded: null, selectWithTable, insertText, close: () => client.close() };

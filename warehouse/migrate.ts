@@ -59,10 +59,7 @@ export async function migrate(wh: Warehouse, dir?: string): Promise<MigrateResul
             ENGINE = MergeTree ORDER BY version`,
   });
   const done = new Map(
-    (await queryRows<{ version: number; checksum: string }>(wh, 'SELECT version, checksum FROM schema_migrations')).map((r) => [
-      Number(r.version),
-      r.checksum,
-    ]),
+    (await queryRows<{ version: number; checksum: string }>(wh, 'SELECT version, checksum FROM schema_migrations')).map((r) => [Number(r.version), r.checksum]),
   );
   const result: MigrateResult = { applied: [], alreadyApplied: 0 };
   for (const m of listMigrations(dir)) {

@@ -14,7 +14,6 @@ export interface WriteResult {
 type RowOf<F extends EventFamily> = Extract<NormalizedEvent, { family: F }>['row'];
 export type RegimeOf = (row: NormalizedEvent['row']) => string;
 
-
 // Rows go as TabSeparated: the engine parses it about three times faster than JSONEachRow (docs/performance.md).
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
@@ -39,7 +38,20 @@ interface TableShape<F extends EventFamily> {
 
 const TABLES: { [F in EventFamily]: TableShape<F> } = {
   sends: {
-    columns: ['event_id', 'occurred_at', 'business_id', 'user_id', 'channel', 'category', 'frequency', 'topic', 'campaign_id', 'cost_usd', 'regime', 'regime_named'],
+    columns: [
+      'event_id',
+      'occurred_at',
+      'business_id',
+      'user_id',
+      'channel',
+      'category',
+      'frequency',
+      'topic',
+      'campaign_id',
+      'cost_usd',
+      'regime',
+      'regime_named',
+    ],
     line: (r: SendRow, regime) =>
       `${tsvField(r.event_id)}\t${r.occurred_at}\t${tsvField(r.business_id)}\t${tsvField(r.user_id)}\t${r.channel}\t${r.category}\t${r.frequency ?? ''}\t${tsvField(r.topic)}\t${tsvField(r.campaign_id)}\t${money(r.cost_usd)}\t${tsvField(regime)}\t${named(r)}`,
   },
@@ -55,7 +67,6 @@ const TABLES: { [F in EventFamily]: TableShape<F> } = {
   },
 };
 
-
 // Every insert states all of these in its own SETTINGS, whatever the session or server defaults are.
 const insertSettings = (token: string) => ({
   insert_deduplicate: 1 as const,
@@ -70,7 +81,9 @@ const insertSettings = (token: string) => ({
 /** The family, the count and a hash of the family and the ids, each on its own line. */
 export function tokenFor(family: EventFamily, ids: string[]): string {
   // One update of the whole text: an update per id crossed into native code 200k times a flush.
-  const digest = createHash('sha256').update(ids.length ? `${family}\n${ids.join('\n')}` : family).digest('hex');
+  const digest = createHash('sha256')
+    .update(ids.length ? `${family}\n${ids.join('\n')}` : family)
+    .digest('hex');
   return `${family}:${ids.length}:${digest.slice(0, 32)}`;
 }
 
@@ -109,7 +122,12 @@ export class BatchWriter {
         structure: 'event_id String',
         body: `${ids.map(tsvField).join('\n')}\n`,
       });
-      return new Set(text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as [string])[0]));
+      return new Set(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => (JSON.parse(line) as [string])[0]),
+      );
     }
     const result = await this.wh.client.query({
       // IN over a subquery builds one hash set; `IN {ids:Array(String)}` took seconds once the table had rows.

@@ -43,8 +43,10 @@ export function fmtNumber(n: number | null | undefined, digits = 3): string {
   return Number(n.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 20 });
 }
 
-export const fmtPercent = (n: number | null | undefined, digits = 3): string => (n === null || n === undefined || !Number.isFinite(n) ? '–' : `${fmtNumber(n * 100, digits)}%`);
-export const fmtUsd = (n: number | null | undefined, digits = 3): string => (n === null || n === undefined || !Number.isFinite(n) ? '–' : `${n < 0 ? '−' : ''}$${fmtNumber(Math.abs(n), digits)}`);
+export const fmtPercent = (n: number | null | undefined, digits = 3): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? '–' : `${fmtNumber(n * 100, digits)}%`;
+export const fmtUsd = (n: number | null | undefined, digits = 3): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? '–' : `${n < 0 ? '−' : ''}$${fmtNumber(Math.abs(n), digits)}`;
 
 export type Unit = 'per_1k' | 'rate' | 'usd' | 'usd_per_1k' | 'count';
 
@@ -56,7 +58,8 @@ export function fmtUnit(n: number | null | undefined, unit: Unit): string {
 
 export const tickFormat = (unit: Unit): string => (unit === 'rate' ? '.1%' : unit === 'usd' || unit === 'usd_per_1k' ? '$,~r' : ',~r');
 
-export const ciText = (lo: number | null, hi: number | null, unit: Unit): string => (lo === null || hi === null ? 'no interval' : `95% interval ${fmtUnit(lo, unit)} to ${fmtUnit(hi, unit)}`);
+export const ciText = (lo: number | null, hi: number | null, unit: Unit): string =>
+  lo === null || hi === null ? 'no interval' : `95% interval ${fmtUnit(lo, unit)} to ${fmtUnit(hi, unit)}`;
 
 /** Values sorted, then the one at quantile q (nearest rank). */
 export function quantile(values: readonly number[], q: number): number | null {

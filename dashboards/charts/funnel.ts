@@ -8,7 +8,10 @@ export const funnelKey = (r: FunnelRow): string => `${r.channel} · ${r.category
 
 export function funnelChart(rows: readonly FunnelRow[], options: ChartOptions): Element {
   const keys = distinct(rows, funnelKey);
-  const stages = distinct([...rows].sort((a, b) => a.stage_index - b.stage_index), (r) => r.stage);
+  const stages = distinct(
+    [...rows].sort((a, b) => a.stage_index - b.stage_index),
+    (r) => r.stage,
+  );
   return Plot.plot({
     document: options.document,
     width: options.width ?? WIDTH,
@@ -22,7 +25,13 @@ export function funnelChart(rows: readonly FunnelRow[], options: ChartOptions): 
     fx: { domain: stages, label: null, padding: 0.08, axis: null },
     y: { domain: keys, label: null, padding: 0.15 },
     x: { domain: [0, 1], axis: null },
-    color: { ...categorical(rows.map((r) => r.channel), CHANNEL_COLOURS), label: 'Channel' },
+    color: {
+      ...categorical(
+        rows.map((r) => r.channel),
+        CHANNEL_COLOURS,
+      ),
+      label: 'Channel',
+    },
     marks: [
       Plot.axisFx({ anchor: 'top', fontSize: 12, fontWeight: 'bold', label: null, tickSize: 0 }),
       Plot.axisY({ anchor: 'left', lineWidth: 28, textOverflow: 'ellipsis', fontSize: 12, tickSize: 0, label: null }),
@@ -31,11 +40,29 @@ export function funnelChart(rows: readonly FunnelRow[], options: ChartOptions): 
       // Long bars carry their label inside, short ones just after their end (dark text on light bars either way).
       Plot.text(
         rows.filter((r) => r.share_of_sends >= 0.5),
-        { fx: 'stage', y: funnelKey, x: 'share_of_sends', text: (d: FunnelRow) => fmtPercent(d.share_of_sends, 2), textAnchor: 'end', dx: -4, fontSize: 11, fill: '#1f2328' },
+        {
+          fx: 'stage',
+          y: funnelKey,
+          x: 'share_of_sends',
+          text: (d: FunnelRow) => fmtPercent(d.share_of_sends, 2),
+          textAnchor: 'end',
+          dx: -4,
+          fontSize: 11,
+          fill: '#1f2328',
+        },
       ),
       Plot.text(
         rows.filter((r) => r.share_of_sends < 0.5),
-        { fx: 'stage', y: funnelKey, x: 'share_of_sends', text: (d: FunnelRow) => fmtPercent(d.share_of_sends, 2), textAnchor: 'start', dx: 4, fontSize: 11, fill: '#1f2328' },
+        {
+          fx: 'stage',
+          y: funnelKey,
+          x: 'share_of_sends',
+          text: (d: FunnelRow) => fmtPercent(d.share_of_sends, 2),
+          textAnchor: 'start',
+          dx: 4,
+          fontSize: 11,
+          fill: '#1f2328',
+        },
       ),
     ],
   });

@@ -26,7 +26,13 @@ export function impactChart(rows: readonly ImpactRow[], options: ImpactChartOpti
     ariaLabel: `Difference-in-differences of ${options.label} at each regime boundary`,
     y: { domain: keys, label: null, padding: 0.3 },
     x: { label: `Change in ${options.label} (treated minus control, after minus before) →`, grid: true, nice: true, tickFormat: tickFormat(options.unit) },
-    color: { ...categorical(rows.map((r) => r.treated), CHANNEL_COLOURS), label: 'Treated channel' },
+    color: {
+      ...categorical(
+        rows.map((r) => r.treated),
+        CHANNEL_COLOURS,
+      ),
+      label: 'Treated channel',
+    },
     marks: [
       Plot.axisY({ anchor: 'left', lineWidth: 31, textOverflow: 'ellipsis', fontSize: 12, tickSize: 0, label: null }),
       Plot.ruleX([0], { stroke: '#57606a' }),

@@ -17,7 +17,13 @@ export function retentionChart(rows: readonly RetentionRow[], options: ChartOpti
     ariaLabel: 'Kaplan–Meier survival of subscriptions by frequency',
     x: { label: 'Days since opt-in →', grid: true, nice: true },
     y: { label: '↑ Still subscribed (no opt-out or block)', domain: [0, 1], grid: true, tickFormat: '.0%' },
-    color: { ...categorical(rows.map((r) => r.frequency), FREQUENCY_COLOURS), label: 'Frequency' },
+    color: {
+      ...categorical(
+        rows.map((r) => r.frequency),
+        FREQUENCY_COLOURS,
+      ),
+      label: 'Frequency',
+    },
     marks: [
       Plot.areaY(rows, { x: 'day', y1: 'ci95_lo', y2: 'ci95_hi', z: 'frequency', fill: 'frequency', fillOpacity: 0.16, curve: 'step-after' }),
       Plot.lineY(rows, { x: 'day', y: 'survival', z: 'frequency', stroke: 'frequency', strokeWidth: 2, curve: 'step-after' }),

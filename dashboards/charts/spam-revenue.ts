@@ -41,16 +41,46 @@ export function spamRevenueChart(rows: readonly ScatterRow[], options: SpamReven
     x: { label: 'Spam-risk events per 1k sends (opt-outs + blocks + spam reports) →', nice: true, zero: true, grid: true, insetLeft: 8, insetRight: 8 },
     y: { label: '↑ Net revenue per 1k sends (USD)', nice: true, grid: true, tickFormat: '$,~r', insetTop: 20, insetBottom: 6 },
     r: { range: [1.5, 7] },
-    color: { ...categorical(rows.map((r) => r.frequency), FREQUENCY_COLOURS), label: 'Frequency' },
+    color: {
+      ...categorical(
+        rows.map((r) => r.frequency),
+        FREQUENCY_COLOURS,
+      ),
+      label: 'Frequency',
+    },
     marks: [
       Plot.frame({ stroke: '#d0d7de' }),
       Plot.ruleY([0], { stroke: '#8c959f' }),
       Plot.dot(points, { fx, fy, x, y, r: 'sends', fill: 'frequency', fillOpacity: 0.5, stroke: 'frequency', strokeOpacity: 0.8, strokeWidth: 0.5 }),
       Plot.line(frontier, { fx, fy, x, y, z: 'regime', stroke: '#1f2328', strokeWidth: 1.75 }),
       Plot.dot(frontier, { fx, fy, x, y, r: 6, fill: 'frequency', stroke: '#1f2328', strokeWidth: 1.75, symbol: 'diamond' }),
-      Plot.text(frontier, { fx, fy, x, y, text: 'frequency', dy: -13, fontWeight: 'bold', fill: '#1f2328', stroke: 'white', strokeWidth: 3, paintOrder: 'stroke' }),
+      Plot.text(frontier, {
+        fx,
+        fy,
+        x,
+        y,
+        text: 'frequency',
+        dy: -13,
+        fontWeight: 'bold',
+        fill: '#1f2328',
+        stroke: 'white',
+        strokeWidth: 3,
+        paintOrder: 'stroke',
+      }),
       // Panel titles sit above their panel, clear of the dots and the frontier labels.
-      Plot.text(panels, { fx, fy, text: 'label', frameAnchor: 'top-left', lineAnchor: 'bottom', dy: -6, fontWeight: 'bold', fontSize: 12, lineWidth: 24, textOverflow: 'ellipsis', fill: '#1f2328' }),
+      Plot.text(panels, {
+        fx,
+        fy,
+        text: 'label',
+        frameAnchor: 'top-left',
+        lineAnchor: 'bottom',
+        dy: -6,
+        fontWeight: 'bold',
+        fontSize: 12,
+        lineWidth: 24,
+        textOverflow: 'ellipsis',
+        fill: '#1f2328',
+      }),
     ],
   });
 }
@@ -66,11 +96,20 @@ export function describeSpamRevenue(rows: readonly ScatterRow[], options: Pick<S
     const own = points.filter((p) => p.regime === regime);
     const fr = frontier.filter((f) => f.regime === regime);
     const label = rows.find((r) => r.regime === regime)?.regime_label ?? regime;
-    const front = fr.map((f) => `${f.frequency} ${fmtNumber(f.spam_risk_per_1k)} spam-risk events and ${fmtUsd(f.net_revenue_per_1k)} net revenue per 1k sends`).join('; ');
-    const medX = quantile(own.map((p) => p.spam_risk_per_1k), 0.5);
-    const medY = quantile(own.map((p) => p.net_revenue_per_1k), 0.5);
+    const front = fr
+      .map((f) => `${f.frequency} ${fmtNumber(f.spam_risk_per_1k)} spam-risk events and ${fmtUsd(f.net_revenue_per_1k)} net revenue per 1k sends`)
+      .join('; ');
+    const medX = quantile(
+      own.map((p) => p.spam_risk_per_1k),
+      0.5,
+    );
+    const medY = quantile(
+      own.map((p) => p.net_revenue_per_1k),
+      0.5,
+    );
     parts.push(
-      `${label}: ${own.length} businesses-frequency dots, median ${fmtNumber(medX)} spam-risk events and ${fmtUsd(medY)} per 1k sends` + (front ? `; frontier: ${front}.` : '; no frontier.'),
+      `${label}: ${own.length} businesses-frequency dots, median ${fmtNumber(medX)} spam-risk events and ${fmtUsd(medY)} per 1k sends` +
+        (front ? `; frontier: ${front}.` : '; no frontier.'),
     );
   }
   return parts.join(' ');

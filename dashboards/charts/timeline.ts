@@ -2,7 +2,21 @@
 // it and every boundary as a dashed rule labelled with the regime that starts there.
 import * as Plot from '@observablehq/plot';
 import type { BandRow, BoundaryRow, TimelineRow } from '../data.js';
-import { CHANNEL_COLOURS, categorical, ciText, distinct, fmtNumber, fmtUnit, quantile, STYLE, tickFormat, utcDay, WIDTH, type ChartOptions, type Unit } from './common.js';
+import {
+  CHANNEL_COLOURS,
+  categorical,
+  ciText,
+  distinct,
+  fmtNumber,
+  fmtUnit,
+  quantile,
+  STYLE,
+  tickFormat,
+  utcDay,
+  WIDTH,
+  type ChartOptions,
+  type Unit,
+} from './common.js';
 
 export interface TimelineOptions extends ChartOptions {
   label: string;
@@ -53,7 +67,17 @@ export function timelineChart(rows: readonly TimelineRow[], options: TimelineOpt
       Plot.rectX(bands, { fy: 'channel', x1: (d: BandRow) => utcDay(d.start), x2: end, fill: (d: BandRow) => (d.shade ? '#eef1f4' : '#f8f9fa') }),
       Plot.axisFy({ anchor: 'right', fontSize: 12, fontWeight: 'bold', label: null }),
       Plot.ruleY([0], { stroke: '#8c959f' }),
-      Plot.areaY(withCi, { fy: 'channel', x: week, y1: 'ci95_lo', y2: 'ci95_hi', z: 'channel', fill: 'channel', fillOpacity: 0.18, curve: 'step-after', clip: true }),
+      Plot.areaY(withCi, {
+        fy: 'channel',
+        x: week,
+        y1: 'ci95_lo',
+        y2: 'ci95_hi',
+        z: 'channel',
+        fill: 'channel',
+        fillOpacity: 0.18,
+        curve: 'step-after',
+        clip: true,
+      }),
       Plot.lineY(rows, { fy: 'channel', x: week, y: 'value', z: 'channel', stroke: 'channel', strokeWidth: 1.4, curve: 'step-after' }),
       Plot.ruleX(boundaries, { fy: 'channel', x: (d: BoundaryRow) => utcDay(d.date), stroke: '#57606a', strokeDasharray: '4,3' }),
       Plot.text(boundaries, {
@@ -86,7 +110,13 @@ export function describeTimeline(rows: readonly TimelineRow[], options: Pick<Tim
     const peak = own.reduce((a, b) => (b.value > a.value ? b : a), own[0]);
     const last = own[own.length - 1];
     parts.push(
-      `${c}: ${own.length} weeks, median ${fmtUnit(quantile(own.map((r) => r.value), 0.5), options.unit)}, highest ${fmtUnit(peak.value, options.unit)} in the week of ${peak.week}, last week (${last.week}) ${fmtUnit(last.value, options.unit)} (${ciText(last.ci95_lo, last.ci95_hi, options.unit)}).`,
+      `${c}: ${own.length} weeks, median ${fmtUnit(
+        quantile(
+          own.map((r) => r.value),
+          0.5,
+        ),
+        options.unit,
+      )}, highest ${fmtUnit(peak.value, options.unit)} in the week of ${peak.week}, last week (${last.week}) ${fmtUnit(last.value, options.unit)} (${ciText(last.ci95_lo, last.ci95_hi, options.unit)}).`,
     );
   }
   const bs = options.boundaries.filter((b) => channels.includes(b.channel));

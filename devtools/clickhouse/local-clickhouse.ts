@@ -110,7 +110,8 @@ export async function clickhouseStatus(opts: ClickHouseOptions = {}): Promise<Cl
 function assertSameServers(current: ClickHouseStatus, state: ClickHouseState | null, r: Resolved, opts: ClickHouseOptions): void {
   const differences: string[] = [];
   if (current.shards !== r.shards) differences.push(`${current.shards} shard(s), not ${r.shards}`);
-  if (opts.httpPort !== undefined && current.servers[0]!.httpPort !== r.httpPort) differences.push(`HTTP port ${current.servers[0]!.httpPort}, not ${r.httpPort}`);
+  if (opts.httpPort !== undefined && current.servers[0]!.httpPort !== r.httpPort)
+    differences.push(`HTTP port ${current.servers[0]!.httpPort}, not ${r.httpPort}`);
   if (opts.tcpPort !== undefined && current.servers[0]!.tcpPort !== r.tcpPort) differences.push(`TCP port ${current.servers[0]!.tcpPort}, not ${r.tcpPort}`);
   if (opts.user !== undefined && current.user !== r.user) differences.push(`user ${current.user}, not ${r.user}`);
   if (opts.password !== undefined && current.password !== r.password) differences.push('another password');

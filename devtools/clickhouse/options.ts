@@ -83,7 +83,7 @@ export interface ClickHouseStatus {
 export interface StopResult {
   /** At least one server was found and is now gone. */
   stopped: boolean;
-  servers: Array<{ shard: number; pid: number; /** It ignored SIGTERM for stopTimeoutMs and was SIGKILLed. */ killed: boolean }>;
+  servers: Array<{ shard: number; pid: number /** It ignored SIGTERM for stopTimeoutMs and was SIGKILLed. */; killed: boolean }>;
 }
 
 export const HOST = '127.0.0.1';

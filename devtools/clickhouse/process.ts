@@ -35,7 +35,6 @@ const KEEPALIVE = "SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP; SELECT * F
 
 // ---------------------------------------------------------------- pids
 
-
 function cmdline(pid: number | string): string[] | null {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -108,13 +107,15 @@ export function shardNumbersOnDisk(paths: Paths): number[] {
   }
 }
 
-
 // ---------------------------------------------------------------- probes
 
 export async function assertPortsFree(r: Resolved, shards: number[]): Promise<void> {
   for (const shard of shards) {
     const { httpPort, tcpPort } = portsOf(r.httpPort, r.tcpPort, shard);
-    for (const [kind, port, flag] of [['HTTP', httpPort, '--http-port'], ['TCP', tcpPort, '--tcp-port']] as const) {
+    for (const [kind, port, flag] of [
+      ['HTTP', httpPort, '--http-port'],
+      ['TCP', tcpPort, '--tcp-port'],
+    ] as const) {
       if (!(await portFree(port))) {
         throw new Error(
           `Port ${HOST}:${port} (${kind}, shard ${shard}) is already in use by another process. Stop that process, ` +

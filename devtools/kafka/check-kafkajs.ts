@@ -129,7 +129,10 @@ async function checkCreateTopic(ctx: Ctx): Promise<string> {
   const meta = await ctx.admin.fetchTopicMetadata({ topics: [topic] });
   const partitions = meta.topics[0]?.partitions ?? [];
   assert(partitions.length === PARTITIONS, `expected ${PARTITIONS} partitions, metadata says ${partitions.length}`);
-  assert(partitions.every((p) => p.leader === 1), 'not every partition has node 1 as leader');
+  assert(
+    partitions.every((p) => p.leader === 1),
+    'not every partition has node 1 as leader',
+  );
   return `created ${topic} with ${PARTITIONS} partitions (leaders on node 1), plus ${bigTopic} and ${dlqTopic}`;
 }
 
@@ -141,7 +144,10 @@ async function checkProduce(ctx: Ctx): Promise<string> {
   assert(total === MESSAGE_COUNT, `high watermarks add up to ${total}, expected ${MESSAGE_COUNT}`);
   const empty = offsets.filter((p) => p.high === '0').map((p) => p.partition);
   assert(empty.length === 0, `keys did not spread: partitions ${empty.join(',')} are empty`);
-  const spread = offsets.sort((a, b) => a.partition - b.partition).map((p) => p.high).join('/');
+  const spread = offsets
+    .sort((a, b) => a.partition - b.partition)
+    .map((p) => p.high)
+    .join('/');
   return `produced ${MESSAGE_COUNT} keyed messages (${KEY_COUNT} keys) in ${Date.now() - started} ms, per-partition counts ${spread}`;
 }
 
@@ -202,7 +208,10 @@ async function checkResume(ctx: Ctx, groupId: string): Promise<string> {
   await sleep(500);
   await disconnect(ctx, consumer);
   assert(received.length === extra, `expected exactly ${extra} new messages after restart, got ${received.length}`);
-  assert(received.every((r) => r.seq >= MESSAGE_COUNT), 'restarted consumer received an old message');
+  assert(
+    received.every((r) => r.seq >= MESSAGE_COUNT),
+    'restarted consumer received an old message',
+  );
   return `restarted consumer in the same group (fromBeginning: true) read 0 old messages over ${fetchesAfterJoin} fetches, then exactly the ${extra} newly produced ones`;
 }
 
@@ -253,8 +262,14 @@ async function checkRebalance(ctx: Ctx, groupId: string): Promise<string> {
   const fromA = seqsIn(a, phase1, count);
   const fromB = seqsIn(b, phase1, count);
   assert(fromA.length > 0 && fromB.length > 0, `one member read nothing after the split (A ${fromA.length}, B ${fromB.length})`);
-  assert(fromA.every((s) => a.partitions.includes(a.got.get(s)!)), 'A read from a partition it was not assigned');
-  assert(fromB.every((s) => b.partitions.includes(b.got.get(s)!)), 'B read from a partition it was not assigned');
+  assert(
+    fromA.every((s) => a.partitions.includes(a.got.get(s)!)),
+    'A read from a partition it was not assigned',
+  );
+  assert(
+    fromB.every((s) => b.partitions.includes(b.got.get(s)!)),
+    'B read from a partition it was not assigned',
+  );
 
   await disconnect(ctx, b.consumer);
   await waitFor('A to take over all 6 partitions after B left', () => a.partitions.length === PARTITIONS);
@@ -279,7 +294,13 @@ function disjointCover(x: number[], y: number[]): boolean {
 async function checkBigMessage(ctx: Ctx): Promise<string> {
   const payload = randomBytes(BIG_BYTES);
   const digest = sha256(payload);
-  await ctx.producer.send({ topic: bigTopic, messages: [{ key: 'poison', value: payload }, { key: 'after', value: 'small' }] });
+  await ctx.producer.send({
+    topic: bigTopic,
+    messages: [
+      { key: 'poison', value: payload },
+      { key: 'after', value: 'small' },
+    ],
+  });
 
   const seen: { key: string; size: number; digest: string }[] = [];
   const consumer = newConsumer(ctx, `check-big-${runId}`, { maxBytesPerPartition: FETCH_LIMIT, maxBytes: 2 * FETCH_LIMIT });

@@ -23,26 +23,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { serverProperties, writeLoggingConfig } from './config-files.js';
 import { ensureJars } from './jars.js';
-import {
-  DEFAULT_PORT,
-  HOST,
-  resolveOptions,
-  resolvePaths,
-  type BrokerOptions,
-  type BrokerStatus,
-  type StopResult,
-} from './options.js';
-import {
-  answers,
-  assertPortsFree,
-  clearState,
-  isBrokerPid,
-  readPid,
-  readState,
-  spawnBroker,
-  waitForExisting,
-  waitUntilAnswering,
-} from './process.js';
+import { DEFAULT_PORT, HOST, resolveOptions, resolvePaths, type BrokerOptions, type BrokerStatus, type StopResult } from './options.js';
+import { answers, assertPortsFree, clearState, isBrokerPid, readPid, readState, spawnBroker, waitForExisting, waitUntilAnswering } from './process.js';
 import { stopPid, withLock } from '../../common/processes.js';
 import { assertDataReadable, formatStorage } from './storage.js';
 import { checkJava } from './toolchain.js';

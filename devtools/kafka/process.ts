@@ -20,7 +20,6 @@ interface BrokerState {
   startedAt: string;
 }
 
-
 /** True when pid is alive and (where /proc exists) really is a Kafka JVM, so a recycled pid is not mistaken for the broker. */
 export function isBrokerPid(pid: number): boolean {
   if (!pidAlive(pid)) return false;
@@ -54,7 +53,6 @@ function logTail(paths: Paths, lines = 25): string {
     return '(no log yet)';
   }
 }
-
 
 // ---------------------------------------------------------------- probes
 
@@ -160,4 +158,3 @@ export function spawnBroker(r: Resolved, java: string, libs: string, loggingFlag
   writeFileSync(r.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   return { child, pid };
 }
-

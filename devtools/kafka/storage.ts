@@ -72,10 +72,7 @@ export async function formatStorage(r: Resolved, java: string, libs: string, log
     '--ignore-formatted',
   ]);
   if (result.code !== 0) {
-    throw new Error(
-      `Formatting the Kafka storage in ${r.paths.dataDir} failed (exit ${result.code}):\n` +
-        tail(result.stdout + result.stderr, 30),
-    );
+    throw new Error(`Formatting the Kafka storage in ${r.paths.dataDir} failed (exit ${result.code}):\n${tail(result.stdout + result.stderr, 30)}`);
   }
   const note = { version: r.version, clusterId, formattedAt: new Date().toISOString() };
   writeFileSync(join(r.paths.dataDir, FORMAT_NOTE), `${JSON.stringify(note, null, 2)}\n`);

@@ -25,7 +25,17 @@ export interface FrontierSums {
   gap_days: number;
 }
 
-export const SUM_FIELDS = ['sends', 'subscribers', 'opt_outs', 'blocks', 'spam_reports', 'revenue_usd', 'cost_usd', 'gap_n', 'gap_days'] as const satisfies readonly (keyof FrontierSums)[];
+export const SUM_FIELDS = [
+  'sends',
+  'subscribers',
+  'opt_outs',
+  'blocks',
+  'spam_reports',
+  'revenue_usd',
+  'cost_usd',
+  'gap_n',
+  'gap_days',
+] as const satisfies readonly (keyof FrontierSums)[];
 
 export interface FrontierPoint {
   mean_send_interval_days: number | null;
@@ -50,7 +60,7 @@ export type FrontierIntervals = { [K in keyof FrontierPoint]: Interval };
 export function survivalDays(hazard: number, horizonDays: number): number {
   if (hazard <= 0) return horizonDays;
   const q = Math.exp(-hazard);
-  return (1 - Math.pow(q, horizonDays)) / (1 - q);
+  return (1 - q ** horizonDays) / (1 - q);
 }
 
 const div = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -149,15 +159,33 @@ export function frontierOf(rows: readonly FrontierSums[], horizonDays: number, o
   const totals = Object.fromEntries(SUM_FIELDS.map((f) => [f, rows.reduce((a, r) => a + r[f], 0)])) as unknown as FrontierSums;
   const point = frontierPoint(totals, horizonDays);
   const sends = rows.map((r) => r.sends);
-  const opt = clusteredWilson(rows.map((r) => r.opt_outs), sends);
-  const blk = clusteredWilson(rows.map((r) => r.blocks), sends);
-  const leave = clusteredWilson(rows.map((r) => r.opt_outs + r.blocks), sends);
-  const spam = clusteredWilson(rows.map((r) => r.spam_reports), sends);
+  const opt = clusteredWilson(
+    rows.map((r) => r.opt_outs),
+    sends,
+  );
+  const blk = clusteredWilson(
+    rows.map((r) => r.blocks),
+    sends,
+  );
+  const leave = clusteredWilson(
+    rows.map((r) => r.opt_outs + r.blocks),
+    sends,
+  );
+  const spam = clusteredWilson(
+    rows.map((r) => r.spam_reports),
+    sends,
+  );
   const gap = point.mean_send_interval_days;
   const h = point.hazard_per_subscriber_day;
 
   const vectors = rows.map((r) => Float64Array.from(SUM_FIELDS.map((f) => r[f])));
-  const bootKeys = ['mean_send_interval_days', 'sends_per_subscriber_month', 'net_revenue_per_send', 'daily_net_revenue_per_subscriber', 'expected_net_revenue_per_subscriber'] as const;
+  const bootKeys = [
+    'mean_send_interval_days',
+    'sends_per_subscriber_month',
+    'net_revenue_per_send',
+    'daily_net_revenue_per_subscriber',
+    'expected_net_revenue_per_subscriber',
+  ] as const;
   const boot = clusterBootstrap(
     vectors,
     (t) => {

@@ -91,7 +91,7 @@ export function kaplanMeier(rows: readonly KmTimeCount[], opts: { z?: number; in
     else if (interval === 'plain') ci = [clamp01(s - z * se), clamp01(s + z * se)];
     else {
       const sigma = Math.sqrt(greenwood) / Math.abs(Math.log(s));
-      ci = [Math.pow(s, Math.exp(z * sigma)), Math.pow(s, Math.exp(-z * sigma))];
+      ci = [s ** Math.exp(z * sigma), s ** Math.exp(-z * sigma)];
     }
     steps.push({ time, at_risk: n, events: d, censored: c, survival: s, std_err: se, ci95: ci });
     atRisk -= d + c;

@@ -36,9 +36,21 @@ export interface ImpactMetric {
 
 /** The metrics policy-impact accepts: per business per period, ratio of sums over sends of the period. */
 export const IMPACT_METRICS: Record<string, ImpactMetric> = {
-  opt_outs_per_1k: { description: 'attributed opt-outs per 1,000 sends', numerator: (s) => s.opt_outs, denominator: (s) => s.sends, scale: 1000, needs: ['risk'] },
+  opt_outs_per_1k: {
+    description: 'attributed opt-outs per 1,000 sends',
+    numerator: (s) => s.opt_outs,
+    denominator: (s) => s.sends,
+    scale: 1000,
+    needs: ['risk'],
+  },
   blocks_per_1k: { description: 'attributed blocks per 1,000 sends', numerator: (s) => s.blocks, denominator: (s) => s.sends, scale: 1000, needs: ['risk'] },
-  spam_reports_per_1k: { description: 'attributed spam reports per 1,000 sends', numerator: (s) => s.spam_reports, denominator: (s) => s.sends, scale: 1000, needs: ['risk'] },
+  spam_reports_per_1k: {
+    description: 'attributed spam reports per 1,000 sends',
+    numerator: (s) => s.spam_reports,
+    denominator: (s) => s.sends,
+    scale: 1000,
+    needs: ['risk'],
+  },
   spam_risk_per_1k: {
     description: 'attributed opt-outs + blocks + spam reports per 1,000 sends',
     numerator: (s) => s.opt_outs + s.blocks + s.spam_reports,
@@ -46,7 +58,14 @@ export const IMPACT_METRICS: Record<string, ImpactMetric> = {
     scale: 1000,
     needs: ['risk'],
   },
-  revenue_per_1k: { description: 'revenue of converted engagements per 1,000 sends (USD)', numerator: (s) => s.revenue_usd, denominator: (s) => s.sends, scale: 1000, needs: ['engagements'], engagementTypes: ['converted'] },
+  revenue_per_1k: {
+    description: 'revenue of converted engagements per 1,000 sends (USD)',
+    numerator: (s) => s.revenue_usd,
+    denominator: (s) => s.sends,
+    scale: 1000,
+    needs: ['engagements'],
+    engagementTypes: ['converted'],
+  },
   net_revenue_per_1k: {
     description: 'revenue of converted engagements minus send cost, per 1,000 sends (USD)',
     numerator: (s) => s.revenue_usd - s.cost_usd,
@@ -56,10 +75,38 @@ export const IMPACT_METRICS: Record<string, ImpactMetric> = {
     engagementTypes: ['converted'],
   },
   cost_per_1k: { description: 'send cost per 1,000 sends (USD)', numerator: (s) => s.cost_usd, denominator: (s) => s.sends, scale: 1000, needs: ['cost'] },
-  delivery_rate: { description: 'delivered sends / sends', numerator: (s) => s.delivered, denominator: (s) => s.sends, scale: 1, needs: ['engagements'], engagementTypes: ['delivered'] },
-  read_rate: { description: 'read sends / delivered sends', numerator: (s) => s.read, denominator: (s) => s.delivered, scale: 1, needs: ['engagements'], engagementTypes: ['delivered', 'read'] },
-  click_rate: { description: 'clicked sends / delivered sends', numerator: (s) => s.clicked, denominator: (s) => s.delivered, scale: 1, needs: ['engagements'], engagementTypes: ['delivered', 'clicked'] },
-  conversion_rate: { description: 'converted sends / delivered sends', numerator: (s) => s.converted, denominator: (s) => s.delivered, scale: 1, needs: ['engagements'], engagementTypes: ['delivered', 'converted'] },
+  delivery_rate: {
+    description: 'delivered sends / sends',
+    numerator: (s) => s.delivered,
+    denominator: (s) => s.sends,
+    scale: 1,
+    needs: ['engagements'],
+    engagementTypes: ['delivered'],
+  },
+  read_rate: {
+    description: 'read sends / delivered sends',
+    numerator: (s) => s.read,
+    denominator: (s) => s.delivered,
+    scale: 1,
+    needs: ['engagements'],
+    engagementTypes: ['delivered', 'read'],
+  },
+  click_rate: {
+    description: 'clicked sends / delivered sends',
+    numerator: (s) => s.clicked,
+    denominator: (s) => s.delivered,
+    scale: 1,
+    needs: ['engagements'],
+    engagementTypes: ['delivered', 'clicked'],
+  },
+  conversion_rate: {
+    description: 'converted sends / delivered sends',
+    numerator: (s) => s.converted,
+    denominator: (s) => s.delivered,
+    scale: 1,
+    needs: ['engagements'],
+    engagementTypes: ['delivered', 'converted'],
+  },
 };
 
 export interface ImpactRow extends SendSums {

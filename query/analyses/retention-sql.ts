@@ -30,10 +30,7 @@ export interface RetentionCount {
 }
 
 function retentionSql(group: RetentionGroup, censoring: Censoring): string {
-  const censorAt =
-    censoring === 'end_of_data'
-      ? 'end_of_data'
-      : `least(end_of_data, greatest(t0, ifNull(last_send, t0)) + ${ATTRIBUTION_WINDOW})`;
+  const censorAt = censoring === 'end_of_data' ? 'end_of_data' : `least(end_of_data, greatest(t0, ifNull(last_send, t0)) + ${ATTRIBUTION_WINDOW})`;
   const lastSend =
     censoring === 'end_of_data'
       ? ''
@@ -45,9 +42,7 @@ function retentionSql(group: RetentionGroup, censoring: Censoring): string {
     GROUP BY business_id, user_id, channel
   )`;
   const lastSendJoin =
-    censoring === 'end_of_data'
-      ? ''
-      : `LEFT JOIN last_sends AS ls ON ls.business_id = sj.business_id AND ls.user_id = sj.user_id AND ls.channel = sj.channel`;
+    censoring === 'end_of_data' ? '' : `LEFT JOIN last_sends AS ls ON ls.business_id = sj.business_id AND ls.user_id = sj.user_id AND ls.channel = sj.channel`;
   return `
 WITH
   greatest((SELECT max(occurred_at) FROM sends), (SELECT max(occurred_at) FROM subscriptions)) AS end_of_data,
@@ -98,10 +93,7 @@ export async function retentionCounts(
       c_to: chTime(q.endMs),
       ...attributionWindowParam(q.attributionWindowHours),
     }),
-    queryRows<{ eod: string }>(
-      wh,
-      `SELECT toString(greatest((SELECT max(occurred_at) FROM sends), (SELECT max(occurred_at) FROM subscriptions))) AS eod`,
-    ),
+    queryRows<{ eod: string }>(wh, `SELECT toString(greatest((SELECT max(occurred_at) FROM sends), (SELECT max(occurred_at) FROM subscriptions))) AS eod`),
   ]);
   return {
     counts: rows.map((r) => ({ group: String(r.group), day: Math.max(0, num(r.day)), events: num(r.events), censored: num(r.censored) })),

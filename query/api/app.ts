@@ -86,7 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     let code: ErrorCode = 'INTERNAL';
     if (fe.validation) code = 'BAD_REQUEST';
     else if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') code = 'BODY_TOO_LARGE';
-    else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') code = 'BAD_REQUEST';
+    else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+      code = 'BAD_REQUEST';
     else if (fe.statusCode === 429) code = 'RATE_LIMITED';
     else if (/ECONNREFUSED|socket hang up|ETIMEDOUT/.test(fe.message)) code = 'WAREHOUSE_UNAVAILABLE';
     if (code === 'INTERNAL' || code === 'WAREHOUSE_UNAVAILABLE') log.error('request failed', { url: req.url, error: fe.message });

@@ -44,7 +44,8 @@ export function parseKeySpec(spec: string): { key: string; role: Role }[] {
       const i = entry.lastIndexOf(':');
       const key = entry.slice(0, i);
       const role = entry.slice(i + 1) as Role;
-      if (i <= 0 || !ROLES.includes(role)) throw new Error(`POLICYLENS_API_KEYS: "${entry.replace(/^(.{4}).*(:.*)$/, '$1…$2')}" must be key:role with role one of ${ROLES.join(', ')}`);
+      if (i <= 0 || !ROLES.includes(role))
+        throw new Error(`POLICYLENS_API_KEYS: "${entry.replace(/^(.{4}).*(:.*)$/, '$1…$2')}" must be key:role with role one of ${ROLES.join(', ')}`);
       if (key.length < 16) throw new Error('POLICYLENS_API_KEYS: every key must be at least 16 characters');
       return { key, role };
     });

@@ -12,12 +12,26 @@ interface MetricField extends ExportField {
   unit: string;
 }
 
-const count = (name: string, title: string, description: string): MetricField => ({ name, title, type: 'integer', unit: 'count', description, constraints: { minimum: 0 } });
+const count = (name: string, title: string, description: string): MetricField => ({
+  name,
+  title,
+  type: 'integer',
+  unit: 'count',
+  description,
+  constraints: { minimum: 0 },
+});
 const SUPPRESSED_NOTE = 'Null when the cell is suppressed.';
 
 export const DAILY_METRICS: MetricField[] = [
   count('sends', 'Sends', `Sends in the cell. ${SUPPRESSED_NOTE}`),
-  { name: 'cost_usd', title: 'Cost', type: 'number', unit: 'USD', description: `Sum of cost_usd of the cell's sends, USD. ${SUPPRESSED_NOTE}`, constraints: { minimum: 0 } },
+  {
+    name: 'cost_usd',
+    title: 'Cost',
+    type: 'number',
+    unit: 'USD',
+    description: `Sum of cost_usd of the cell's sends, USD. ${SUPPRESSED_NOTE}`,
+    constraints: { minimum: 0 },
+  },
   ...(['delivered', 'read', 'clicked', 'replied', 'converted'] as const).map((t) =>
     count(
       t,
@@ -25,7 +39,14 @@ export const DAILY_METRICS: MetricField[] = [
       `Sends of the cell with at least one "${t}" engagement (joined by send_id, however late; with a from date, not earlier than a day before it); a send counts once however many it has. ${SUPPRESSED_NOTE}`,
     ),
   ),
-  { name: 'revenue_usd', title: 'Revenue', type: 'number', unit: 'USD', description: `Sum of revenue_usd of the converted engagements of the cell's sends, USD. ${SUPPRESSED_NOTE}`, constraints: { minimum: 0 } },
+  {
+    name: 'revenue_usd',
+    title: 'Revenue',
+    type: 'number',
+    unit: 'USD',
+    description: `Sum of revenue_usd of the converted engagements of the cell's sends, USD. ${SUPPRESSED_NOTE}`,
+    constraints: { minimum: 0 },
+  },
   ...(
     [
       ['opt_outs', 'Opt-outs', 'opt_out'],
@@ -44,13 +65,24 @@ export const DAILY_METRICS: MetricField[] = [
 const DIMENSIONS: ExportField[] = [
   { name: 'day', type: 'date', description: 'UTC day of the sends.', constraints: { required: true } },
   commonFields.channel,
-  { name: 'regime', type: 'string', description: 'Policy regime stored with the sends (see the sends dataset).', constraints: { required: true, maxLength: 64 } },
+  {
+    name: 'regime',
+    type: 'string',
+    description: 'Policy regime stored with the sends (see the sends dataset).',
+    constraints: { required: true, maxLength: 64 },
+  },
   { name: 'category', type: 'string', description: 'Send category.', constraints: { required: true, enum: SEND_CATEGORIES } },
-  { name: 'frequency', type: 'string', description: 'Frequency of recurring notifications; null for every other category.', constraints: { enum: FREQUENCIES } },
+  {
+    name: 'frequency',
+    type: 'string',
+    description: 'Frequency of recurring notifications; null for every other category.',
+    constraints: { enum: FREQUENCIES },
+  },
   {
     name: 'suppressed',
     type: 'boolean',
-    description: 'True when the cell has fewer sends than the small-cell threshold (package property policylens.min_cell): every measure of the row is then null. The row itself is kept so that the cell is known to exist.',
+    description:
+      'True when the cell has fewer sends than the small-cell threshold (package property policylens.min_cell): every measure of the row is then null. The row itself is kept so that the cell is known to exist.',
     constraints: { required: true },
   },
 ];
@@ -76,7 +108,9 @@ export const DAILY: DatasetSpec = {
 
 function dailyMetricsSelect({ window }: SelectContext): string {
   const bounds = windowBounds(window);
-  const measures = DAILY_METRICS.map((m) => `if(suppressed, NULL, ${m.name === 'cost_usd' || m.name === 'revenue_usd' ? `n_${m.name}` : `toUInt64(n_${m.name})`}) AS ${m.name}`);
+  const measures = DAILY_METRICS.map(
+    (m) => `if(suppressed, NULL, ${m.name === 'cost_usd' || m.name === 'revenue_usd' ? `n_${m.name}` : `toUInt64(n_${m.name})`}) AS ${m.name}`,
+  );
   // Engagements are read however late they come (no upper bound). (An IN-set of the window's send ids would be
   // exact but would hold them all in memory.)
   const engagements = perSendEngagementSql(engagementTimeFilter(bounds.from, null));

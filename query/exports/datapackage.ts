@@ -58,7 +58,16 @@ export function buildDataPackage(input: DataPackageInput): Record<string, unknow
     mediatype: fmt.mediatype,
     ...(input.format === 'parquet' ? {} : { encoding: 'utf-8' }),
     ...(input.format === 'csv'
-      ? { dialect: { $schema: 'https://datapackage.org/profiles/2.0/tabledialect.json', header: true, delimiter: ',', lineTerminator: '\n', quoteChar: '"', doubleQuote: true } }
+      ? {
+          dialect: {
+            $schema: 'https://datapackage.org/profiles/2.0/tabledialect.json',
+            header: true,
+            delimiter: ',',
+            lineTerminator: '\n',
+            quoteChar: '"',
+            doubleQuote: true,
+          },
+        }
       : {}),
     ...(input.file ? { bytes: input.file.bytes, hash: `sha256:${input.file.sha256}`, rows: input.file.rows } : {}),
     schema: {
@@ -99,7 +108,13 @@ export function buildDataPackage(input: DataPackageInput): Record<string, unknow
     resources: [resource, regimes],
     // Custom properties (allowed by the specification): how to read the export correctly.
     policylens: {
-      window: { from: input.window.from, to: input.window.to, timezone: 'UTC', inclusive: true, applies_to: spec.name === 'daily_metrics' ? 'send day' : 'occurred_at' },
+      window: {
+        from: input.window.from,
+        to: input.window.to,
+        timezone: 'UTC',
+        inclusive: true,
+        applies_to: spec.name === 'daily_metrics' ? 'send day' : 'occurred_at',
+      },
       pseudonymisation: spec.identifiers
         ? {
             method: 'HMAC-SHA256',

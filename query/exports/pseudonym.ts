@@ -41,8 +41,7 @@ export const pseudonymise = (secret: string, domain: PseudonymDomain, value: str
  * 16 hex digits that tell whether two exports were made under the same secret (so their pseudonyms join)
  * without revealing anything about it: HMAC-SHA256(K, "key-fingerprint"), truncated.
  */
-export const keyFingerprint = (secret: string): string =>
-  createHmac('sha256', exportKey(secret)).update('key-fingerprint').digest('hex').slice(0, 16);
+export const keyFingerprint = (secret: string): string => createHmac('sha256', exportKey(secret)).update('key-fingerprint').digest('hex').slice(0, 16);
 
 /** Replaces the secret wherever it might appear in a message (belt and braces: the engine masks it already). */
 export function redactSecret(message: string, secret: string | null): string {

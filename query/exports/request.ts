@@ -56,7 +56,13 @@ export interface ResolvedExport {
  * Checks everything a request names before any work: dataset, dates, and the secret (config.exports.secret)
  * when identifiers are in it.
  */
-export function resolveExport(dataset: string, format: ExportFormat, from: string | undefined, to: string | undefined, configuredSecret: string | null): ResolvedExport {
+export function resolveExport(
+  dataset: string,
+  format: ExportFormat,
+  from: string | undefined,
+  to: string | undefined,
+  configuredSecret: string | null,
+): ResolvedExport {
   if (!isDataset(dataset)) throw new ApiError('NOT_FOUND', `No dataset ${JSON.stringify(dataset.slice(0, 64))}; datasets: ${DATASETS.join(', ')}.`);
   const window = parseWindow(from, to);
   let secret: string | null = null;

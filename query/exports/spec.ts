@@ -65,7 +65,8 @@ export const pseudonymField = (name: string, domain: PseudonymDomain, descriptio
   constraints: { ...(required ? { required: true } : {}), ...(unique ? { unique: true } : {}), pattern: PSEUDONYM_PATTERN },
 });
 
-export const PSEUDONYM_NOTE = 'Lower-case hex HMAC-SHA256 under the export key (docs/exports.md, Pseudonymisation): stable for one secret, unrelated under another.';
+export const PSEUDONYM_NOTE =
+  'Lower-case hex HMAC-SHA256 under the export key (docs/exports.md, Pseudonymisation): stable for one secret, unrelated under another.';
 
 export const commonFields = {
   eventId: (what: string) => pseudonymField('event_id', 'event', `Pseudonym of the ${what}'s event_id. ${PSEUDONYM_NOTE} Unique per row.`, true, true),
@@ -75,8 +76,16 @@ export const commonFields = {
     description: `When the ${what} happened, UTC, millisecond precision (ISO 8601 with Z in CSV and JSONL; a UTC timestamp in milliseconds in Parquet).`,
     constraints: { required: true },
   }),
-  businessId: pseudonymField('business_id', 'business', `Pseudonym of the business (business_id). ${PSEUDONYM_NOTE} The same business has the same pseudonym in every dataset of one secret.`),
-  userId: pseudonymField('user_id', 'user', `Pseudonym of the person (user_id). ${PSEUDONYM_NOTE} The same person has the same pseudonym in every dataset of one secret.`),
+  businessId: pseudonymField(
+    'business_id',
+    'business',
+    `Pseudonym of the business (business_id). ${PSEUDONYM_NOTE} The same business has the same pseudonym in every dataset of one secret.`,
+  ),
+  userId: pseudonymField(
+    'user_id',
+    'user',
+    `Pseudonym of the person (user_id). ${PSEUDONYM_NOTE} The same person has the same pseudonym in every dataset of one secret.`,
+  ),
   channel: { name: 'channel', type: 'string', description: 'Messaging channel.', constraints: { required: true, enum: CHANNELS } } as ExportField,
   regime: (when: string): ExportField => ({
     name: 'regime',

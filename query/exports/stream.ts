@@ -165,7 +165,10 @@ export async function openExportStream(wh: Warehouse, query: ExportQuery, format
   // Wait for the first bytes or the end, whichever comes first.
   for (;;) {
     if (ended) break;
-    const size = await stat(file).then((s) => s.size, () => 0);
+    const size = await stat(file).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size > 0) break;
     await Promise.race([running, sleep(10)]);
   }

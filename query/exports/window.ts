@@ -30,7 +30,10 @@ export function windowParams(w: ExportWindow): Record<string, string> {
 }
 
 /** The window as SQL bounds over windowParams. */
-export const windowBounds = (w: ExportWindow): Bounds => ({ from: w.from === null ? null : timeParam('pl_from'), to: w.to === null ? null : timeParam('pl_until') });
+export const windowBounds = (w: ExportWindow): Bounds => ({
+  from: w.from === null ? null : timeParam('pl_from'),
+  to: w.to === null ? null : timeParam('pl_until'),
+});
 
 /** occurred_at within the window. */
 export const windowSql = (w: ExportWindow): string => inBounds('occurred_at', windowBounds(w));

@@ -92,7 +92,10 @@ export function rollupSends(coarse: boolean): Branch {
   const table = coarse ? 'send_metrics_daily_coarse' : 'send_metrics_daily';
   return {
     table,
-    dims: sendDims((c) => (coarse && FINE_COLUMNS.includes(c) ? NULL_S : `r.${c}`), regimeOf(`r.regime_override != ''`, 'CAST(r.regime_override AS String)', 'r.channel', 'r.day')),
+    dims: sendDims(
+      (c) => (coarse && FINE_COLUMNS.includes(c) ? NULL_S : `r.${c}`),
+      regimeOf(`r.regime_override != ''`, 'CAST(r.regime_override AS String)', 'r.channel', 'r.day'),
+    ),
     measures: Object.fromEntries(
       (['sends', 'cost_usd', 'delivered', 'read', 'clicked', 'replied', 'converted', 'revenue_usd', 'revenue_sq'] as const).map((m) => [m, `r.${m}`]),
     ),
@@ -104,7 +107,11 @@ const PAIR_COLUMNS = ['day', 'channel', 'regime_override', 'category', 'frequenc
 
 // The latest candidate send within the window, per spam-risk event, from the pairs migration 04 keeps.
 const PAIRS_LATEST = `SELECT p.event_id AS event_id, any(p.type) AS risk_type,
-                            ${latestSend(PAIR_COLUMNS.map((c) => `p.${c}`), 'p.send_at', 'p.send_id')} AS best
+                            ${latestSend(
+                              PAIR_COLUMNS.map((c) => `p.${c}`),
+                              'p.send_at',
+                              'p.send_id',
+                            )} AS best
                      FROM spam_pairs AS p
                      WHERE p.occurred_at >= ${FROM_TS} AND p.occurred_at < ${TO_TS} + ${ATTRIBUTION_WINDOW}
                        AND ${withinWindow('p.send_at', 'p.occurred_at')}

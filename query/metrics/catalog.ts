@@ -167,8 +167,22 @@ const DIMENSION_LIST: DimensionDef[] = [
   attr('campaign_id', 'The campaign of the send; null when it had none.'),
   attr('topic', 'The send topic; null when it had none.'),
   { name: 'time:day', kind: 'time', description: 'UTC day of the send, YYYY-MM-DD.', column: 'day', sql: 'toString(day)', filterable: false },
-  { name: 'time:week', kind: 'time', description: 'Monday (UTC) of the ISO week of the send, YYYY-MM-DD.', column: 'day', sql: 'toString(toMonday(day))', filterable: false },
-  { name: 'time:month', kind: 'time', description: 'First day (UTC) of the month of the send, YYYY-MM-DD.', column: 'day', sql: 'toString(toStartOfMonth(day))', filterable: false },
+  {
+    name: 'time:week',
+    kind: 'time',
+    description: 'Monday (UTC) of the ISO week of the send, YYYY-MM-DD.',
+    column: 'day',
+    sql: 'toString(toMonday(day))',
+    filterable: false,
+  },
+  {
+    name: 'time:month',
+    kind: 'time',
+    description: 'First day (UTC) of the month of the send, YYYY-MM-DD.',
+    column: 'day',
+    sql: 'toString(toStartOfMonth(day))',
+    filterable: false,
+  },
 ];
 
 export const DIMENSIONS: Readonly<Record<string, DimensionDef>> = Object.freeze(Object.fromEntries(DIMENSION_LIST.map((d) => [d.name, d])));
@@ -192,7 +206,7 @@ export function computeMetrics(metrics: readonly string[], b: BaseValues, z: num
     out[name] = def.value(b);
     if (def.interval) {
       const ci = def.interval(b, z);
-      out[intervalKey(name)] = ci && ci.every(Number.isFinite) ? ci : null;
+      out[intervalKey(name)] = ci?.every(Number.isFinite) ? ci : null;
     }
   }
   return out;

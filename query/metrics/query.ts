@@ -131,7 +131,9 @@ export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: R
   const rows = await queryRows<Record<string, string | number | null>>(wh, plan.sql, plan.params);
   const results = rows.map((r) => {
     const dimensions: Record<string, string | null> = {};
-    q.dimensions.forEach((d, i) => (dimensions[d] = r[`d${i}`] === null ? null : String(r[`d${i}`])));
+    q.dimensions.forEach((d, i) => {
+      dimensions[d] = r[`d${i}`] === null ? null : String(r[`d${i}`]);
+    });
     const base = {} as BaseValues;
     for (const m of Object.keys(BASE_MEASURES) as BaseMeasure[]) base[m] = plan.measures.includes(m) ? Number(r[`o_${m}`]) : 0;
     return { dimensions, metrics: computeMetrics(q.metrics, base) };

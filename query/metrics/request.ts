@@ -147,7 +147,8 @@ export function normalizeQuery(req: QueryRequest): NormalizedQuery {
 
   const filters = (req.filters ?? []).map(([op, dimension, values]) => {
     if (!isDimension(dimension)) throw new ApiError('UNKNOWN_DIMENSION', `Filter on "${clip(dimension)}": not one of ${DIMENSION_NAMES.join(', ')}.`);
-    if (!DIMENSIONS[dimension].filterable) throw new ApiError('BAD_REQUEST', `Filter on "${dimension}": time dimensions are limited by date_range, not filters.`);
+    if (!DIMENSIONS[dimension].filterable)
+      throw new ApiError('BAD_REQUEST', `Filter on "${dimension}": time dimensions are limited by date_range, not filters.`);
     return { op, dimension, values: [...values] };
   });
 

@@ -63,11 +63,19 @@ export function attributedRiskSql({ sendColumns, from, to, channelFilter = '1' }
   return `
     SELECT risk_type, ${cols.map((c, i) => `best.${i + 1} AS send_${c}`).join(', ')}
     FROM (
-      SELECT any(o.type) AS risk_type, ${latestSend(cols.map((c) => `s.${c}`), 's.occurred_at', 's.event_id')} AS best
+      SELECT any(o.type) AS risk_type, ${latestSend(
+        cols.map((c) => `s.${c}`),
+        's.occurred_at',
+        's.event_id',
+      )} AS best
       ${candidatePairs(range, range, cols, channelFilter)}
       GROUP BY o.event_id
-    )${to === null ? '' : `
-    WHERE best.1 < ${to}`}`;
+    )${
+      to === null
+        ? ''
+        : `
+    WHERE best.1 < ${to}`
+    }`;
 }
 
 /** Ids of the spam-risk events in [from, to) that some send may explain; the others are unattributed. */

@@ -50,4 +50,4 @@ export function subscriptionEvent(type: string, over: Record<string, unknown> = 
   };
 }
 
-export const ndjson = (events: unknown[]): string => events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n') + '\n';
+export const ndjson = (events: unknown[]): string => `${events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n')}\n`;

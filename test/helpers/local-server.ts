@@ -24,7 +24,7 @@ export async function freePorts(n: number): Promise<number> {
     const run = Array.from({ length: n }, (_, i) => base + i);
     if (run.some((p) => p > 65535 || taken.has(p))) continue;
     if (!(await Promise.all(run.map((p) => portFree(p)))).every(Boolean)) continue;
-    run.forEach((p) => taken.add(p));
+    for (const p of run) taken.add(p);
     return base;
   }
   throw new Error(`no ${n} consecutive free ports found`);

@@ -8,11 +8,19 @@ export function* plainStream(n: number, tag: string): Generator<ProducibleLine> 
     const common = { occurred_at: start + i * 1000, business_id: `b${i % 13}`, user_id: user, channel: i % 5 === 0 ? 'whatsapp' : 'messenger' };
     const kind = i % 4;
     if (kind === 0) {
-      yield { key: user, family: 'sends', line: JSON.stringify({ event_id: `${tag}-${i}`, type: 'send', category: 'message_tag', cost_usd: 0.001, ...common }) };
+      yield {
+        key: user,
+        family: 'sends',
+        line: JSON.stringify({ event_id: `${tag}-${i}`, type: 'send', category: 'message_tag', cost_usd: 0.001, ...common }),
+      };
     } else if (kind === 3) {
       yield { key: user, family: 'subscriptions', line: JSON.stringify({ event_id: `${tag}-${i}`, type: 'opt_out', ...common }) };
     } else {
-      yield { key: user, family: 'engagements', line: JSON.stringify({ event_id: `${tag}-${i}`, type: kind === 1 ? 'delivered' : 'read', send_id: `${tag}-${i - kind}`, ...common }) };
+      yield {
+        key: user,
+        family: 'engagements',
+        line: JSON.stringify({ event_id: `${tag}-${i}`, type: kind === 1 ? 'delivered' : 'read', send_id: `${tag}-${i - kind}`, ...common }),
+      };
     }
   }
 }

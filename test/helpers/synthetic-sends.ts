@@ -24,7 +24,15 @@ export async function insertSyntheticSends(wh: Warehouse, s: SyntheticSends): Pr
                      if(number % 4 = 0, NULL, 'deals'), if(number % 2 = 0, NULL, concat('c', toString(number % {campaigns:UInt64}))),
                      toDecimal64(0.0125, 6), 'recurring_all_frequencies'
               FROM numbers({start:UInt64}, {n:UInt64})`,
-      query_params: { prefix: s.prefix, step: s.stepMs, businesses: s.businesses, users: s.users, campaigns: s.campaigns, start, n: Math.min(s.chunk, s.rows - start) },
+      query_params: {
+        prefix: s.prefix,
+        step: s.stepMs,
+        businesses: s.businesses,
+        users: s.users,
+        campaigns: s.campaigns,
+        start,
+        n: Math.min(s.chunk, s.rows - start),
+      },
       clickhouse_settings: { insert_deduplication_token: `${s.prefix}-${start}-${Date.now()}` },
     });
   }

@@ -17,7 +17,7 @@ export function testMode(): WarehouseMode {
 
 function serverUrl(): string {
   const url = process.env.POLICYLENS_TEST_CLICKHOUSE_URL;
-  if (!url) throw new Error('POLICYLENS_TEST_CLICKHOUSE_URL is not set: the server project\'s global setup should have started the server');
+  if (!url) throw new Error("POLICYLENS_TEST_CLICKHOUSE_URL is not set: the server project's global setup should have started the server");
   return url;
 }
 

@@ -27,7 +27,8 @@ const TYPES: Record<string, string> = {
 };
 
 /** Plot writes <style> elements and style attributes into its SVG; everything else comes from 'self'. */
-const CSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function cookieValue(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
@@ -65,7 +66,11 @@ export const routes: RouteModule = (app, { config, keys }) => {
     const header = bearer(req.headers.authorization);
     const key = queryKey ?? header ?? cookieValue(req.headers.cookie, DASHBOARDS_COOKIE);
     const role = key ? keys.roleOf(key) : null;
-    if (!role) throw new ApiError('UNAUTHORIZED', `Dashboards: open ${DASHBOARDS_PREFIX}/?key=<your key> once (a cookie keeps it for 12 hours), or send the key as a bearer header.`);
+    if (!role)
+      throw new ApiError(
+        'UNAUTHORIZED',
+        `Dashboards: open ${DASHBOARDS_PREFIX}/?key=<your key> once (a cookie keeps it for 12 hours), or send the key as a bearer header.`,
+      );
     assertRoleMay(role, 'dashboards');
 
     if (queryKey !== null) {
@@ -74,7 +79,10 @@ export const routes: RouteModule = (app, { config, keys }) => {
       url.searchParams.delete('key');
       const secure = req.protocol === 'https' ? '; Secure' : '';
       return reply
-        .header('Set-Cookie', `${DASHBOARDS_COOKIE}=${encodeURIComponent(queryKey)}; Path=${DASHBOARDS_PREFIX}; HttpOnly; SameSite=Strict; Max-Age=${COOKIE_MAX_AGE_S}${secure}`)
+        .header(
+          'Set-Cookie',
+          `${DASHBOARDS_COOKIE}=${encodeURIComponent(queryKey)}; Path=${DASHBOARDS_PREFIX}; HttpOnly; SameSite=Strict; Max-Age=${COOKIE_MAX_AGE_S}${secure}`,
+        )
         .header('Cache-Control', 'no-store')
         .redirect(`${url.pathname}${url.search}`, 303);
     }

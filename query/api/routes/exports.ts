@@ -85,7 +85,8 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
       const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir });
       ex.stream.once('error', (err) => log.error('export failed mid-stream', { dataset: r.dataset, format: r.format, error: err.message }));
       void ex.done.then(
-        () => log.info('export finished', { dataset: r.dataset, format: r.format, from: r.window.from, to: r.window.to, role: req.role, ms: Date.now() - started }),
+        () =>
+          log.info('export finished', { dataset: r.dataset, format: r.format, from: r.window.from, to: r.window.to, role: req.role, ms: Date.now() - started }),
         (err: Error) => log.warn('export cleanup failed', { error: err.message }),
       );
       const fmt = FORMAT_INFO[r.format];
@@ -104,7 +105,8 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
       schema: {
         tags: ['exports'],
         summary: 'Describe an export as a Frictionless Data Package v2',
-        description: 'Fields with types, descriptions and constraints, the metric definitions, the regime table and the query window of the export with the same parameters.',
+        description:
+          'Fields with types, descriptions and constraints, the metric definitions, the regime table and the query window of the export with the same parameters.',
         params,
         querystring,
         response: { 200: { type: 'object', additionalProperties: true }, ...errors },

@@ -92,7 +92,8 @@ export const routes: RouteModule = (app, { wh, config }) => {
       schema: {
         tags: ['analyses'],
         summary: 'Spam risk versus revenue per recurring-notification frequency',
-        description: 'Per frequency (daily, weekly, monthly): sends per subscriber-month, opt-out hazard, net revenue per send, survival-weighted net revenue per subscriber over the horizon and spam reports per 1k subscribers, with 95% intervals. See docs/analyses.md.',
+        description:
+          'Per frequency (daily, weekly, monthly): sends per subscriber-month, opt-out hazard, net revenue per send, survival-weighted net revenue per subscriber over the horizon and spam reports per 1k subscribers, with 95% intervals. See docs/analyses.md.',
         querystring,
         response: { 200: response200, 400: errorSchema, 401: errorSchema, 403: errorSchema },
       },
@@ -100,7 +101,12 @@ export const routes: RouteModule = (app, { wh, config }) => {
     async (req) => {
       const { from, to, channel, horizon_days: horizon } = req.query;
       const range = dayRange(from, to, ANALYSIS_DAYS);
-      const rows = await frontierRows(wh, { fromMs: range.fromMs, endMs: range.endMs, channel: channel ?? null, attributionWindowHours: config.attributionWindowHours });
+      const rows = await frontierRows(wh, {
+        fromMs: range.fromMs,
+        endMs: range.endMs,
+        channel: channel ?? null,
+        attributionWindowHours: config.attributionWindowHours,
+      });
       const frequencies = FREQUENCIES.map((frequency) => {
         const own = rows.filter((r) => r.frequency === frequency);
         const f = frontierOf(own, horizon);

@@ -46,7 +46,21 @@ const dates = { type: 'object', required: ['from', 'to'], properties: { from: { 
 
 const response200 = {
   type: 'object',
-  required: ['metric', 'metric_description', 'treated', 'control', 'change', 'window_days', 'windows', 'cells', 'estimate', 'ci95', 'pre_trend', 'method', 'warnings'],
+  required: [
+    'metric',
+    'metric_description',
+    'treated',
+    'control',
+    'change',
+    'window_days',
+    'windows',
+    'cells',
+    'estimate',
+    'ci95',
+    'pre_trend',
+    'method',
+    'warnings',
+  ],
   properties: {
     metric: { type: 'string' },
     metric_description: { type: 'string' },

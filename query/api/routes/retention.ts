@@ -86,7 +86,8 @@ export const routes: RouteModule = (app, { wh, config }) => {
       schema: {
         tags: ['analyses'],
         summary: 'Kaplan–Meier survival from opt-in to the first opt-out or block',
-        description: 'Steps (day, at_risk, events, censored, survival, Greenwood 95% interval) per group, and the median survival when reached. See docs/analyses.md.',
+        description:
+          'Steps (day, at_risk, events, censored, survival, Greenwood 95% interval) per group, and the median survival when reached. See docs/analyses.md.',
         querystring,
         response: { 200: response200, 400: errorSchema, 401: errorSchema, 403: errorSchema },
       },
