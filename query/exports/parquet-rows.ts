@@ -1,6 +1,6 @@
 // Counting the rows of a Parquet export as its bytes go by, and reading the row count off a whole file: a
 // minimal reader of the Thrift compact protocol, enough for page headers and the footer's num_rows.
-import type { RowCounter } from './row-counter.js';
+import type { RowCounter } from './spec.js';
 
 class NeedMore extends Error {}
 class NotThrift extends Error {}

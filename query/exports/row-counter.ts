@@ -1,14 +1,7 @@
 // Counting the rows of an export as its bytes go by, for progress and for the datapackage's row count,
 // without parsing the rows: newlines outside quotes (CSV), newlines (JSON Lines), data-page headers (Parquet).
 import { parquetCounter } from './parquet-rows.js';
-import type { ExportFormat } from './spec.js';
-
-export interface RowCounter {
-  /** Feed the next bytes of the file. */
-  push(chunk: Uint8Array): void;
-  /** Rows seen so far (complete rows only). */
-  readonly rows: number;
-}
+import type { ExportFormat, RowCounter } from './spec.js';
 
 const NL = 0x0a;
 const QUOTE = 0x22;

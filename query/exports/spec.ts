@@ -12,6 +12,14 @@ export const FORMATS = ['parquet', 'csv', 'jsonl'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
 export const isFormat = (name: string): name is ExportFormat => (FORMATS as readonly string[]).includes(name);
 
+/** Counts an export's rows as its bytes go by, per format (row-counter.ts, parquet-rows.ts). */
+export interface RowCounter {
+  /** Feed the next bytes of the file. */
+  push(chunk: Uint8Array): void;
+  /** Rows seen so far (complete rows only). */
+  readonly rows: number;
+}
+
 // Fields: Table Schema (Frictionless v2) descriptors plus the SQL for each column.
 
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime';
