@@ -4,6 +4,7 @@ import { copartitionedAssignment } from '../ingest/copartition-assigner.js';
 import { holdMessage, PartitionBuffers } from '../ingest/partition-buffers.js';
 import { BatchWriter } from '../warehouse/writer.js';
 import { sendEvent } from './helpers/events.js';
+import { plainStream } from './helpers/stream.js';
 
 const topics = (n: number) => ({ sends: [...Array(n).keys()], engagements: [...Array(n).keys()], subscriptions: [...Array(n).keys()] });
 
@@ -63,5 +64,23 @@ describe('events not keyed by user_id', () => {
     expect(holdMessage(buf, message('user-7', '{not json', 3), writer)).toBe(false);
     expect(buf.ids).toEqual([send.event_id, 'other-1', 'other-2']); // flagged events are still written
     expect(buf.deadLetters).toHaveLength(1);
+  });
+});
+
+describe('the stream of the Kafka tests', () => {
+  // Several members write it at once (rebalance, rebuild): its pairs must be co-partitioned for the rollups to be exact.
+  it('keys every engagement by its send user, which is also the engagement user', () => {
+    const sendKeys = new Map<string, string>();
+    let engagements = 0;
+    for (const l of plainStream(2_000, 'x')) {
+      const e = JSON.parse(l.line) as { event_id: string; user_id: string; send_id?: string };
+      expect(l.key).toBe(e.user_id);
+      if (l.family === 'sends') sendKeys.set(e.event_id, l.key);
+      if (l.family === 'engagements') {
+        expect(sendKeys.get(e.send_id!), e.event_id).toBe(l.key);
+        engagements++;
+      }
+    }
+    expect(engagements).toBe(1_000);
   });
 });
