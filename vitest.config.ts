@@ -20,6 +20,8 @@ const shared = {
   pool: 'forks' as const,
   testTimeout: 180_000,
   hookTimeout: 180_000,
+  // kafkajs's negative-timeout warning says nothing to a reader of test output (bin/quiet-kafkajs.js says why).
+  setupFiles: ['bin/quiet-kafkajs.js'],
 };
 
 export default defineConfig({
