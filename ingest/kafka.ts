@@ -3,6 +3,7 @@ import kafkajs, { type Admin, type Kafka as KafkaClient, type logCreator } from 
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { errorChain, sleep } from '../common/retry.js';
+import { allTopics, topicNames } from '../events/topics.js';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
@@ -99,4 +100,33 @@ export async function assertCopartitioned(admin: Admin, topics: string[]): Promi
         'add partitions to the smaller topics (kafka-topics --alter --partitions N) before ingesting',
     );
   }
+}
+
+/** One of the project's topics as the broker has it: partitions is null for a topic that does not exist. */
+export interface TopicState {
+  topic: string;
+  partitions: number | null;
+  created: boolean;
+}
+
+/** The partition counts of the project's topics (the event topics and the dead-letter topic), without creating any. */
+export async function projectTopicStates(admin: Admin, config: Config, created: string[] = []): Promise<TopicState[]> {
+  const topics = allTopics(topicNames(config.kafka.topicPrefix));
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((t) => existing.has(t));
+  const { topics: meta } = present.length ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
+  const counts = new Map(meta.map((t) => [t.name, t.partitions.length]));
+  return topics.map((topic) => ({ topic, partitions: counts.get(topic) ?? null, created: created.includes(topic) }));
+}
+
+/**
+ * Makes the project's topics ready to use, as the ingest does before it consumes and `kafka start` does after the
+ * broker answers: the missing ones are created with POLICYLENS_KAFKA_PARTITIONS partitions, existing ones are left
+ * as they are, and the event topics must share one partition count.
+ */
+export async function prepareProjectTopics(admin: Admin, config: Config): Promise<TopicState[]> {
+  const names = topicNames(config.kafka.topicPrefix);
+  const created = await ensureTopics(admin, config.kafka.partitions, allTopics(names));
+  await assertCopartitioned(admin, Object.values(names.events));
+  return projectTopicStates(admin, config, created);
 }

@@ -5,9 +5,8 @@ import { createLogger, type Logger } from '../common/log.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
 import { IngestConsumer } from './consumer.js';
 import { waitUntilIdle } from './idle.js';
-import { assertCopartitioned, createKafka, ensureTopics } from './kafka.js';
+import { createKafka, prepareProjectTopics } from './kafka.js';
 import { createIngestMetrics, serveMetrics, type IngestStats } from './metrics.js';
-import { allTopics, topicNames } from '../events/topics.js';
 
 export interface RunIngestOptions {
   config: Config;
@@ -51,9 +50,8 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
   }
   try {
     await admin.connect();
-    const created = await ensureTopics(admin, opts.config.kafka.partitions, allTopics(topicNames(opts.config.kafka.topicPrefix)));
+    const created = (await prepareProjectTopics(admin, opts.config)).filter((t) => t.created).map((t) => t.topic);
     if (created.length) log.info('topics created', { topics: created });
-    await assertCopartitioned(admin, consumer.topicNames);
     if (opts.metricsPort !== null) {
       server = await serveMetrics(metrics.registry, opts.metricsPort ?? opts.config.metrics.port, opts.config.metrics.host);
       log.info('metrics', { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics` });

@@ -3,9 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
-import { allTopics, topicNames } from '../events/topics.js';
+import { topicNames } from '../events/topics.js';
 import { createSimulation, type SimulateOptions, type Truth } from '../simulator/index.js';
-import { createKafka, ensureTopics } from './kafka.js';
+import { createKafka, prepareProjectTopics } from './kafka.js';
 import { produceLines } from './produce.js';
 
 export async function simulateToKafka(config: Config, opts: SimulateOptions & { truthFile: string; progress?: boolean; log?: Logger }): Promise<Truth> {
@@ -15,7 +15,7 @@ export async function simulateToKafka(config: Config, opts: SimulateOptions & { 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, config.kafka.partitions, allTopics(names));
+    await prepareProjectTopics(admin, config);
   } finally {
     await admin.disconnect();
   }
