@@ -10,6 +10,7 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, message: 'A valid API key is required: send it as "Authorization: Bearer <key>".' },
   FORBIDDEN: { status: 403, message: 'This API key’s role may not use this endpoint.' },
   NOT_FOUND: { status: 404, message: 'No such endpoint or resource.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This endpoint does not take that method; the Allow header lists the ones it takes.' },
   EXPORT_SECRET_MISSING: { status: 409, message: 'Exports of identifiers need POLICYLENS_EXPORT_SECRET to pseudonymise them; it is not set.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed.' },
   INSUFFICIENT_DATA: { status: 422, message: 'There is not enough data for this analysis in the requested window.' },

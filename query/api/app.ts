@@ -1,5 +1,5 @@
 // Builds the HTTP API as a function, so tests can drive it with inject() and `serve`/`up` can listen.
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -7,7 +7,8 @@ import type { Config } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
-import { ApiError, ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { installErrorReplies } from './error-replies.js';
 import { ROUTE_MODULES } from './routes/index.js';
 
 declare module 'fastify' {
@@ -49,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (method !== 'HEAD') app.routeTable.push({ method, url: route.url, permission: route.config?.permission ?? null });
     }
   });
+  installErrorReplies(app, log);
 
   await app.register(swagger, {
     openapi: {
@@ -79,22 +81,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return Object.assign(err, { statusCode: 429 });
     },
   });
-
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    if (err instanceof ApiError) return reply.status(err.statusCode).send(errorBody(err.code, err.message));
-    const fe = err as FastifyError;
-    let code: ErrorCode = 'INTERNAL';
-    if (fe.validation) code = 'BAD_REQUEST';
-    else if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') code = 'BODY_TOO_LARGE';
-    else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
-      code = 'BAD_REQUEST';
-    else if (fe.statusCode === 429) code = 'RATE_LIMITED';
-    else if (/ECONNREFUSED|socket hang up|ETIMEDOUT/.test(fe.message)) code = 'WAREHOUSE_UNAVAILABLE';
-    if (code === 'INTERNAL' || code === 'WAREHOUSE_UNAVAILABLE') log.error('request failed', { url: req.url, error: fe.message });
-    const message = code === 'BAD_REQUEST' ? `${ERRORS.BAD_REQUEST.message} ${fe.message}` : ERRORS[code].message;
-    return reply.status(ERRORS[code].status).send(errorBody(code, message));
-  });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `${ERRORS.NOT_FOUND.message} ${req.method} ${req.url.split('?')[0]}`)));
 
   const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log };
   for (const routes of ROUTE_MODULES) await routes(app, full);
