@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
 import { ApiError } from '../errors.js';
-import { installErrorReplies } from './error-replies.js';
+import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from './error-replies.js';
 import { ROUTE_MODULES } from './routes/index.js';
 
 declare module 'fastify' {
@@ -41,6 +41,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: frameworkErrorReplier(log),
+    clientErrorHandler: clientErrorReplier(log),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
   });
 

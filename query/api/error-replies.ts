@@ -2,6 +2,8 @@
 // 4xx from Fastify: a method no route takes, a URL the router cannot take, a body that is not JSON) is answered with
 // its status and logged at debug level only, because anyone can send such requests and an error line for each would
 // let anyone flood the log. Only failures on our side (500, 503) are error lines.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../common/log.js';
 import { ApiError, ERRORS, errorBody, type ErrorCode } from '../errors.js';
@@ -13,6 +15,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'BAD_REQUEST',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_BAD_URL: 'BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'URL_TOO_LONG',
 };
 
 const isClientStatus = (status: unknown): status is number => typeof status === 'number' && status >= 400 && status < 500;
@@ -33,6 +37,37 @@ function replyClientError(err: FastifyError, req: FastifyRequest, reply: Fastify
   // Schema and JSON messages say which field; the router's messages only repeat the URL.
   const message = code === 'BAD_REQUEST' ? `${ERRORS.BAD_REQUEST.message} ${err.message}` : ERRORS[code].message;
   return reply.status(ERRORS[code].status).send(errorBody(code, message));
+}
+
+/** Fastify's `frameworkErrors` option: a URL the router cannot take (bad percent-escape, a parameter too long). */
+export function frameworkErrorReplier(log: Logger) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    if (isClientStatus(err.statusCode)) return replyClientError(err, req, reply, log);
+    log.error('request failed', { url: req.url, error: err.message });
+    return reply.status(500).send(errorBody('INTERNAL'));
+  };
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: a request Node's HTTP parser refused before Fastify saw it (bytes that are
+ * not HTTP, headers too large, too slow). Written to the socket by hand, as there is no request to reply to.
+ */
+export function clientErrorReplier(log: Logger) {
+  return (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    // A reset connection has no one left to answer.
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const code: ErrorCode =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'MALFORMED_REQUEST';
+    log.debug('client error', { code, error: err.message });
+    const body = JSON.stringify(errorBody(code));
+    const { status } = ERRORS[code];
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  };
 }
 
 /** Sets the error and not-found handlers; call before the routes are added, so it sees every route's methods. */
