@@ -18,7 +18,10 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed.' },
   URL_TOO_LONG: { status: 414, message: 'A part of the URL path is longer than allowed (100 characters).' },
   INSUFFICIENT_DATA: { status: 422, message: 'There is not enough data for this analysis in the requested window.' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests for this API key; retry after the time in the Retry-After header.' },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests for this API key, or from this address without a valid key; retry after the time in the Retry-After header.',
+  },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are larger than allowed.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side; the server log has the details.' },
   WAREHOUSE_UNAVAILABLE: { status: 503, message: 'The warehouse is not reachable right now; retry later.' },

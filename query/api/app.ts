@@ -30,7 +30,7 @@ export interface AppDeps {
   wh: Warehouse;
   keys: KeyRing;
   log?: Logger;
-  /** Requests per minute per API key (or per address without one). */
+  /** Requests per minute per valid API key, or per client address for requests without one. */
   rateLimitPerMinute?: number;
 }
 
@@ -64,24 +64,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Who is asking, then the rate limit, then what they may do: a request without a valid key counts against its
+  // address before it is refused, so wrong keys cannot be tried without limit, and they never eat the budget of a
+  // valid key, which counts on its own. (The plugin's own hooks would run after authentication, so it is not global.)
   app.addHook('onRequest', async (req) => {
-    const permission = req.routeOptions.config?.permission;
-    if (!permission) return;
     const key = bearer(req.headers.authorization);
-    const role = key ? deps.keys.roleOf(key) : null;
-    if (!role) throw new ApiError('UNAUTHORIZED');
-    assertRoleMay(role, permission);
-    req.role = role;
+    req.role = (key && deps.keys.roleOf(key)) || undefined;
   });
-
   await app.register(rateLimit, {
+    global: false,
     max: deps.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
-    keyGenerator: (req) => bearer(req.headers.authorization) ?? req.ip,
+    keyGenerator: (req) => (req.role ? `key:${bearer(req.headers.authorization)}` : `address:${req.ip}`),
     errorResponseBuilder: (_req, ctx) => {
       const err = new ApiError('RATE_LIMITED', `Limit ${ctx.max} per minute.`);
       return Object.assign(err, { statusCode: 429 });
     },
+  });
+  app.addHook('onRequest', app.rateLimit());
+  app.addHook('onRequest', async (req) => {
+    const permission = req.routeOptions.config?.permission;
+    if (!permission) return;
+    if (!req.role) throw new ApiError('UNAUTHORIZED');
+    assertRoleMay(req.role, permission);
   });
 
   const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log };
