@@ -10,6 +10,7 @@ import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from 
 import { ApiError } from '../errors.js';
 import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from './error-replies.js';
 import { ROUTE_MODULES } from './routes/index.js';
+import { schemaController } from './validators.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -43,7 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     frameworkErrors: frameworkErrorReplier(log),
     clientErrorHandler: clientErrorReplier(log),
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+    schemaController,
   });
 
   app.decorate('routeTable', [] as FastifyInstance['routeTable']);
