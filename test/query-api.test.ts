@@ -164,6 +164,11 @@ describe('validation and limits', () => {
     ['longer than ten years', { ...base, date_range: ['2010-01-01', '2020-01-03'] }, 'DATE_RANGE_TOO_LONG'],
     ['limit too large', { ...base, limit: MAX_LIMIT + 1 }, 'BAD_REQUEST'],
     ['limit zero', { ...base, limit: 0 }, 'BAD_REQUEST'],
+    // A JSON body is checked as sent: no coercion of a text to a number or of a bare name to a list.
+    ['limit as a numeral in quotes', { ...base, limit: '5' }, 'BAD_REQUEST'],
+    ['metrics as a bare name', { ...base, metrics: 'sends' }, 'BAD_REQUEST'],
+    ['a filter value as a bare name', { ...base, filters: [['is', 'channel', 'messenger']] }, 'BAD_REQUEST'],
+    ['limit as a boolean', { ...base, limit: true }, 'BAD_REQUEST'],
     ['unknown field', { ...base, pagination: { limit: 5 } }, 'BAD_REQUEST'],
     ['a forced source is not part of the API', { ...base, source: 'raw' }, 'BAD_REQUEST'],
   ];

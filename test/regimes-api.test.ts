@@ -95,6 +95,9 @@ describe('PUT /v1/regimes', () => {
     ['an empty table', [], 'BAD_REQUEST'],
     ['a missing start', [{ channel: 'whatsapp', regime: 'a' }], 'BAD_REQUEST'],
     ['an unknown field', [{ channel: 'whatsapp', regime: 'a', start: '2020-01-01', sql: '1' }], 'BAD_REQUEST'],
+    // The body is checked as sent: a lone entry is not a list of one, a number is not a label.
+    ['one entry where a list belongs', { channel: 'whatsapp', regime: 'a', start: '2020-01-01', end: null, label: '' }, 'BAD_REQUEST'],
+    ['a label that is a number', [{ channel: 'whatsapp', regime: 'a', start: '2020-01-01', end: null, label: 5 }], 'BAD_REQUEST'],
   ];
   for (const [name, regimes, code] of invalid) {
     it(`refuses ${name} with ${code} and keeps the table`, async () => {

@@ -1,5 +1,5 @@
 // Builds the HTTP API as a function, so tests can drive it with inject() and `serve`/`up` can listen.
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -7,8 +7,10 @@ import type { Config } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
-import { ApiError, ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from './error-replies.js';
 import { ROUTE_MODULES } from './routes/index.js';
+import { schemaController } from './validators.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,7 +31,7 @@ export interface AppDeps {
   wh: Warehouse;
   keys: KeyRing;
   log?: Logger;
-  /** Requests per minute per API key (or per address without one). */
+  /** Requests per minute per valid API key, or per client address for requests without one. */
   rateLimitPerMinute?: number;
 }
 
@@ -40,7 +42,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+    frameworkErrors: frameworkErrorReplier(log),
+    clientErrorHandler: clientErrorReplier(log),
+    schemaController,
   });
 
   app.decorate('routeTable', [] as FastifyInstance['routeTable']);
@@ -49,6 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (method !== 'HEAD') app.routeTable.push({ method, url: route.url, permission: route.config?.permission ?? null });
     }
   });
+  installErrorReplies(app, log);
 
   await app.register(swagger, {
     openapi: {
@@ -60,41 +65,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Who is asking, then the rate limit, then what they may do: a request without a valid key counts against its
+  // address before it is refused, so wrong keys cannot be tried without limit, and they never eat the budget of a
+  // valid key, which counts on its own. (The plugin's own hooks would run after authentication, so it is not global.)
   app.addHook('onRequest', async (req) => {
-    const permission = req.routeOptions.config?.permission;
-    if (!permission) return;
     const key = bearer(req.headers.authorization);
-    const role = key ? deps.keys.roleOf(key) : null;
-    if (!role) throw new ApiError('UNAUTHORIZED');
-    assertRoleMay(role, permission);
-    req.role = role;
+    req.role = (key && deps.keys.roleOf(key)) || undefined;
   });
-
   await app.register(rateLimit, {
+    global: false,
     max: deps.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
-    keyGenerator: (req) => bearer(req.headers.authorization) ?? req.ip,
+    keyGenerator: (req) => (req.role ? `key:${bearer(req.headers.authorization)}` : `address:${req.ip}`),
     errorResponseBuilder: (_req, ctx) => {
       const err = new ApiError('RATE_LIMITED', `Limit ${ctx.max} per minute.`);
       return Object.assign(err, { statusCode: 429 });
     },
   });
-
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    if (err instanceof ApiError) return reply.status(err.statusCode).send(errorBody(err.code, err.message));
-    const fe = err as FastifyError;
-    let code: ErrorCode = 'INTERNAL';
-    if (fe.validation) code = 'BAD_REQUEST';
-    else if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') code = 'BODY_TOO_LARGE';
-    else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
-      code = 'BAD_REQUEST';
-    else if (fe.statusCode === 429) code = 'RATE_LIMITED';
-    else if (/ECONNREFUSED|socket hang up|ETIMEDOUT/.test(fe.message)) code = 'WAREHOUSE_UNAVAILABLE';
-    if (code === 'INTERNAL' || code === 'WAREHOUSE_UNAVAILABLE') log.error('request failed', { url: req.url, error: fe.message });
-    const message = code === 'BAD_REQUEST' ? `${ERRORS.BAD_REQUEST.message} ${fe.message}` : ERRORS[code].message;
-    return reply.status(ERRORS[code].status).send(errorBody(code, message));
+  app.addHook('onRequest', app.rateLimit());
+  app.addHook('onRequest', async (req) => {
+    const permission = req.routeOptions.config?.permission;
+    if (!permission) return;
+    if (!req.role) throw new ApiError('UNAUTHORIZED');
+    assertRoleMay(req.role, permission);
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `${ERRORS.NOT_FOUND.message} ${req.method} ${req.url.split('?')[0]}`)));
 
   const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log };
   for (const routes of ROUTE_MODULES) await routes(app, full);

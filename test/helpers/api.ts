@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { Logger } from '../../common/log.js';
 import { loadFile } from '../../ingest/load-file.js';
 import { ROLES, createKeyRing, type Role } from '../../query/api/keys.js';
 import { buildApp } from '../../query/api/app.js';
@@ -22,11 +23,14 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** Tests make many requests with one key; the rate limit stays out of their way unless a test sets it. */
-export async function openTestApi(env: Record<string, string> = {}, rateLimitPerMinute = 100_000): Promise<TestApi> {
+/**
+ * Tests make many requests with one key; the rate limit stays out of their way unless a test sets it. A test that
+ * checks what the app logs passes its own logger.
+ */
+export async function openTestApi(env: Record<string, string> = {}, rateLimitPerMinute = 100_000, log?: Logger): Promise<TestApi> {
   const t = await openTestWarehouse(env);
   const keys = createKeyRing(ROLES.map((role) => ({ key: TEST_KEYS[role], role })));
-  const app = await buildApp({ config: t.config, wh: t.wh, keys, rateLimitPerMinute });
+  const app = await buildApp({ config: t.config, wh: t.wh, keys, rateLimitPerMinute, log });
   return {
     t,
     app,
@@ -51,10 +55,10 @@ export async function openTestApi(env: Record<string, string> = {}, rateLimitPer
 }
 
 /** One test API for a whole file: opened before its tests and closed after them (registers the hooks itself). */
-export function useTestApi(env: Record<string, string> = {}, rateLimitPerMinute?: number): Omit<TestApi, 'close'> {
+export function useTestApi(env: Record<string, string> = {}, rateLimitPerMinute?: number, log?: Logger): Omit<TestApi, 'close'> {
   let api: TestApi | undefined;
   beforeAll(async () => {
-    api = await openTestApi(env, rateLimitPerMinute);
+    api = await openTestApi(env, rateLimitPerMinute, log);
   });
   afterAll(async () => api?.close());
   const current = (): TestApi => {

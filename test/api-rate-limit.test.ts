@@ -1,0 +1,36 @@
+// The rate limit comes before authentication: requests without a valid key count against their address, so wrong
+// keys cannot be tried without limit, and they do not eat the budget of a valid key, which counts per key.
+import { describe, expect, it } from 'vitest';
+import { ERRORS } from '../query/errors.js';
+import { authAs, useTestApi } from './helpers/api.js';
+
+const LIMIT = 3;
+const api = useTestApi({}, LIMIT);
+
+const get = (remoteAddress: string, headers: Record<string, string> = {}) => api.app.inject({ url: '/v1/regimes', remoteAddress, headers });
+const wrongKey = { authorization: 'Bearer wrong-key-0123456789abcdef' };
+
+describe('rate limit before authentication', () => {
+  it('limits wrong keys per client address: 429 RATE_LIMITED with Retry-After after the limit', async () => {
+    for (let i = 0; i < LIMIT; i++) expect((await get('10.0.0.1', wrongKey)).statusCode).toBe(401);
+    const limited = await get('10.0.0.1', { authorization: 'Bearer another-wrong-key-0123456789' });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringContaining(ERRORS.RATE_LIMITED.message) } });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // No key at all counts against the same address.
+    expect((await get('10.0.0.1')).statusCode).toBe(429);
+  });
+
+  it('does not let wrong keys from an address eat the budget of a valid key', async () => {
+    expect((await get('10.0.0.2', authAs('product'))).statusCode).toBe(200);
+    // Even from the address that has spent its own budget on wrong keys.
+    expect((await get('10.0.0.1', authAs('product'))).statusCode).toBe(200);
+  });
+
+  it('counts a valid key per key, whatever address it comes from', async () => {
+    for (let i = 0; i < LIMIT; i++) expect((await get(`10.0.1.${i}`, authAs('researcher'))).statusCode).toBe(200);
+    const limited = await get('10.0.1.99', authAs('researcher'));
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('RATE_LIMITED');
+  });
+});
