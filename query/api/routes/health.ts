@@ -1,12 +1,13 @@
 // Liveness, readiness and Prometheus metrics: public, for load balancers and scrapers.
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../../common/process-metrics.js';
 import type { RouteModule } from '../route-module.js';
 
 const ok = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } as const;
 
 export const routes: RouteModule = (app, { wh }) => {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'policylens_api_' });
+  collectProcessMetrics(registry, 'policylens_api_');
 
   app.get('/healthz', { schema: { tags: ['health'], security: [], response: { 200: ok } } }, async () => ({ status: 'ok' }));
 
