@@ -30,6 +30,7 @@ describe('metric names', () => {
     await api.app.inject({ url: '/healthz' });
     const text = (await api.app.inject({ url: '/metrics' })).body;
     expect(types(text).length).toBeGreaterThan(10);
+    expect(text).toContain('# TYPE policylens_api_requests_total counter');
     expect(namingProblems(text)).toEqual([]);
   });
 
