@@ -1,6 +1,7 @@
 // Prometheus metrics of the ingest process, one registry so tests can make their own; and the process's own counts.
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../common/process-metrics.js';
 
 export interface IngestMetrics {
   registry: Registry;
@@ -31,7 +32,7 @@ export interface IngestStats {
 }
 
 export function createIngestMetrics(registry = new Registry(), withDefaults = false): IngestMetrics {
-  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'policylens_' });
+  if (withDefaults) collectProcessMetrics(registry, 'policylens_');
   const r = [registry];
   return {
     registry,

@@ -3,12 +3,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { Registry } from 'prom-client';
 import type { Config } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/log.js';
+import { collectProcessMetrics } from '../../common/process-metrics.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
 import { ApiError } from '../errors.js';
 import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from './error-replies.js';
+import { createRequestMetrics, installRequestMetrics } from './request-metrics.js';
 import { ROUTE_MODULES } from './routes/index.js';
 import { schemaController } from './validators.js';
 
@@ -39,10 +42,14 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = deps.log ?? createLogger({ component: 'api' }, deps.config.log.level);
+  // One registry per app, so that tests building several apps each read their own counts.
+  const metrics = new Registry();
+  collectProcessMetrics(metrics, 'policylens_api_');
+  const recordRequest = createRequestMetrics(metrics);
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    frameworkErrors: frameworkErrorReplier(log),
+    frameworkErrors: frameworkErrorReplier(log, recordRequest),
     clientErrorHandler: clientErrorReplier(log),
     schemaController,
   });
@@ -54,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   installErrorReplies(app, log);
+  installRequestMetrics(app, recordRequest);
 
   await app.register(swagger, {
     openapi: {
@@ -90,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     assertRoleMay(req.role, permission);
   });
 
-  const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log };
+  const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log, metrics };
   for (const routes of ROUTE_MODULES) await routes(app, full);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

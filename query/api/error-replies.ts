@@ -40,11 +40,17 @@ function replyClientError(err: FastifyError, req: FastifyRequest, reply: Fastify
 }
 
 /** Fastify's `frameworkErrors` option: a URL the router cannot take (bad percent-escape, a parameter too long). */
-export function frameworkErrorReplier(log: Logger) {
-  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+export function frameworkErrorReplier(log: Logger, answered?: (req: FastifyRequest, reply: FastifyReply) => void) {
+  const answer = (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (isClientStatus(err.statusCode)) return replyClientError(err, req, reply, log);
     log.error('request failed', { url: req.url, error: err.message });
     return reply.status(500).send(errorBody('INTERNAL'));
+  };
+  // These replies skip the app's hooks (there is no route), so whoever counts responses is told here.
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const sent = answer(err, req, reply);
+    answered?.(req, reply);
+    return sent;
   };
 }
 

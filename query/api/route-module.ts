@@ -1,5 +1,6 @@
 // What a route module is: a function that adds one concern's routes to the app (query/api/routes/).
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
@@ -10,6 +11,8 @@ export interface RouteDeps {
   wh: Warehouse;
   keys: KeyRing;
   log: Logger;
+  /** What GET /metrics serves: process metrics and request counts (query/api/request-metrics.ts). */
+  metrics: Registry;
 }
 
 export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => void | Promise<void>;

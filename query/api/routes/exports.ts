@@ -8,6 +8,8 @@ import { errorSchema } from '../../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
 import { exportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
+import { DATASET_SPECS } from '../../exports/datasets.js';
+import { rowCounter } from '../../exports/row-counter.js';
 import { keyFingerprint } from '../../exports/pseudonym.js';
 import { drainExports, FORMAT_INFO, openExportStream, sweepStaleExports } from '../../exports/stream.js';
 
@@ -83,10 +85,40 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
       const query = exportQuery({ ...r, minCell: config.exports.minCell, attributionWindowHours: config.attributionWindowHours });
       const started = Date.now();
       const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir });
-      ex.stream.once('error', (err) => log.error('export failed mid-stream', { dataset: r.dataset, format: r.format, error: err.message }));
-      void ex.done.then(
-        () =>
-          log.info('export finished', { dataset: r.dataset, format: r.format, from: r.window.from, to: r.window.to, role: req.role, ms: Date.now() - started }),
+      // What the client has been handed so far, for the last log line of the export whichever way it ends.
+      const sent = rowCounter(r.format, DATASET_SPECS[r.dataset].fields.length);
+      let bytes = 0;
+      ex.stream.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        sent.push(chunk);
+      });
+      const about = () => ({
+        dataset: r.dataset,
+        format: r.format,
+        from: r.window.from,
+        to: r.window.to,
+        role: req.role,
+        rows: sent.rows,
+        bytes,
+        ms: Date.now() - started,
+      });
+      // A client that leaves mid-stream (a closed tab, a dropped connection) is nothing wrong on our side: an info
+      // line, not an error, and not "finished". Only a response written to its end is finished.
+      const clientLeft = () => !reply.raw.writableFinished;
+      let failed = false;
+      ex.stream.once('error', (err) => {
+        // Once the client has gone, the stream's end is the client's doing.
+        if (reply.raw.destroyed && clientLeft()) return;
+        failed = true;
+        log.error('export failed mid-stream', { ...about(), error: err.message });
+      });
+      const responseClosed = new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
+      void Promise.all([ex.done, responseClosed]).then(
+        () => {
+          if (failed) return;
+          if (clientLeft()) log.info('export abandoned by the client', about());
+          else log.info('export finished', about());
+        },
         (err: Error) => log.warn('export cleanup failed', { error: err.message }),
       );
       const fmt = FORMAT_INFO[r.format];

@@ -1,13 +1,9 @@
 // Liveness, readiness and Prometheus metrics: public, for load balancers and scrapers.
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { RouteModule } from '../route-module.js';
 
 const ok = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } as const;
 
-export const routes: RouteModule = (app, { wh }) => {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'policylens_api_' });
-
+export const routes: RouteModule = (app, { wh, metrics }) => {
   app.get('/healthz', { schema: { tags: ['health'], security: [], response: { 200: ok } } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { tags: ['health'], security: [], response: { 200: ok, 503: ok } } }, async (_req, reply) => {
@@ -16,6 +12,6 @@ export const routes: RouteModule = (app, { wh }) => {
   });
 
   app.get('/metrics', { schema: { tags: ['health'], security: [], hide: true } }, async (_req, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
+    reply.type(metrics.contentType).send(await metrics.metrics()),
   );
 };
