@@ -1,5 +1,6 @@
 // The /v1/query request: its JSON Schema (shape only) and the checks that need the catalog (names, dates, order).
 // What comes out is a NormalizedQuery whose names are all catalog entries; values stay values (never SQL).
+import { documentedEnum } from '../documented-enum.js';
 import { ApiError } from '../errors.js';
 import { checkDayRange, MAX_RANGE_DAYS, type DayLimits } from '../sql/days.js';
 import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './catalog.js';
@@ -36,6 +37,15 @@ export interface NormalizedQuery {
 }
 
 const name = { type: 'string', minLength: 1, maxLength: 64 } as const;
+// The catalog's names are documented as enums but checked in normalizeQuery, which answers UNKNOWN_METRIC and
+// UNKNOWN_DIMENSION (docs/api.md) where a schema enum would answer BAD_REQUEST.
+const metricName = documentedEnum(METRIC_NAMES, name);
+const dimensionName = documentedEnum(DIMENSION_NAMES, name);
+const filterDimensionName = documentedEnum(
+  DIMENSION_NAMES.filter((d) => DIMENSIONS[d].filterable),
+  name,
+);
+const orderKey = documentedEnum([...METRIC_NAMES, ...DIMENSION_NAMES], name);
 
 export const queryRequestSchema = {
   type: 'object',
@@ -47,14 +57,14 @@ export const queryRequestSchema = {
       minItems: 1,
       maxItems: METRIC_NAMES.length,
       uniqueItems: true,
-      items: name,
+      items: metricName,
       description: `Metric names (docs/metrics.md): ${METRIC_NAMES.join(', ')}. Every rate and per-1k metric also gets <name>_ci95.`,
     },
     dimensions: {
       type: 'array',
       maxItems: MAX_DIMENSIONS,
       uniqueItems: true,
-      items: name,
+      items: dimensionName,
       description: `Group by these, in this order: ${DIMENSION_NAMES.join(', ')}.`,
     },
     date_range: {
@@ -74,7 +84,7 @@ export const queryRequestSchema = {
         maxItems: 3,
         items: [
           { type: 'string', enum: ['is', 'is_not'] },
-          name,
+          filterDimensionName,
           { type: 'array', minItems: 1, maxItems: MAX_FILTER_VALUES, items: { type: ['string', 'null'], maxLength: 256 } },
         ],
         additionalItems: false,
@@ -84,7 +94,7 @@ export const queryRequestSchema = {
       type: 'array',
       maxItems: 16,
       description: '[[metric or dimension of this query, "asc" | "desc"], …]; ties are broken by the dimensions in order.',
-      items: { type: 'array', minItems: 2, maxItems: 2, items: [name, { type: 'string', enum: ['asc', 'desc'] }], additionalItems: false },
+      items: { type: 'array', minItems: 2, maxItems: 2, items: [orderKey, { type: 'string', enum: ['asc', 'desc'] }], additionalItems: false },
     },
     limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: `At most ${MAX_LIMIT} rows.` },
   },

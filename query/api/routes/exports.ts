@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readRegimes } from '../../../warehouse/migrate.js';
 import type { RouteModule } from '../route-module.js';
+import { documentedEnum } from '../../documented-enum.js';
 import { errorSchema } from '../../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
 import { exportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
@@ -25,7 +26,8 @@ interface Query {
 const params = {
   type: 'object',
   required: ['dataset'],
-  properties: { dataset: { type: 'string', maxLength: 64, description: `One of ${DATASETS.join(', ')}; any other is 404.` } },
+  // Checked by resolveExport, so that another name is 404 NOT_FOUND (docs/exports.md), not a 400.
+  properties: { dataset: documentedEnum(DATASETS, { type: 'string', maxLength: 64, description: `One of ${DATASETS.join(', ')}; any other is 404.` }) },
 } as const;
 
 const querystring = {
@@ -38,7 +40,7 @@ const querystring = {
   },
 } as const;
 
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+const errors = { 409: errorSchema };
 
 function fileName(r: ResolvedExport): string {
   const span = r.window.from || r.window.to ? `_${r.window.from ?? 'start'}_${r.window.to ?? 'end'}` : '';

@@ -7,7 +7,6 @@ import { frontierRows, LAPSE_PERIODS } from '../../analyses/frontier-sql.js';
 import { dayRange } from '../../sql/days.js';
 import { ANALYSIS_DAYS, channelSchema, dateSchema, estimateSchema } from '../analysis-schemas.js';
 import type { RouteModule } from '../route-module.js';
-import { errorSchema } from '../../errors.js';
 
 export const MAX_HORIZON_DAYS = 730;
 
@@ -95,7 +94,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
         description:
           'Per frequency (daily, weekly, monthly): sends per subscriber-month, opt-out hazard, net revenue per send, survival-weighted net revenue per subscriber over the horizon and spam reports per 1k subscribers, with 95% intervals. See docs/analyses.md.',
         querystring,
-        response: { 200: response200, 400: errorSchema, 401: errorSchema, 403: errorSchema },
+        response: { 200: response200 },
       },
     },
     async (req) => {

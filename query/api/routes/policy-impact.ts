@@ -8,6 +8,7 @@ import { IMPACT_METRICS, impactRows } from '../../analyses/policy-impact-sql.js'
 import { DAY_MS, isoDay, parseDay } from '../../sql/days.js';
 import { channelSchema } from '../analysis-schemas.js';
 import type { RouteModule } from '../route-module.js';
+import { documentedEnum } from '../../documented-enum.js';
 import { ApiError, errorSchema } from '../../errors.js';
 
 export const MAX_WINDOW_DAYS = 365;
@@ -18,7 +19,12 @@ const querystring = {
   required: ['metric', 'treated', 'control', 'change'],
   additionalProperties: false,
   properties: {
-    metric: { type: 'string', pattern: '^[a-z0-9_]{1,64}$', description: `One of ${Object.keys(IMPACT_METRICS).join(', ')}` },
+    // Checked in the handler, which answers UNKNOWN_METRIC (docs/api.md).
+    metric: documentedEnum(Object.keys(IMPACT_METRICS), {
+      type: 'string',
+      pattern: '^[a-z0-9_]{1,64}$',
+      description: `One of ${Object.keys(IMPACT_METRICS).join(', ')}`,
+    }),
     treated: channelSchema,
     control: channelSchema,
     change: {
@@ -138,7 +144,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
         description:
           'Treated channel against control channel, window_days before and after the change; per business per period from raw tables; 95% interval by cluster bootstrap over businesses; pre-trend check over weekly buckets. See docs/analyses.md.',
         querystring,
-        response: { 200: response200, 400: errorSchema, 401: errorSchema, 403: errorSchema, 422: errorSchema },
+        response: { 200: response200, 422: errorSchema },
       },
     },
     async (req) => {

@@ -5,7 +5,8 @@ import { CENSORING, RETENTION_GROUPS, retentionCounts, type Censoring, type Rete
 import { dayRange, isoDay } from '../../sql/days.js';
 import { ANALYSIS_DAYS, channelSchema, dateSchema } from '../analysis-schemas.js';
 import type { RouteModule } from '../route-module.js';
-import { ApiError, errorSchema } from '../../errors.js';
+import { documentedEnum } from '../../documented-enum.js';
+import { ApiError } from '../../errors.js';
 
 const INTERVAL: KmInterval = 'log-log';
 export const MAX_DAYS = 3660;
@@ -14,7 +15,13 @@ const querystring = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    by: { type: 'string', pattern: '^[a-z_]{1,32}$', default: 'frequency', description: `One of ${Object.keys(RETENTION_GROUPS).join(', ')}` },
+    // Checked in the handler, which answers UNKNOWN_DIMENSION (docs/api.md).
+    by: documentedEnum(Object.keys(RETENTION_GROUPS), {
+      type: 'string',
+      pattern: '^[a-z_]{1,32}$',
+      default: 'frequency',
+      description: `One of ${Object.keys(RETENTION_GROUPS).join(', ')}`,
+    }),
     channel: channelSchema,
     from: { ...dateSchema, description: 'First opt-in date of the cohort (UTC, inclusive); give with `to`.' },
     to: { ...dateSchema, description: 'Last opt-in date of the cohort (UTC, inclusive); give with `from`.' },
@@ -89,7 +96,7 @@ export const routes: RouteModule = (app, { wh, config }) => {
         description:
           'Steps (day, at_risk, events, censored, survival, Greenwood 95% interval) per group, and the median survival when reached. See docs/analyses.md.',
         querystring,
-        response: { 200: response200, 400: errorSchema, 401: errorSchema, 403: errorSchema },
+        response: { 200: response200 },
       },
     },
     async (req) => {
