@@ -11,7 +11,7 @@ import type { Warehouse } from '../../warehouse/client.js';
 import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
 import { ApiError } from '../errors.js';
 import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from './error-replies.js';
-import { addErrorResponses, withDocumentedEnums } from './openapi.js';
+import { addErrorResponses, forDocument } from './openapi.js';
 import { createRequestMetrics, installRequestMetrics } from './request-metrics.js';
 import { ROUTE_MODULES } from './routes/index.js';
 import { schemaController } from './validators.js';
@@ -72,7 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: ({ schema, url }) => ({ schema: withDocumentedEnums(schema) as typeof schema, url }),
+    transform: ({ schema, url }) => ({ schema: forDocument(schema) as typeof schema, url }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

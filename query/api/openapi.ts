@@ -31,14 +31,21 @@ export function addErrorResponses(route: RouteOptions): void {
   schema.response = { ...Object.fromEntries(errorStatusesOf(route).map((status) => [status, errorSchema])), ...own };
 }
 
-/** A copy of a schema with every documented enum written as `enum`, for the document only. */
-export function withDocumentedEnums(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withDocumentedEnums);
+/**
+ * A route schema as the document shows it (JSON Schema 2020-12, as OpenAPI 3.1 has it): every documented enum written
+ * as `enum`, and the tuples requests are validated with (draft-07 `items: [...]`, `additionalItems`) written as
+ * `prefixItems` and `items`.
+ */
+export function forDocument(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(forDocument);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
+  const tuple = Array.isArray((schema as { items?: unknown }).items);
   for (const [key, value] of Object.entries(schema)) {
     if (key === DOCUMENTED_ENUM) out.enum = value;
-    else out[key] = withDocumentedEnums(value);
+    else if (tuple && key === 'items') out.prefixItems = forDocument(value);
+    else if (tuple && key === 'additionalItems') out.items = forDocument(value);
+    else out[key] = forDocument(value);
   }
   return out;
 }
