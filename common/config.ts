@@ -1,6 +1,7 @@
 // One typed configuration object, and the only reader of the environment: every knob has a default and an
 // environment override, checked here when the configuration loads, so a bad value stops a command at start
 // with the variable's name instead of failing later or being ignored.
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_ATTRIBUTION_WINDOW_HOURS, MAX_ATTRIBUTION_WINDOW_HOURS } from '../events/attribution.js';
@@ -26,6 +27,11 @@ export interface Config {
   host: string;
   /** POLICYLENS_API_KEYS as given (`key:role,…` or a file of such lines); the server parses it when it starts. */
   apiKeys: string | null;
+  /**
+   * Proxies whose X-Forwarded-For the API believes (addresses or CIDR ranges): behind them the client address, which
+   * rate-limits requests without a valid key, is the forwarded one. Empty: the connection's own address.
+   */
+  trustedProxies: string[];
   metrics: { port: number; host: string };
   dashboards: {
     /** Where dashboards are built and served from. */
@@ -72,6 +78,22 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return (allowed as readonly string[]).includes(raw) ? (raw as T) : fail(name, `one of ${allowed.join(', ')}`, raw);
 }
 
+/** Comma-separated addresses or CIDR ranges (`10.0.0.0/8`, `::1`); each one checked. */
+function addressList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return [];
+  const entries = raw.split(',').map((e) => e.trim());
+  const valid = (e: string) => {
+    const [address, bits, ...rest] = e.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+  };
+  return entries.every(valid) ? entries : fail(name, 'comma-separated IP addresses or CIDR ranges', raw);
+}
+
 const MAX_PORT = 65_535;
 /** Node's timers hold at most 2^31-1 ms; a longer interval would fire at once, over and over. */
 const MAX_DASHBOARDS_EVERY_SECONDS = 2_147_483;
@@ -115,6 +137,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: boundedInt(env, 'POLICYLENS_PORT', 8787, 1, MAX_PORT),
     host: env.POLICYLENS_HOST || '127.0.0.1',
     apiKeys: env.POLICYLENS_API_KEYS || null,
+    trustedProxies: addressList(env, 'POLICYLENS_TRUSTED_PROXIES'),
     metrics: { port: boundedInt(env, 'POLICYLENS_METRICS_PORT', 9464, 1, MAX_PORT), host: env.POLICYLENS_METRICS_HOST || '127.0.0.1' },
     dashboards: {
       dir: env.POLICYLENS_DASHBOARDS_DIR ? resolve(env.POLICYLENS_DASHBOARDS_DIR) : join(dirname(dataDir), 'dashboards'),

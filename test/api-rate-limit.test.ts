@@ -1,6 +1,10 @@
 // The rate limit comes before authentication: requests without a valid key count against their address, so wrong
 // keys cannot be tried without limit, and they do not eat the budget of a valid key, which counts per key.
-import { describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../common/config.js';
+import { buildApp } from '../query/api/app.js';
+import { createKeyRing } from '../query/api/keys.js';
 import { ERRORS } from '../query/errors.js';
 import { authAs, useTestApi } from './helpers/api.js';
 
@@ -32,5 +36,31 @@ describe('rate limit before authentication', () => {
     const limited = await get('10.0.1.99', authAs('researcher'));
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('rate limit behind a trusted proxy (POLICYLENS_TRUSTED_PROXIES)', () => {
+  // A second app over the same warehouse (the embedded engine allows one per process), with the proxies listed.
+  let proxied: FastifyInstance;
+  beforeAll(async () => {
+    const config = { ...api.t.config, trustedProxies: loadConfig({ POLICYLENS_TRUSTED_PROXIES: '192.0.2.10,198.51.100.0/24' }).trustedProxies };
+    proxied = await buildApp({ config, wh: api.t.wh, keys: createKeyRing([]), rateLimitPerMinute: LIMIT });
+  });
+  afterAll(async () => proxied?.close());
+  const via = (remoteAddress: string, client: string) =>
+    proxied.inject({ url: '/v1/regimes', remoteAddress, headers: { ...wrongKey, 'x-forwarded-for': client } });
+
+  it('counts each forwarded client on its own when the proxy is trusted', async () => {
+    for (let i = 0; i < LIMIT; i++) expect((await via('192.0.2.10', '203.0.113.1')).statusCode).toBe(401);
+    expect((await via('192.0.2.10', '203.0.113.1')).statusCode).toBe(429);
+    // Another client behind the same proxy (or behind another listed one) still has its budget.
+    expect((await via('192.0.2.10', '203.0.113.2')).statusCode).toBe(401);
+    expect((await via('198.51.100.7', '203.0.113.3')).statusCode).toBe(401);
+  });
+
+  it('ignores X-Forwarded-For from an address that is not a listed proxy', async () => {
+    for (let i = 0; i < LIMIT; i++) expect((await via('10.9.9.9', `203.0.113.${100 + i}`)).statusCode).toBe(401);
+    // A new forwarded address each time does not buy a new budget.
+    expect((await via('10.9.9.9', '203.0.113.200')).statusCode).toBe(429);
   });
 });

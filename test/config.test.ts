@@ -26,7 +26,7 @@ describe('loadConfig', () => {
     expect(c.ingest).toEqual({ batchMaxRows: 50_000, batchMaxMs: 1_000, maxHeldRows: 100_000 });
     expect(c.attributionWindowHours).toBe(72);
     expect(DEFAULT_ATTRIBUTION_WINDOW_HOURS).toBe(72);
-    expect([c.port, c.host, c.apiKeys]).toEqual([8787, '127.0.0.1', null]);
+    expect([c.port, c.host, c.apiKeys, c.trustedProxies]).toEqual([8787, '127.0.0.1', null, []]);
     expect(c.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
     expect(c.dashboards).toEqual({ dir: resolve('.policylens/dashboards'), everySeconds: 300, apiKey: null });
     expect(c.exports).toEqual({ secret: null, tmpDir: tmpdir(), minCell: 10 });
@@ -47,7 +47,9 @@ describe('loadConfig', () => {
       POLICYLENS_EXPORT_MIN_CELL: '1000000',
       POLICYLENS_LOG_LEVEL: 'debug',
       POLICYLENS_BATCH_MAX_ROWS: '',
+      POLICYLENS_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16,::1,fd00::/8',
     });
+    expect(c.trustedProxies).toEqual(['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8']);
     expect(c.dashboards).toEqual({ dir: '/srv/pl/dashboards', everySeconds: 0, apiKey: 'client-key' });
     expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], brokersConfigured: true });
     expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([24, 65535, 'k:admin', 'debug', 50_000]);
@@ -69,6 +71,7 @@ describe('loadConfig', () => {
     every: 'a whole number from 0 to 2147483',
     minCell: 'a whole number from 1 to 1000000',
     level: 'one of debug, info, warn, error',
+    proxies: 'comma-separated IP addresses or CIDR ranges',
   };
   const bad: [string, string[], string][] = [
     ['POLICYLENS_KAFKA_PARTITIONS', ['0', '-1', 'six', '1.5', '6 partitions'], expected.positive],
@@ -81,6 +84,7 @@ describe('loadConfig', () => {
     ['POLICYLENS_DASHBOARDS_EVERY', ['-1', '2147484', 'hourly'], expected.every],
     ['POLICYLENS_EXPORT_MIN_CELL', ['0', '1000001', '10) OR (1=1'], expected.minCell],
     ['POLICYLENS_LOG_LEVEL', ['verbose', 'INFO', 'warning'], expected.level],
+    ['POLICYLENS_TRUSTED_PROXIES', ['proxy.local', '10.0.0.1/33', '10.0.0.1,', '::1/129', '10.0.0.0/8/1', '10.0.0.1/x'], expected.proxies],
   ];
   it.each(bad)('refuses a malformed %s, naming it', (name, values, what) => {
     for (const raw of values) expect(() => loadConfig({ [name]: raw })).toThrow(`${name} must be ${what}, got ${JSON.stringify(raw)}`);

@@ -53,6 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorReplier(log, recordRequest),
     clientErrorHandler: clientErrorReplier(log),
     schemaController,
+    // Only listed proxies may name the client (X-Forwarded-For); anyone else could pick an address to rate-limit under.
+    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
   });
 
   app.decorate('routeTable', [] as FastifyInstance['routeTable']);
