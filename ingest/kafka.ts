@@ -91,10 +91,9 @@ export async function ensureTopics(admin: Admin, partitions: number, topics: str
  * The event topics must have one partition count: one user's events are paired by partition number across them
  * (copartition-assigner.ts), which holds only while every topic hashes keys over the same number of partitions.
  */
-export async function assertCopartitioned(admin: Admin, topics: string[]): Promise<void> {
-  const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-  const counts = meta.map((t) => `${t.name} ${t.partitions.length}`);
-  if (new Set(meta.map((t) => t.partitions.length)).size > 1) {
+export function assertCopartitioned(eventTopics: TopicState[]): void {
+  const counts = eventTopics.map((t) => `${t.topic} ${t.partitions}`);
+  if (new Set(eventTopics.map((t) => t.partitions)).size > 1) {
     throw new Error(
       `the event topics must have the same number of partitions, so that one user's events share a partition number (${counts.join(', ')}); ` +
         'add partitions to the smaller topics (kafka-topics --alter --partitions N) before ingesting',
@@ -127,6 +126,19 @@ export async function projectTopicStates(admin: Admin, config: Config, created: 
 export async function prepareProjectTopics(admin: Admin, config: Config): Promise<TopicState[]> {
   const names = topicNames(config.kafka.topicPrefix);
   const created = await ensureTopics(admin, config.kafka.partitions, allTopics(names));
-  await assertCopartitioned(admin, Object.values(names.events));
-  return projectTopicStates(admin, config, created);
+  const states = await projectTopicStates(admin, config, created);
+  const events = new Set<string>(Object.values(names.events));
+  assertCopartitioned(states.filter((t) => events.has(t.topic)));
+  return states;
+}
+
+/** Connects an admin client for one piece of work, and disconnects it however the work ends. */
+export async function withAdmin<T>(kafka: KafkaClient, use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

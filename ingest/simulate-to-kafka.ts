@@ -5,20 +5,14 @@ import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { topicNames } from '../events/topics.js';
 import { createSimulation, type SimulateOptions, type Truth } from '../simulator/index.js';
-import { createKafka, prepareProjectTopics } from './kafka.js';
+import { createKafka, prepareProjectTopics, withAdmin } from './kafka.js';
 import { produceLines } from './produce.js';
 
 export async function simulateToKafka(config: Config, opts: SimulateOptions & { truthFile: string; progress?: boolean; log?: Logger }): Promise<Truth> {
   const log = opts.log ?? createLogger({ component: 'simulate' }, config.log.level);
   const kafka = createKafka(config, log);
   const names = topicNames(config.kafka.topicPrefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await prepareProjectTopics(admin, config);
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(kafka, (admin) => prepareProjectTopics(admin, config));
   const sim = createSimulation(opts);
   await produceLines(kafka, sim.lines(), { topics: names.events, total: sim.totalLines, progress: opts.progress });
   const truth = sim.truth();

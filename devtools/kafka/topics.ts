@@ -5,7 +5,7 @@
 import type { Admin } from 'kafkajs';
 import type { Config } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/log.js';
-import { createKafka, prepareProjectTopics, projectTopicStates, type TopicState } from '../../ingest/kafka.js';
+import { createKafka, prepareProjectTopics, projectTopicStates, type TopicState, withAdmin } from '../../ingest/kafka.js';
 
 export type { TopicState } from '../../ingest/kafka.js';
 
@@ -18,25 +18,19 @@ function quiet(log: Logger): Logger {
   return { ...log, warn: log.debug, error: log.debug, child: (fields) => quiet(log.child(fields)) };
 }
 
-async function withAdmin<T>(config: Config, bootstrap: string, use: (admin: Admin) => Promise<T>): Promise<T> {
+/** An admin client of the broker at bootstrap, for one piece of work. */
+function onBroker<T>(config: Config, bootstrap: string, use: (admin: Admin) => Promise<T>): Promise<T> {
   const log = quiet(createLogger({ component: 'kafka-topics' }, config.log.level));
-  const kafka = createKafka({ ...config, kafka: { ...config.kafka, brokers: [bootstrap] } }, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  return withAdmin(createKafka({ ...config, kafka: { ...config.kafka, brokers: [bootstrap] } }, log), use);
 }
 
 /** Creates the missing project topics on the broker at bootstrap; existing ones are reported as they are. */
 export const ensureBrokerTopics = (config: Config, bootstrap: string): Promise<TopicState[]> =>
-  withAdmin(config, bootstrap, (admin) => prepareProjectTopics(admin, config));
+  onBroker(config, bootstrap, (admin) => prepareProjectTopics(admin, config));
 
 /** The project topics on the broker at bootstrap, creating none. */
 export const brokerTopics = (config: Config, bootstrap: string): Promise<TopicState[]> =>
-  withAdmin(config, bootstrap, (admin) => projectTopicStates(admin, config));
+  onBroker(config, bootstrap, (admin) => projectTopicStates(admin, config));
 
 /** One line per topic for people: created, found or missing, its partitions, and a count other than the configured one. */
 export function describeTopics(states: TopicState[], configuredPartitions: number): string[] {
