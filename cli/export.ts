@@ -15,7 +15,7 @@ import { openReadyWarehouse } from '../warehouse/open.js';
 import { ApiError } from '../query/errors.js';
 import { buildDataPackage } from '../query/exports/datapackage.js';
 import { DATASET_SPECS } from '../query/exports/datasets.js';
-import { countQuery, exportQuery, type ResolvedExport, resolveExport } from '../query/exports/request.js';
+import { configuredExportQuery, countQuery, type ResolvedExport, resolveExport } from '../query/exports/request.js';
 import { DATASETS, FORMATS, isFormat } from '../query/exports/spec.js';
 import { keyFingerprint } from '../query/exports/pseudonym.js';
 import { parquetFooterRows } from '../query/exports/parquet-rows.js';
@@ -83,7 +83,7 @@ export async function exportToFile(argv: string[], deps: ExportDeps = {}): Promi
     const total = cq ? Number((await queryRows<{ n: string }>(wh, cq.sql, cq.params))[0].n) : null;
     const progress = createProgress(`export ${r.dataset}`, total, deps.progress);
     await sweepStaleExports(config.exports.tmpDir);
-    const ex = await openExportStream(wh, exportQuery({ ...r, minCell, attributionWindowHours: config.attributionWindowHours }), r.format, {
+    const ex = await openExportStream(wh, configuredExportQuery(r, config), r.format, {
       secret: r.secret,
       tmpDir: config.exports.tmpDir,
     });

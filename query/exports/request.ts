@@ -1,5 +1,6 @@
 // An export request, from names and dates to the query that produces it: checked before any work, with every
 // value as a typed query parameter.
+import type { Config } from '../../common/config.js';
 import { ApiError } from '../errors.js';
 import { attributionWindowParam } from '../sql/attribution.js';
 import { DATASET_SPECS } from './datasets.js';
@@ -72,4 +73,9 @@ export function resolveExport(
     secret = s.secret;
   }
   return { dataset, format, window, secret };
+}
+
+/** The query of a resolved export under the configured small-cell threshold and attribution window. */
+export function configuredExportQuery(r: ResolvedExport, config: Pick<Config, 'exports' | 'attributionWindowHours'>): ExportQuery {
+  return exportQuery({ ...r, minCell: config.exports.minCell, attributionWindowHours: config.attributionWindowHours });
 }

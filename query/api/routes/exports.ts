@@ -7,7 +7,7 @@ import type { RouteModule } from '../route-module.js';
 import { documentedEnum } from '../../documented-enum.js';
 import { errorSchema } from '../../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
-import { exportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
+import { configuredExportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
 import { DATASET_SPECS } from '../../exports/datasets.js';
 import { rowCounter } from '../../exports/row-counter.js';
@@ -84,7 +84,7 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
     },
     async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
       const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to, config.exports.secret);
-      const query = exportQuery({ ...r, minCell: config.exports.minCell, attributionWindowHours: config.attributionWindowHours });
+      const query = configuredExportQuery(r, config);
       const started = Date.now();
       const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir });
       // What the client has been handed so far, for the last log line of the export whichever way it ends.
