@@ -1,6 +1,6 @@
 // What the API answers, and how an answer is read: lenient about small shape differences, strict about what
 // the charts need.
-import { isoDay } from './days.js';
+import { isoDay } from '../common/days.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Response shapes, as the contract and the route files (query/api/routes/*.ts) give them. Fields the dashboards do

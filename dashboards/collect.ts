@@ -1,7 +1,7 @@
 // Fetching what a variant needs: each chart's requests made, their answers turned into rows, and an API error
 // kept as the chart's message instead of failing the whole build.
 import { isObj, queryResults, regimesFrom, type FrontierPart, type FrontierResponse, type QueryResult, type RegimeEntry } from './api-responses.js';
-import { addDays, dayMs, isoDay } from './days.js';
+import { addDays, dayMs, isoDay } from '../common/days.js';
 import { CHANNELS, channelOrder, FREQUENCY_METRICS, IMPACT_METRICS, type FrequencyMetric, type ImpactMetric } from './dimensions.js';
 import { frequencyFrontierRows, frequencyQueryRows, type FrequencyRow } from './frequency-rows.js';
 import { funnelRows, type FunnelRow } from './funnel-rows.js';

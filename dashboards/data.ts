@@ -19,7 +19,7 @@ export {
   regimesFrom,
 } from './api-responses.js';
 export { type CollectOptions, type Loaded, type VariantData, collectExtent, collectRegimes, collectVariant } from './collect.js';
-export { addDays, dayMs, isoDay } from './days.js';
+export { addDays, dayMs, isoDay } from '../common/days.js';
 export { CHANNELS, FREQUENCIES, FREQUENCY_METRICS, FUNNEL_STAGES, IMPACT_METRICS, type FrequencyMetric, type ImpactMetric } from './dimensions.js';
 export { type FrequencyRow, frequencyFrontierRows, frequencyQueryRows, groupLabel } from './frequency-rows.js';
 export { type FunnelRow, funnelRows } from './funnel-rows.js';

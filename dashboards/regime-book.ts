@@ -1,6 +1,6 @@
 // The regime table as the charts use it: ordering, labels, the timeline's bands and the policy-change boundaries.
 import type { RegimeEntry } from './api-responses.js';
-import { addDays } from './days.js';
+import { addDays } from '../common/days.js';
 import { channelOrder } from './dimensions.js';
 
 export class RegimeBook {

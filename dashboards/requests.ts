@@ -1,6 +1,6 @@
 // The API requests each page makes for a variant (channel × period), and the constants they are made with.
 import type { RegimeBook } from './regime-book.js';
-import { addDays } from './days.js';
+import { addDays } from '../common/days.js';
 import { FREQUENCIES, FUNNEL_STAGES } from './dimensions.js';
 import type { ApiRequest } from './source.js';
 

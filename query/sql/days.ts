@@ -1,14 +1,13 @@
 // Whole UTC days as every endpoint takes them (YYYY-MM-DD, ranges inclusive of both ends), and the one check
 // their dates go through. Endpoints differ only in the limits they pass (the types their SQL binds the dates
 // to hold different spans); the codes are the same everywhere: INVALID_DATE_RANGE, DATE_RANGE_TOO_LONG.
+import { DAY_MS, isoDay } from '../../common/days.js';
 import { ApiError } from '../errors.js';
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS, isoDay };
 /** "Date range ≤ 10 years": 10 × 365.25 days, counting both ends. */
 export const MAX_RANGE_DAYS = 3653;
 export const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
-
-export const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** Midnight UTC of a YYYY-MM-DD that names a real calendar day, else null. */
 export function calendarDayMs(value: string): number | null {
