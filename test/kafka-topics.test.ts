@@ -8,7 +8,7 @@ import { brokers } from './helpers/kafka.js';
 
 const { Kafka, logLevel } = kafkajs;
 
-const suffixes = ['sends', 'engagements', 'subscriptions', 'dlq'];
+const suffixes = ['sends', 'engagements', 'subscriptions', 'dlq', 'raw'];
 const newPrefix = () => `kt${randomBytes(4).toString('hex')}`;
 const configFor = (prefix: string, partitions: number) =>
   loadConfig({ ...process.env, POLICYLENS_TOPIC_PREFIX: prefix, POLICYLENS_KAFKA_PARTITIONS: String(partitions), POLICYLENS_LOG_LEVEL: 'error' });
@@ -77,6 +77,7 @@ describe('the topics kafka start creates', () => {
       [2, false],
       [2, false],
       [4, true],
+      [4, true],
     ]);
     const lines = describeTopics(states, 4);
     expect(lines[0]).toBe(
@@ -99,7 +100,7 @@ describe('the topics kafka start creates', () => {
   it('are listed by status without being created', async () => {
     const prefix = newPrefix();
     const states = await brokerTopics(configFor(prefix, 4), brokers());
-    expect(states.map((s) => s.partitions)).toEqual([null, null, null, null]);
+    expect(states.map((s) => s.partitions)).toEqual([null, null, null, null, null]);
     expect(describeTopics(states, 4)[0]).toBe(`topic ${prefix}.sends: missing (\`kafka start\` or the first ingest creates it)`);
     expect((await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`))).toEqual([]);
   });
