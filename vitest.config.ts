@@ -15,6 +15,10 @@ const WAREHOUSE_TESTS = readdirSync(TEST_DIR)
 // Runs only against a server: several processes share one warehouse, which the embedded engine cannot do.
 const SERVER_ONLY = ['test/scale-out.test.ts', 'test/server-outage.test.ts', 'test/server-errors.test.ts'];
 
+// Run against a local two-server cluster (docs/operations.md): the truth tests, several ingest processes killed
+// and restarted, and the cluster's own layout, migrations and failure cases.
+const CLUSTER = ['test/cluster.test.ts', 'test/load-truth.test.ts', 'test/query-truth.test.ts', 'test/scale-out.test.ts'];
+
 const shared = {
   // The embedded engine allows one data directory per process, so every test file gets its own process.
   pool: 'forks' as const,
@@ -33,7 +37,7 @@ export default defineConfig({
           ...shared,
           name: 'embedded',
           include: ['test/**/*.test.ts'],
-          exclude: SERVER_ONLY,
+          exclude: [...SERVER_ONLY, 'test/cluster.test.ts'],
           globalSetup: ['test/global-setup.ts'],
           env: { POLICYLENS_TEST_WAREHOUSE: 'embedded' },
         },
@@ -45,6 +49,15 @@ export default defineConfig({
           include: [...new Set([...WAREHOUSE_TESTS, ...SERVER_ONLY])],
           globalSetup: ['test/global-setup.ts', 'test/server-setup.ts'],
           env: { POLICYLENS_TEST_WAREHOUSE: 'server' },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'cluster',
+          include: CLUSTER,
+          globalSetup: ['test/global-setup.ts', 'test/cluster-setup.ts'],
+          env: { POLICYLENS_TEST_WAREHOUSE: 'cluster' },
         },
       },
     ],

@@ -9,7 +9,24 @@ import { LOG_LEVELS, type Level } from './log.js';
 
 export interface Config {
   dataDir: string;
-  clickhouse: { url: string | null; user: string; password: string; database: string };
+  clickhouse: {
+    url: string | null;
+    user: string;
+    password: string;
+    database: string;
+    /**
+     * The cluster (a remote_servers name) the warehouse is sharded over, or null for one server. Tables are then
+     * shard-local, with a Distributed table of the single-server name over them (docs/operations.md).
+     */
+    cluster: string | null;
+    /**
+     * Every server of the cluster (each replica of each shard) as an HTTP URL: migrations and the regime table are
+     * applied on each. Empty: found from system.clusters, each host at the port of POLICYLENS_CLICKHOUSE_URL.
+     */
+    nodes: string[];
+    /** Shard-local tables as ReplicatedMergeTree under Keeper, paths from the {shard} and {replica} macros. */
+    replicated: boolean;
+  };
   kafka: {
     brokers: string[];
     /** Whether POLICYLENS_KAFKA_BROKERS was set (the demo starts the local broker only when it was not). */
@@ -94,6 +111,27 @@ function addressList(env: Env, name: string): string[] {
   return entries.every(valid) ? entries : fail(name, 'comma-separated IP addresses or CIDR ranges', raw);
 }
 
+/** The cluster settings, which only make sense with a server and with each other. */
+function clusterSettings(env: Env): Pick<Config['clickhouse'], 'cluster' | 'nodes' | 'replicated'> {
+  const cluster = env.POLICYLENS_CLICKHOUSE_CLUSTER || null;
+  const rawNodes = env.POLICYLENS_CLICKHOUSE_NODES || '';
+  const replicated = oneOf(env, 'POLICYLENS_CLICKHOUSE_REPLICATED', '0', ['0', '1'] as const) === '1';
+  if (cluster !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) fail('POLICYLENS_CLICKHOUSE_CLUSTER', 'a plain identifier', cluster);
+  const nodes = rawNodes === '' ? [] : rawNodes.split(',').map((n) => n.trim());
+  for (const node of nodes) {
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(node)) fail('POLICYLENS_CLICKHOUSE_NODES', 'comma-separated http(s)://host:port URLs', rawNodes);
+  }
+  const needsCluster = (name: string, raw: string) => {
+    if (cluster === null) throw new Error(`${name} applies only to a cluster: set POLICYLENS_CLICKHOUSE_CLUSTER too (got ${JSON.stringify(raw)})`);
+  };
+  if (nodes.length > 0) needsCluster('POLICYLENS_CLICKHOUSE_NODES', rawNodes);
+  if (replicated) needsCluster('POLICYLENS_CLICKHOUSE_REPLICATED', '1');
+  if (cluster !== null && !env.POLICYLENS_CLICKHOUSE_URL) {
+    throw new Error('POLICYLENS_CLICKHOUSE_CLUSTER needs POLICYLENS_CLICKHOUSE_URL: a cluster is made of ClickHouse servers, not the embedded engine');
+  }
+  return { cluster, nodes: nodes.map((n) => n.replace(/\/$/, '')), replicated };
+}
+
 const MAX_PORT = 65_535;
 /** Node's timers hold at most 2^31-1 ms; a longer interval would fire at once, over and over. */
 const MAX_DASHBOARDS_EVERY_SECONDS = 2_147_483;
@@ -116,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
       user: env.POLICYLENS_CLICKHOUSE_USER || 'default',
       password: env.POLICYLENS_CLICKHOUSE_PASSWORD || '',
       database: env.POLICYLENS_CLICKHOUSE_DATABASE || 'policylens',
+      ...clusterSettings(env),
     },
     kafka: {
       brokers: (env.POLICYLENS_KAFKA_BROKERS || '127.0.0.1:9092')

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
   it('has a default for every setting', () => {
     const c = loadConfig({});
     expect(c.dataDir).toBe(resolve('.policylens/data'));
-    expect(c.clickhouse).toEqual({ url: null, user: 'default', password: '', database: 'policylens' });
+    expect(c.clickhouse).toEqual({ url: null, user: 'default', password: '', database: 'policylens', cluster: null, nodes: [], replicated: false });
     expect(c.kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
       brokersConfigured: false,
@@ -88,6 +88,31 @@ describe('loadConfig', () => {
   ];
   it.each(bad)('refuses a malformed %s, naming it', (name, values, what) => {
     for (const raw of values) expect(() => loadConfig({ [name]: raw })).toThrow(`${name} must be ${what}, got ${JSON.stringify(raw)}`);
+  });
+});
+
+describe('the cluster settings', () => {
+  const url = { POLICYLENS_CLICKHOUSE_URL: 'http://127.0.0.1:8123' };
+  it('name the cluster, its servers and whether tables are replicated', () => {
+    const c = loadConfig({
+      ...url,
+      POLICYLENS_CLICKHOUSE_CLUSTER: 'pl',
+      POLICYLENS_CLICKHOUSE_NODES: 'http://127.0.0.1:8123/, http://10.0.0.2:8123',
+      POLICYLENS_CLICKHOUSE_REPLICATED: '1',
+    });
+    expect(c.clickhouse).toMatchObject({ cluster: 'pl', nodes: ['http://127.0.0.1:8123', 'http://10.0.0.2:8123'], replicated: true });
+    expect(loadConfig({ ...url, POLICYLENS_CLICKHOUSE_CLUSTER: 'pl' }).clickhouse).toMatchObject({ nodes: [], replicated: false });
+  });
+
+  it('refuse what cannot work, naming the variable', () => {
+    const cluster = { ...url, POLICYLENS_CLICKHOUSE_CLUSTER: 'pl' };
+    expect(() => loadConfig({ ...url, POLICYLENS_CLICKHOUSE_CLUSTER: 'pl; DROP' })).toThrow('POLICYLENS_CLICKHOUSE_CLUSTER must be a plain identifier');
+    expect(() => loadConfig({ POLICYLENS_CLICKHOUSE_CLUSTER: 'pl' })).toThrow('POLICYLENS_CLICKHOUSE_CLUSTER needs POLICYLENS_CLICKHOUSE_URL');
+    expect(() => loadConfig({ ...cluster, POLICYLENS_CLICKHOUSE_NODES: '127.0.0.1:8123' })).toThrow('POLICYLENS_CLICKHOUSE_NODES must be comma-separated');
+    expect(() => loadConfig({ ...cluster, POLICYLENS_CLICKHOUSE_NODES: 'http://a:1/x' })).toThrow('POLICYLENS_CLICKHOUSE_NODES must be comma-separated');
+    expect(() => loadConfig({ ...cluster, POLICYLENS_CLICKHOUSE_REPLICATED: 'yes' })).toThrow('POLICYLENS_CLICKHOUSE_REPLICATED must be one of 0, 1');
+    expect(() => loadConfig({ ...url, POLICYLENS_CLICKHOUSE_NODES: 'http://a:1' })).toThrow('POLICYLENS_CLICKHOUSE_NODES applies only to a cluster');
+    expect(() => loadConfig({ ...url, POLICYLENS_CLICKHOUSE_REPLICATED: '1' })).toThrow('POLICYLENS_CLICKHOUSE_REPLICATED applies only to a cluster');
   });
 });
 

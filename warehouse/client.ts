@@ -41,6 +41,8 @@ export interface Warehouse {
    * 128 KiB; the body has no such limit. The embedded engine takes parameters of any size, so it has none.
    */
   selectWithTable: ((q: TableQuery) => Promise<string>) | null;
+  /** A sharded warehouse's cluster and a client for each of its servers; null on one server or embedded. */
+  cluster: { name: string; servers: ClickHouseClient[]; replicated: boolean } | null;
   /** The writer's insert: the engine parses the bytes as they are (in embedded mode without copying them). */
   insertText(insert: TextInsert): Promise<void>;
   close(): Promise<void>;
@@ -80,6 +82,7 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
     database,
     embedded,
     selectWithTable: null,
+    cluster: null,
     // Straight to the engine: the client's path turns the body into a string and prepends SET statements,
     // which took 40% longer for a 50k-row insert (measured, docs/performance.md).
     insertText: async ({ table, columns, format, body, settings }) => {
@@ -104,14 +107,33 @@ async function openServer(config: Config): Promise<Warehouse> {
   // which reports them once, in its own words.
   const log = { level: ClickHouseLogLevel.OFF };
   const bootstrap = createClient({ url: url!, username: user, password, log });
+  let serverUrls = [url!];
   try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    if (config.clickhouse.cluster) serverUrls = await clusterServers(bootstrap, config);
+    for (const serverUrl of serverUrls) {
+      const c = serverUrl === url ? bootstrap : createClient({ url: serverUrl, username: user, password, log });
+      try {
+        await c.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+      } catch (err) {
+        throw new WarehouseUnavailableError(`The ClickHouse server at ${serverUrl} could not be used: ${describeServerError(err)}`);
+      } finally {
+        if (c !== bootstrap) await c.close();
+      }
+    }
   } catch (err) {
+    if (err instanceof WarehouseUnavailableError) throw err;
     throw new WarehouseUnavailableError(`The ClickHouse server at ${url} (POLICYLENS_CLICKHOUSE_URL) could not be used: ${describeServerError(err)}`);
   } finally {
     await bootstrap.close();
   }
-  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, log });
+  // On a cluster, inserts through a Distributed table reach every shard before they return (so a flush is written
+  // when it says so, and its deduplication token is checked on each shard), and a subquery over a Distributed table
+  // inside a distributed query reads the shard's own rows: the rows it pairs with share the user, hence the shard.
+  const clickhouse_settings = config.clickhouse.cluster ? { distributed_foreground_insert: 1 as const, distributed_product_mode: 'local' as const } : {};
+  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, log, clickhouse_settings });
+  const servers = config.clickhouse.cluster
+    ? serverUrls.map((u) => createClient({ url: u, username: user, password, database, request_timeout: 300_000, log }))
+    : [];
   const insertText = async ({ table, columns, format, body, settings }: TextInsert) => {
     await client.insert({
       table,
@@ -122,7 +144,58 @@ async function openServer(config: Config): Promise<Warehouse> {
     });
   };
   const selectWithTable = (q: TableQuery) => externalDataQuery(config, q);
-  return { client, mode: 'server', database, embedded: null, selectWithTable, insertText, close: () => client.close() };
+  return {
+    client,
+    mode: 'server',
+    database,
+    embedded: null,
+    selectWithTable,
+    cluster: config.clickhouse.cluster ? { name: config.clickhouse.cluster, servers, replicated: config.clickhouse.replicated } : null,
+    insertText,
+    close: async () => {
+      await Promise.all([client, ...servers].map((c) => c.close()));
+    },
+  };
+}
+
+/**
+ * Every server of the configured cluster, as HTTP URLs: POLICYLENS_CLICKHOUSE_NODES, or each host of
+ * system.clusters at the port of POLICYLENS_CLICKHOUSE_URL (servers of a real cluster listen on the same port).
+ */
+async function clusterServers(client: ClickHouseClient, config: Config): Promise<string[]> {
+  const { cluster, nodes, url } = config.clickhouse;
+  const rows = await (
+    await client.query({
+      query: 'SELECT host_name, port FROM system.clusters WHERE cluster = {cluster:String}',
+      query_params: { cluster },
+      format: 'JSONEachRow',
+    })
+  ).json<{ host_name: string; port: number }>();
+  if (rows.length === 0) {
+    throw new WarehouseUnavailableError(
+      `The ClickHouse server at ${url} has no cluster named ${cluster} (POLICYLENS_CLICKHOUSE_CLUSTER): define it in remote_servers, or check the name in system.clusters`,
+    );
+  }
+  if (nodes.length > 0) {
+    if (nodes.length !== rows.length) {
+      throw new WarehouseUnavailableError(
+        `POLICYLENS_CLICKHOUSE_NODES lists ${nodes.length} server(s), but cluster ${cluster} has ${rows.length} (${rows.map((r) => `${r.host_name}:${r.port}`).join(', ')} in system.clusters)`,
+      );
+    }
+    return nodes;
+  }
+  const hosts = [...new Set(rows.map((r) => r.host_name))];
+  if (hosts.length < rows.length) {
+    throw new WarehouseUnavailableError(
+      `Cluster ${cluster} has ${rows.length} servers on ${hosts.length} host(s), so their HTTP ports cannot be guessed: list them in POLICYLENS_CLICKHOUSE_NODES`,
+    );
+  }
+  const entry = new URL(url!);
+  return hosts.map((host) => {
+    const u = new URL(entry.href);
+    u.hostname = host;
+    return u.origin;
+  });
 }
 
 /**
@@ -152,6 +225,11 @@ export async function openWarehouse(config: Config): Promise<Warehouse> {
     throw new Error(`POLICYLENS_CLICKHOUSE_DATABASE must be a plain identifier, got ${JSON.stringify(config.clickhouse.database)}`);
   }
   return config.clickhouse.url ? openServer(config) : openEmbedded(config);
+}
+
+/** Runs `work` with a client of each server of a cluster in turn (for what every server must hold), or of the one server. */
+export async function onEveryServer(wh: Warehouse, work: (client: ClickHouseClient) => Promise<void>): Promise<void> {
+  for (const client of wh.cluster?.servers ?? [wh.client]) await work(client);
 }
 
 /** Runs a read query with typed parameters and returns its rows. */

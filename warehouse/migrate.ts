@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { queryRows, type Warehouse } from './client.js';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ClusterSchema } from './cluster.js';
+import { onEveryServer, queryRows, type Warehouse } from './client.js';
 import { checkRegimes, loadDefaultRegimes, type Regime } from './regimes.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -52,17 +54,38 @@ export interface MigrateResult {
   alreadyApplied: number;
 }
 
+/**
+ * Applies what is not applied yet. On a cluster, on each server in turn, with the statements rewritten for shards
+ * (warehouse/cluster.ts) and recorded in that server's own schema_migrations: a server that missed a run (it was
+ * down, or was added later) catches up on the next. The result is the first server's.
+ */
 export async function migrate(wh: Warehouse, dir?: string): Promise<MigrateResult> {
-  await wh.client.command({
+  const migrations = listMigrations(dir);
+  const results: MigrateResult[] = [];
+  await onEveryServer(wh, async (client) => {
+    const schema = wh.cluster ? new ClusterSchema({ cluster: wh.cluster.name, database: wh.database, replicated: wh.cluster.replicated }) : null;
+    const statementsOf = (m: Migration) => (schema ? m.statements.flatMap((st) => schema.statements(st)) : m.statements);
+    results.push(await migrateServer(client, migrations, statementsOf));
+  });
+  await seedRegimes(wh);
+  return results[0];
+}
+
+async function migrateServer(client: ClickHouseClient, migrations: Migration[], statementsOf: (m: Migration) => string[]): Promise<MigrateResult> {
+  await client.command({
     query: `CREATE TABLE IF NOT EXISTS schema_migrations
             (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now())
             ENGINE = MergeTree ORDER BY version`,
   });
-  const done = new Map(
-    (await queryRows<{ version: number; checksum: string }>(wh, 'SELECT version, checksum FROM schema_migrations')).map((r) => [Number(r.version), r.checksum]),
-  );
+  const recorded = await (await client.query({ query: 'SELECT version, checksum FROM schema_migrations', format: 'JSONEachRow' })).json<{
+    version: number;
+    checksum: string;
+  }>();
+  const done = new Map(recorded.map((r) => [Number(r.version), r.checksum]));
   const result: MigrateResult = { applied: [], alreadyApplied: 0 };
-  for (const m of listMigrations(dir)) {
+  for (const m of migrations) {
+    // Rewritten for every migration, applied or not: a cluster's later statements name tables earlier ones made.
+    const statements = statementsOf(m);
     const seen = done.get(m.version);
     if (seen !== undefined) {
       if (seen !== m.checksum) {
@@ -72,8 +95,8 @@ export async function migrate(wh: Warehouse, dir?: string): Promise<MigrateResul
       continue;
     }
     // Statements are idempotent (IF NOT EXISTS), so a migration cut short is simply run again.
-    for (const statement of m.statements) await wh.client.command({ query: statement });
-    await wh.client.insert({
+    for (const statement of statements) await client.command({ query: statement });
+    await client.insert({
       table: 'schema_migrations',
       values: [{ version: m.version, name: m.name, checksum: m.checksum }],
       format: 'JSONEachRow',
@@ -81,7 +104,6 @@ export async function migrate(wh: Warehouse, dir?: string): Promise<MigrateResul
     });
     result.applied.push(m.id);
   }
-  await seedRegimes(wh);
   return result;
 }
 
@@ -92,16 +114,25 @@ async function seedRegimes(wh: Warehouse): Promise<void> {
   await replaceRegimes(wh, loadDefaultRegimes());
 }
 
+/** Replaces the regime table; on a cluster on every server, since each server's views and dictionary read its own copy. */
 export async function replaceRegimes(wh: Warehouse, regimes: Regime[]): Promise<void> {
   const problems = checkRegimes(regimes);
   if (problems.length) throw new Error(`Invalid regime table:\n- ${problems.join('\n- ')}`);
-  await wh.client.command({ query: 'TRUNCATE TABLE regimes' });
-  await wh.client.insert({
-    table: 'regimes',
-    values: regimes.map(({ channel, regime, start, end, label }) => ({ channel, regime, start, end, label })),
-    format: 'JSONEachRow',
-    clickhouse_settings: { insert_deduplication_token: `regimes-${Date.now()}` },
+  const token = `regimes-${Date.now()}`;
+  await onEveryServer(wh, async (client) => {
+    await client.command({ query: 'TRUNCATE TABLE regimes' });
+    await client.insert({
+      table: 'regimes',
+      values: regimes.map(({ channel, regime, start, end, label }) => ({ channel, regime, start, end, label })),
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: token },
+    });
   });
+}
+
+/** Makes queries see a replaced regime table (the dictionary loads only when told to). */
+export async function reloadRegimes(wh: Warehouse): Promise<void> {
+  await onEveryServer(wh, (client) => client.command({ query: 'SYSTEM RELOAD DICTIONARY regimes_dict' }).then(() => undefined));
 }
 
 export async function readRegimes(wh: Warehouse): Promise<Regime[]> {

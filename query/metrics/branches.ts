@@ -16,9 +16,13 @@ const FROM_TS = `toDateTime64({from:Date}, 3, 'UTC')`;
 const TO_TS = `toDateTime64({to:Date} + 1, 3, 'UTC')`;
 const NS = (sql: string) => `CAST(${sql} AS Nullable(String))`;
 const NULL_S = `CAST(NULL AS Nullable(String))`;
-/** The regime a row names, else the regime table's for its channel and day. */
+/**
+ * The regime a row names, else the regime table's for its channel and day. The dictionary is named with its
+ * database: on a cluster the shards run the query in their default database, and the initiator folds
+ * currentDatabase() into a constant before sending it.
+ */
 const regimeOf = (named: string, regime: string, channel: string, day: string) =>
-  NS(`if(${named}, ${regime}, dictGetOrDefault('regimes_dict', 'regime', ${channel}, ${day}, 'unknown'))`);
+  NS(`if(${named}, ${regime}, dictGetOrDefault(currentDatabase() || '.regimes_dict', 'regime', ${channel}, ${day}, 'unknown'))`);
 
 const ZERO: Record<BaseMeasure, string> = Object.fromEntries(
   Object.entries(BASE_MEASURES).map(([m, d]) => [m, m === 'revenue_sq' ? 'toDecimal128(0, 12)' : d.money ? 'toDecimal128(0, 6)' : 'toInt64(0)']),

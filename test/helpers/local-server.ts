@@ -35,7 +35,13 @@ export const freePort = (): Promise<number> => freePorts(1);
 
 export interface TestServer {
   url: string;
-  /** Starts it again on the same ports and data after stop(). */
+  /** Every server's URL: one, or one per shard of a cluster. */
+  urls: string[];
+  /** The cluster's name, or null for one server. */
+  cluster: string | null;
+  /** Kills one server of a cluster (1-based shard number) with SIGKILL, as a crash would, and waits until it is gone. */
+  stopShard(shard: number): Promise<void>;
+  /** Starts it again on the same ports and data after stop() (or starts the servers that are down). */
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Stops it and removes its data. */
@@ -44,14 +50,30 @@ export interface TestServer {
   peakRssMb(): number;
 }
 
-export async function startTestServer(label = 'server'): Promise<TestServer> {
+/** One server, or with `shards` >= 2 that many forming a cluster (remote_servers named `policylens`). */
+export async function startTestServer(label = 'server', shards = 1): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'policylens-ch-'));
-  const [httpPort, tcpPort] = [await freePort(), await freePort()];
-  const opts = { dir, httpPort, tcpPort, exitWithCaller: true, log: (m: string) => console.error(`[clickhouse ${label}] ${m}`) };
+  const [httpPort, tcpPort] = [await freePorts(shards), await freePorts(shards)];
+  const opts = { dir, httpPort, tcpPort, shards, exitWithCaller: true, log: (m: string) => console.error(`[clickhouse ${label}] ${m}`) };
   let status = await startClickHouse(opts);
   return {
     url: status.url,
+    urls: status.urls,
+    cluster: status.cluster,
     start: async () => void (status = await startClickHouse(opts)),
+    stopShard: async (shard) => {
+      const pid = status.servers[shard - 1].pid!;
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 200; i++) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`server ${shard} (pid ${pid}) did not die`);
+    },
     stop: async () => void (await stopClickHouse(opts)),
     dispose: async () => {
       await stopClickHouse(opts);

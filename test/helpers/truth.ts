@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { Truth } from '../../simulator/index.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { queryRows } from '../../warehouse/client.js';
+import { LOCAL_SUFFIX } from '../../warehouse/cluster.js';
 import { rawCounts } from '../../warehouse/summary.js';
 
 const ENGAGEMENTS = ['delivered', 'read', 'clicked', 'replied', 'converted'] as const;
@@ -39,7 +40,7 @@ interface SendTotals {
 const DECIMAL = (expr: string) => `toString(toDecimal128(${expr}, 6))`;
 
 /** What the query rollups hold, summed over everything; the coarse table is fed from the fine one. */
-async function rollupTotals(wh: Warehouse, table: 'send_metrics_daily' | 'send_metrics_daily_coarse'): Promise<SendTotals> {
+async function rollupTotals(wh: Warehouse, table: string): Promise<SendTotals> {
   const [r] = await queryRows<Record<string, string>>(
     wh,
     `SELECT sum(sends) AS sends, ${DECIMAL('sum(cost_usd)')} AS cost, ${ENGAGEMENTS.map((t) => `sum(${t}) AS ${t}`).join(', ')},
@@ -57,13 +58,14 @@ async function rollupTotals(wh: Warehouse, table: 'send_metrics_daily' | 'send_m
  * The same totals straight from the raw tables, written independently of migration 04's views: a type counts once
  * per stored send however many engagements of it arrived; revenue is every conversion of a stored send.
  */
-async function rawTotals(wh: Warehouse): Promise<SendTotals> {
-  const [s] = await queryRows<{ n: string; cost: string }>(wh, `SELECT count() AS n, ${DECIMAL('sum(cost_usd)')} AS cost FROM sends`);
-  const stored = 'send_id IN (SELECT event_id FROM sends)';
-  const e = await queryRows<{ type: string; n: string }>(wh, `SELECT type, uniqExact(send_id) AS n FROM engagements WHERE ${stored} GROUP BY type`);
+async function rawTotals(wh: Warehouse, suffix = ''): Promise<SendTotals> {
+  const [sends, engagements] = [`sends${suffix}`, `engagements${suffix}`];
+  const [s] = await queryRows<{ n: string; cost: string }>(wh, `SELECT count() AS n, ${DECIMAL('sum(cost_usd)')} AS cost FROM ${sends}`);
+  const stored = `send_id IN (SELECT event_id FROM ${sends})`;
+  const e = await queryRows<{ type: string; n: string }>(wh, `SELECT type, uniqExact(send_id) AS n FROM ${engagements} WHERE ${stored} GROUP BY type`);
   const [rev] = await queryRows<{ revenue: string }>(
     wh,
-    `SELECT ${DECIMAL('sum(revenue_usd)')} AS revenue FROM engagements WHERE type = 'converted' AND ${stored}`,
+    `SELECT ${DECIMAL('sum(revenue_usd)')} AS revenue FROM ${engagements} WHERE type = 'converted' AND ${stored}`,
   );
   const byType = new Map(e.map((r) => [r.type, Number(r.n)]));
   return {
@@ -74,9 +76,19 @@ async function rawTotals(wh: Warehouse): Promise<SendTotals> {
   };
 }
 
-/** Nothing doubled or lost on the way into the rollups that queries read: they agree with the raw tables. */
+/**
+ * Nothing doubled or lost on the way into the rollups that queries read: they agree with the raw tables. On a
+ * cluster also on every shard by itself, from its shard-local tables, and every shard holds some of the sends.
+ */
 export async function expectRollupsToMatchRaw(wh: Warehouse): Promise<void> {
   const raw = await rawTotals(wh);
   expect(await rollupTotals(wh, 'send_metrics_daily')).toEqual(raw);
   expect(await rollupTotals(wh, 'send_metrics_daily_coarse')).toEqual(raw);
+  for (const [i, server] of (wh.cluster?.servers ?? []).entries()) {
+    const shard = { ...wh, client: server };
+    const local = await rawTotals(shard, LOCAL_SUFFIX);
+    if (raw.sends > 0) expect(local.sends, `sends on server ${i + 1}`).toBeGreaterThan(0);
+    expect(await rollupTotals(shard, `send_metrics_daily${LOCAL_SUFFIX}`), `server ${i + 1}`).toEqual(local);
+    expect(await rollupTotals(shard, `send_metrics_daily_coarse${LOCAL_SUFFIX}`), `server ${i + 1}`).toEqual(local);
+  }
 }

@@ -1,5 +1,6 @@
 // A fresh warehouse for one test: an embedded engine in its own directory, or, when the test run is in server mode
-// (the `server` vitest project), a database of its own on the local ClickHouse server the global setup started.
+// (the `server` vitest project), a database of its own on the local ClickHouse server the global setup started, or
+// in cluster mode (the `cluster` project) a database of its own sharded over the local 2-server cluster.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,11 +9,12 @@ import { createClient } from '@clickhouse/client';
 import { loadConfig, type Config } from '../../common/config.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../../warehouse/open.js';
 
-export type WarehouseMode = 'embedded' | 'server';
+export type WarehouseMode = 'embedded' | 'server' | 'cluster';
 
 /** Which warehouse this test run uses; set per vitest project (vitest.config.ts). */
 export function testMode(): WarehouseMode {
-  return process.env.POLICYLENS_TEST_WAREHOUSE === 'server' ? 'server' : 'embedded';
+  const mode = process.env.POLICYLENS_TEST_WAREHOUSE;
+  return mode === 'server' || mode === 'cluster' ? mode : 'embedded';
 }
 
 function serverUrl(): string {
@@ -32,21 +34,29 @@ export interface TestWarehouse extends ReadyWarehouse {
 /** The environment naming a fresh warehouse (not opened yet): a data directory, or a server database of its own. */
 export function freshWarehouseEnv(dir: string): Record<string, string> {
   const env: Record<string, string> = { POLICYLENS_DATA_DIR: join(dir, 'data'), POLICYLENS_CLICKHOUSE_URL: '' };
-  if (testMode() === 'server') {
+  if (testMode() !== 'embedded') {
     env.POLICYLENS_CLICKHOUSE_URL = serverUrl();
     env.POLICYLENS_CLICKHOUSE_DATABASE = `t_${randomBytes(6).toString('hex')}`;
+  }
+  if (testMode() === 'cluster') {
+    const [cluster, nodes] = [process.env.POLICYLENS_TEST_CLICKHOUSE_CLUSTER, process.env.POLICYLENS_TEST_CLICKHOUSE_NODES];
+    if (!cluster || !nodes) throw new Error("POLICYLENS_TEST_CLICKHOUSE_CLUSTER/_NODES are not set: the cluster project's global setup should have started it");
+    Object.assign(env, { POLICYLENS_CLICKHOUSE_CLUSTER: cluster, POLICYLENS_CLICKHOUSE_NODES: nodes });
   }
   return env;
 }
 
-/** Drops a test's server database; nothing to do for an embedded one (its directory goes). */
+/** Drops a test's server database (on every server of a cluster); nothing to do for an embedded one (its directory goes). */
 export async function dropTestDatabase(config: Config): Promise<void> {
   if (!config.clickhouse.url) return;
-  const client = createClient({ url: config.clickhouse.url, username: config.clickhouse.user, password: config.clickhouse.password });
-  try {
-    await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database} SYNC` });
-  } finally {
-    await client.close();
+  const urls = config.clickhouse.nodes.length > 0 ? config.clickhouse.nodes : [config.clickhouse.url];
+  for (const url of urls) {
+    const client = createClient({ url, username: config.clickhouse.user, password: config.clickhouse.password });
+    try {
+      await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database} SYNC` });
+    } finally {
+      await client.close();
+    }
   }
 }
 

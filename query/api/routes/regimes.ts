@@ -3,7 +3,7 @@
 // the table at query time (regimes_dict, migration 04), so nothing stored is rewritten.
 import type { FastifyInstance } from 'fastify';
 import { CHANNELS } from '../../../events/types.js';
-import { readRegimes, replaceRegimes } from '../../../warehouse/migrate.js';
+import { readRegimes, reloadRegimes, replaceRegimes } from '../../../warehouse/migrate.js';
 import { checkRegimes, type Regime } from '../../../warehouse/regimes.js';
 import type { Warehouse } from '../../../warehouse/client.js';
 import type { RouteModule } from '../route-module.js';
@@ -36,7 +36,7 @@ let chain: Promise<unknown> = Promise.resolve();
 export function putRegimes(wh: Warehouse, regimes: Regime[]): Promise<Regime[]> {
   const run = chain.then(async () => {
     await replaceRegimes(wh, regimes);
-    await wh.client.command({ query: 'SYSTEM RELOAD DICTIONARY regimes_dict' });
+    await reloadRegimes(wh);
     return readRegimes(wh);
   });
   chain = run.catch(() => undefined);

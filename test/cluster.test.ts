@@ -1,0 +1,204 @@
+// The warehouse sharded over a cluster of local ClickHouse servers (the `cluster` project): migrations applied on
+// every server and a no-op the second time, rows spread by user over both shards with each user whole on one,
+// deduplication that reaches the shards through a Distributed insert, the regime table on every server, and a
+// shard down in the middle of a write.
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../common/config.js';
+import { loadFile } from '../ingest/load-file.js';
+import { simulateToFile, type Truth } from '../simulator/index.js';
+import { openWarehouse, type Warehouse } from '../warehouse/client.js';
+import { LOCAL_SUFFIX } from '../warehouse/cluster.js';
+import { migrate, readRegimes, reloadRegimes, replaceRegimes } from '../warehouse/migrate.js';
+import { startTestServer } from './helpers/local-server.js';
+import { expectRollupsToMatchRaw, expectWarehouseToMatchTruth } from './helpers/truth.js';
+import { dropTestDatabase, openTestWarehouse, testMode, type TestWarehouse } from './helpers/warehouse.js';
+
+const rows = async <T>(client: ClickHouseClient, query: string): Promise<T[]> => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+
+async function schemaOf(client: ClickHouseClient): Promise<string[]> {
+  const tables = await rows<{ name: string; engine: string; create_table_query: string }>(
+    client,
+    'SELECT name, engine, create_table_query FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+  );
+  return tables.map((t) => `${t.name} ${t.engine} ${t.create_table_query}`);
+}
+
+const countOn = async (client: ClickHouseClient, table: string) => Number((await rows<{ n: string }>(client, `SELECT count() AS n FROM ${table}`))[0].n);
+
+describe('a warehouse sharded over two servers', () => {
+  let t: TestWarehouse;
+  let servers: ClickHouseClient[];
+  let truth: Truth;
+
+  beforeAll(async () => {
+    expect(testMode()).toBe('cluster');
+    t = await openTestWarehouse();
+    servers = t.wh.cluster!.servers;
+    truth = await simulateToFile({ events: 40_000, seed: 5, badRatio: 0, dupRatio: 0.02, out: join(t.dir, 'sim.ndjson') });
+    await loadFile(join(t.dir, 'sim.ndjson'), t.writer, { batchRows: 5_000 });
+  });
+  afterAll(async () => t?.dispose());
+
+  it('has shard-local tables on every server, Distributed tables of the single-server names over them, and the regime table whole', async () => {
+    expect(servers).toHaveLength(2);
+    for (const server of servers) {
+      const engines = new Map(
+        (await rows<{ name: string; engine: string }>(server, 'SELECT name, engine FROM system.tables WHERE database = currentDatabase()')).map((r) => [
+          r.name,
+          r.engine,
+        ]),
+      );
+      for (const table of ['sends', 'engagements', 'subscriptions', 'event_ids', 'send_metrics_daily', 'send_metrics_daily_coarse', 'spam_pairs']) {
+        expect(engines.get(table), table).toBe('Distributed');
+        expect(engines.get(`${table}${LOCAL_SUFFIX}`), table).toMatch(/MergeTree$/);
+      }
+      expect([engines.get('regimes'), engines.get('regimes_dict'), engines.get('send_metrics_sends_mv')]).toEqual([
+        'MergeTree',
+        'Dictionary',
+        'MaterializedView',
+      ]);
+      expect(await countOn(server, 'regimes')).toBeGreaterThan(0);
+    }
+  });
+
+  it('recovers the truth through the Distributed tables, and raw equals rollups on every shard', async () => {
+    await expectWarehouseToMatchTruth(t.wh, truth);
+  });
+
+  it('spreads rows over both shards by user, each user whole on one shard', async () => {
+    const users: Set<string>[] = [];
+    for (const server of servers) {
+      const sends = await countOn(server, `sends${LOCAL_SUFFIX}`);
+      expect(sends).toBeGreaterThan(truth.counts.validByType.send * 0.3);
+      const own = await rows<{ user_id: string }>(
+        server,
+        `SELECT DISTINCT user_id FROM (SELECT user_id FROM sends${LOCAL_SUFFIX} UNION ALL SELECT user_id FROM engagements${LOCAL_SUFFIX} UNION ALL SELECT user_id FROM subscriptions${LOCAL_SUFFIX})`,
+      );
+      users.push(new Set(own.map((r) => r.user_id)));
+    }
+    const both = [...users[0]].filter((u) => users[1].has(u));
+    expect(both).toEqual([]);
+  });
+
+  it('applies migrations a second time as a no-op on every server', async () => {
+    const before = await Promise.all(servers.map(schemaOf));
+    const logged = await Promise.all(servers.map((s) => countOn(s, 'schema_migrations')));
+    const again = await migrate(t.wh);
+    expect(again.applied).toEqual([]);
+    expect(await Promise.all(servers.map(schemaOf))).toEqual(before);
+    expect(await Promise.all(servers.map((s) => countOn(s, 'schema_migrations')))).toEqual(logged);
+    expect(logged[0]).toBeGreaterThan(0);
+  });
+
+  it('drops a block written again with its token on every shard, in the raw table and the rollups', async () => {
+    const before = await Promise.all(servers.flatMap((s) => [countOn(s, `sends${LOCAL_SUFFIX}`), countOn(s, `send_metrics_daily${LOCAL_SUFFIX}`)]));
+    const lines = Array.from(
+      { length: 200 },
+      (_, i) => `dup-${i}\t2024-03-0${1 + (i % 5)} 10:00:00.000\tb1\tu-dup-${i}\tmessenger\tmarketing\t\t\\N\t\\N\t0.010000\tmarketing_messages\t1\n`,
+    );
+    const insert = () =>
+      t.wh.insertText({
+        table: 'sends',
+        columns: [
+          'event_id',
+          'occurred_at',
+          'business_id',
+          'user_id',
+          'channel',
+          'category',
+          'frequency',
+          'topic',
+          'campaign_id',
+          'cost_usd',
+          'regime',
+          'regime_named',
+        ],
+        format: 'TabSeparated',
+        body: [Buffer.from(lines.join(''))],
+        settings: { insert_deduplicate: 1, insert_deduplication_token: 'cluster-test-block', deduplicate_blocks_in_dependent_materialized_views: 1 },
+      });
+    await insert();
+    const once = await Promise.all(servers.flatMap((s) => [countOn(s, `sends${LOCAL_SUFFIX}`), countOn(s, `send_metrics_daily${LOCAL_SUFFIX}`)]));
+    // Both shards got some of the block (the users differ), and the rollups grew with it.
+    expect(once[0] - before[0]).toBeGreaterThan(0);
+    expect(once[2] - before[2]).toBeGreaterThan(0);
+    expect(once[0] - before[0] + (once[2] - before[2])).toBe(200);
+    await insert();
+    await insert();
+    expect(await Promise.all(servers.flatMap((s) => [countOn(s, `sends${LOCAL_SUFFIX}`), countOn(s, `send_metrics_daily${LOCAL_SUFFIX}`)]))).toEqual(once);
+    await expectRollupsToMatchRaw(t.wh);
+  });
+
+  it('replaces the regime table on every server', async () => {
+    const regimes = await readRegimes(t.wh);
+    const changed = regimes.map((r) => (r.channel === 'whatsapp' ? { ...r, label: `${r.label} (edited)` } : r));
+    await replaceRegimes(t.wh, changed);
+    await reloadRegimes(t.wh);
+    for (const server of servers) {
+      const labels = await rows<{ label: string }>(server, "SELECT label FROM regimes WHERE channel = 'whatsapp'");
+      expect(labels.length).toBeGreaterThan(0);
+      expect(labels.every((l) => l.label.endsWith('(edited)'))).toBe(true);
+    }
+    await replaceRegimes(t.wh, regimes);
+    await reloadRegimes(t.wh);
+  });
+});
+
+describe('a shard down in the middle of a write', () => {
+  it('fails the write, and the same write with the same token after the shard is back lands exactly once', async () => {
+    const cluster = await startTestServer('outage', 2);
+    const config = loadConfig({
+      POLICYLENS_CLICKHOUSE_URL: cluster.url,
+      POLICYLENS_CLICKHOUSE_CLUSTER: cluster.cluster!,
+      POLICYLENS_CLICKHOUSE_NODES: cluster.urls.join(','),
+      POLICYLENS_CLICKHOUSE_DATABASE: 'outage',
+    });
+    let wh: Warehouse | null = null;
+    try {
+      wh = await openWarehouse(config);
+      await migrate(wh);
+      const lines = Array.from(
+        { length: 100 },
+        (_, i) => `down-${i}\t2024-03-01 10:00:00.000\tb1\tu-down-${i}\tmessenger\tmarketing\t\t\\N\t\\N\t0.010000\tm\t1\n`,
+      );
+      const insert = (w: Warehouse) =>
+        w.insertText({
+          table: 'sends',
+          columns: [
+            'event_id',
+            'occurred_at',
+            'business_id',
+            'user_id',
+            'channel',
+            'category',
+            'frequency',
+            'topic',
+            'campaign_id',
+            'cost_usd',
+            'regime',
+            'regime_named',
+          ],
+          format: 'TabSeparated',
+          body: [Buffer.from(lines.join(''))],
+          settings: { insert_deduplicate: 1, insert_deduplication_token: 'outage-block', deduplicate_blocks_in_dependent_materialized_views: 1 },
+        });
+      await cluster.stopShard(2);
+      // Shard 1 (the entry server) may already hold its part of the block when shard 2 refuses the rest.
+      await expect(insert(wh)).rejects.toThrow();
+      await cluster.start();
+      await insert(wh);
+      await insert(wh);
+      const servers = wh.cluster!.servers;
+      const counts = await Promise.all(servers.map((s) => countOn(s, `sends${LOCAL_SUFFIX}`)));
+      expect(counts[0] + counts[1]).toBe(100);
+      expect(counts.every((n) => n > 0)).toBe(true);
+      await expectRollupsToMatchRaw(wh);
+    } finally {
+      await wh?.close();
+      await dropTestDatabase(config).catch(() => undefined);
+      await cluster.dispose();
+    }
+  });
+});
