@@ -23,7 +23,10 @@ function shellQuote(value: string): string {
 
 function exports(s: ClickHouseStatus): string[] {
   const lines = [`export POLICYLENS_CLICKHOUSE_URL=${s.url}`];
-  if (s.cluster !== null) lines.push(`export POLICYLENS_CLICKHOUSE_CLUSTER=${s.cluster}`);
+  if (s.cluster !== null) {
+    // Local servers share one host, so their HTTP ports cannot be found from system.clusters: name each.
+    lines.push(`export POLICYLENS_CLICKHOUSE_CLUSTER=${s.cluster}`, `export POLICYLENS_CLICKHOUSE_NODES=${s.urls.join(',')}`);
+  }
   if (s.user !== 'default' || s.password !== '') {
     lines.push(`export POLICYLENS_CLICKHOUSE_USER=${shellQuote(s.user)}`, `export POLICYLENS_CLICKHOUSE_PASSWORD=${shellQuote(s.password)}`);
   }
