@@ -5,9 +5,11 @@
 // With --server, the same stream also goes into a local ClickHouse server (devtools/clickhouse, a fresh one per run,
 // at its default settings) with 1 and then 2 ingest processes in one group; each process's peak RSS and the
 // server's are reported beside the embedded figures.
+// With --cluster N, the same again into a fresh local cluster of N servers (the warehouse sharded over them,
+// docs/operations.md) with 1 and then 2 ingest processes; each server's peak RSS is reported.
 // With --ingest-heap-mb=N the server runs are repeated with the ingest processes' V8 heap capped at N MB
 // (NODE_OPTIONS=--max-old-space-size=N), the lever for their memory.
-// Usage: npm run bench:ingest -- [events=1000000] [--server [--ingest-heap-mb=N]]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
+// Usage: npm run bench:ingest -- [events=1000000] [--server [--ingest-heap-mb=N]] [--cluster N]   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,10 @@ import { engineFileRate } from './engine-file-rate.js';
 
 const args = process.argv.slice(2);
 const withServer = args.includes('--server');
-const events = Number(args.find((a) => !a.startsWith('--')) ?? 1_000_000);
+const clusterAt = args.indexOf('--cluster');
+const shards = clusterAt >= 0 ? Number(args[clusterAt + 1]) : 0;
+if (clusterAt >= 0 && !(Number.isInteger(shards) && shards >= 2)) throw new Error(`--cluster takes a number of servers, 2 or more; got ${args[clusterAt + 1]}`);
+const events = Number(args.find((a, i) => !a.startsWith('--') && i !== clusterAt + 1) ?? 1_000_000);
 const heapMb = args.find((a) => a.startsWith('--ingest-heap-mb='))?.split('=')[1];
 const SIM = { events, seed: 7, badRatio: 0, dupRatio: 0 };
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
@@ -98,27 +103,32 @@ async function ingestProcesses(env: NodeJS.ProcessEnv, n = 1): Promise<IngestRun
   return { seconds, pipelineSeconds: (last - first) / 1000, stats };
 }
 
-/** The stream into a fresh local server with `n` ingest processes: rates, each process's and the server's peak RSS. */
-async function serverRun(env: NodeJS.ProcessEnv, n: number, heap?: string): Promise<Record<string, unknown>> {
-  const server = await startTestServer(`bench-${n}`);
+/**
+ * The stream into a fresh local server (or a cluster of `servers`) with `n` ingest processes: rates, each
+ * process's and each server's peak RSS.
+ */
+async function serverRun(env: NodeJS.ProcessEnv, n: number, heap?: string, servers = 1): Promise<Record<string, unknown>> {
+  const server = await startTestServer(`bench-${n}`, servers);
   try {
     const runEnv: NodeJS.ProcessEnv = {
       ...env,
       POLICYLENS_CLICKHOUSE_URL: server.url,
-      POLICYLENS_KAFKA_GROUP: `${env.POLICYLENS_KAFKA_GROUP}-server-${n}-${heap ?? 'default'}`,
+      POLICYLENS_KAFKA_GROUP: `${env.POLICYLENS_KAFKA_GROUP}-server-${servers}-${n}-${heap ?? 'default'}`,
     };
+    if (server.cluster) Object.assign(runEnv, { POLICYLENS_CLICKHOUSE_CLUSTER: server.cluster, POLICYLENS_CLICKHOUSE_NODES: server.urls.join(',') });
     if (heap) runEnv.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${heap}`.trim();
     const run = await ingestProcesses(runEnv, n);
     const written = run.stats.reduce((a, s) => a + s.written, 0);
     if (written !== events) throw new Error(`${n} process(es) wrote ${written} of ${events} events`);
     return {
+      servers,
       processes: n,
       ingest_heap_cap_mb: heap ? Number(heap) : null,
       end_to_end_per_s: Math.round(events / run.pipelineSeconds),
       end_to_end_seconds: +run.pipelineSeconds.toFixed(2),
       whole_process_seconds: +(run.seconds + 1).toFixed(2),
       ingest_peak_rss_mb: run.stats.map((s) => s.max_rss_mb),
-      server_peak_rss_mb: server.peakRssMb(),
+      server_peak_rss_mb: servers === 1 ? server.peakRssMb() : server.urls.map((_, i) => server.peakRssMb(i + 1)),
       written,
     };
   } finally {
@@ -175,10 +185,14 @@ try {
     server: withServer
       ? [await serverRun(env, 1), await serverRun(env, 2), ...(heapMb ? [await serverRun(env, 1, heapMb), await serverRun(env, 2, heapMb)] : [])]
       : undefined,
+    cluster: shards ? [await serverRun(env, 1, undefined, shards), await serverRun(env, 2, undefined, shards)] : undefined,
   };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`./results/ingest-${withServer ? 'server-' : ''}${events}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    new URL(`./results/ingest-${withServer ? 'server-' : ''}${shards ? `cluster${shards}-` : ''}${events}.json`, import.meta.url),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await deleteBenchTopics(loadConfig({ ...process.env, POLICYLENS_TOPIC_PREFIX: prefix }));

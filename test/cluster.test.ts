@@ -2,7 +2,11 @@
 // every server and a no-op the second time, rows spread by user over both shards with each user whole on one,
 // deduplication that reaches the shards through a Distributed insert, the regime table on every server, and a
 // shard down in the middle of a write.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
@@ -11,7 +15,7 @@ import { simulateToFile, type Truth } from '../simulator/index.js';
 import { openWarehouse, type Warehouse } from '../warehouse/client.js';
 import { LOCAL_SUFFIX } from '../warehouse/cluster.js';
 import { migrate, readRegimes, reloadRegimes, replaceRegimes } from '../warehouse/migrate.js';
-import { startTestServer } from './helpers/local-server.js';
+import { freePorts, startTestServer } from './helpers/local-server.js';
 import { expectRollupsToMatchRaw, expectWarehouseToMatchTruth } from './helpers/truth.js';
 import { dropTestDatabase, openTestWarehouse, testMode, type TestWarehouse } from './helpers/warehouse.js';
 
@@ -199,6 +203,47 @@ describe('a shard down in the middle of a write', () => {
       await wh?.close();
       await dropTestDatabase(config).catch(() => undefined);
       await cluster.dispose();
+    }
+  });
+});
+
+describe('npx policylens clickhouse start --shards 2', () => {
+  const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
+  const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+
+  it('prints the settings that point every command at the cluster it started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policylens-cli-cluster-'));
+    const [http, tcp] = [await freePorts(2), await freePorts(2)];
+    try {
+      const started = run(['clickhouse', 'start', '--shards', '2', '--dir', join(dir, 'ch'), '--http-port', String(http), '--tcp-port', String(tcp)]);
+      expect(started.status, started.stderr).toBe(0);
+      const settings = Object.fromEntries([...started.stdout.matchAll(/^export (POLICYLENS_\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+      expect(settings).toEqual({
+        POLICYLENS_CLICKHOUSE_URL: `http://127.0.0.1:${http}`,
+        POLICYLENS_CLICKHOUSE_CLUSTER: 'policylens',
+        POLICYLENS_CLICKHOUSE_NODES: `http://127.0.0.1:${http},http://127.0.0.1:${http + 1}`,
+      });
+      const env = { ...process.env, ...settings, POLICYLENS_CLICKHOUSE_DATABASE: 'cli', POLICYLENS_DATA_DIR: join(dir, 'data') };
+      const file = join(dir, 'sim.ndjson');
+      expect(run(['simulate', '--events', '5000', '--seed', '3', '--out', file], env).status).toBe(0);
+      const loaded = run(['load', file], env);
+      expect(loaded.status, loaded.stderr).toBe(0);
+      const summary = run(['summary'], env);
+      expect(summary.status, summary.stderr).toBe(0);
+      expect(summary.stdout).toMatch(/warehouse: \d+ sends/);
+      const config = loadConfig(env);
+      const wh = await openWarehouse(config);
+      try {
+        const counts = await Promise.all(wh.cluster!.servers.map((s) => countOn(s, `sends${LOCAL_SUFFIX}`)));
+        expect(counts.every((n) => n > 0)).toBe(true);
+        expect(summary.stdout).toContain(`warehouse: ${counts[0] + counts[1]} sends`);
+      } finally {
+        await wh.close();
+      }
+    } finally {
+      run(['clickhouse', 'stop', '--dir', join(dir, 'ch')]);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,6 +4,7 @@ import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../common/config.js';
 
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
 const pom = readFileSync(new URL('../devtools/kafka/pom.xml', import.meta.url), 'utf8');
@@ -67,5 +68,56 @@ describe('Dockerfile', () => {
     }
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/policylens\.js"\]$/m);
     expect(pkg.dependencies).not.toHaveProperty('tsx');
+  });
+});
+
+describe('deploy/cluster: the production layout of docs/operations.md', () => {
+  const dir = join(ROOT, 'deploy/cluster');
+  const cluster = parse(readFileSync(join(dir, 'compose.yml'), 'utf8'), { merge: true });
+  const services = cluster.services as Record<string, any>;
+  const servers = Object.keys(services).filter((s) => s.startsWith('ch-'));
+  const keepers = Object.keys(services).filter((s) => s.startsWith('keeper-'));
+  const xml = (file: string) => readFileSync(join(dir, file), 'utf8');
+  const mounted = (service: string, target: string) =>
+    (services[service].volumes as string[])
+      .find((v) => v.split(':')[1] === target)
+      ?.split(':')[0]
+      .replace(/^\.\//, '');
+
+  it('has three Keeper nodes of one ensemble and four ClickHouse servers', () => {
+    expect(keepers).toHaveLength(3);
+    expect(servers).toHaveLength(4);
+    const raft = keepers.map((k) => xml(mounted(k, '/etc/clickhouse-keeper/keeper_config.d/keeper.xml')!));
+    expect(raft.map((x) => /<server_id>(\d+)<\/server_id>/.exec(x)![1]).sort()).toEqual(['1', '2', '3']);
+    for (const x of raft) expect([...x.matchAll(/<hostname>([^<]+)<\/hostname>/g)].map((m) => m[1]).sort()).toEqual(keepers.sort());
+  });
+
+  it('gives each server its own shard and replica, and names them all as the cluster of 2 shards x 2 replicas', () => {
+    const shared = xml('clickhouse/cluster.xml');
+    const macros = servers.map((s) => {
+      expect(mounted(s, '/etc/clickhouse-server/config.d/cluster.xml'), s).toBe('clickhouse/cluster.xml');
+      const m = xml(mounted(s, '/etc/clickhouse-server/config.d/macros.xml')!);
+      return `${/<shard>(\d+)<\/shard>/.exec(m)![1]}/${/<replica>(\w+)<\/replica>/.exec(m)![1]}`;
+    });
+    expect(macros.sort()).toEqual(['1/r1', '1/r2', '2/r1', '2/r2']);
+    const shards = [...shared.matchAll(/<shard>([\s\S]*?)<\/shard>/g)].map((m) => m[1]);
+    expect(shards).toHaveLength(2);
+    for (const shard of shards) {
+      expect(shard).toContain('<internal_replication>true</internal_replication>');
+      expect([...shard.matchAll(/<host>([^<]+)<\/host>/g)]).toHaveLength(2);
+    }
+    const hosts = [...shared.matchAll(/<replica><host>([^<]+)<\/host>/g)].map((m) => m[1]);
+    expect(hosts.sort()).toEqual([...servers].sort());
+    expect([...shared.matchAll(/<node><host>([^<]+)<\/host>/g)].map((m) => m[1]).sort()).toEqual(keepers.sort());
+  });
+
+  it('points policylens at every server, replicated, with settings the configuration accepts', () => {
+    const env = services.api.environment as Record<string, string | number>;
+    expect(services.ingest.environment).toMatchObject({ POLICYLENS_CLICKHOUSE_CLUSTER: 'policylens', POLICYLENS_CLICKHOUSE_REPLICATED: 1 });
+    const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+    expect(config.clickhouse.cluster).toBe('policylens');
+    expect(config.clickhouse.replicated).toBe(true);
+    expect(config.clickhouse.nodes.sort()).toEqual(servers.map((s) => `http://${s}:8123`).sort());
+    expect(services.ingest.deploy.replicas).toBe(2);
   });
 });

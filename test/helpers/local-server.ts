@@ -46,8 +46,8 @@ export interface TestServer {
   stop(): Promise<void>;
   /** Stops it and removes its data. */
   dispose(): Promise<void>;
-  /** The server process's peak resident memory so far (VmHWM), in MB. */
-  peakRssMb(): number;
+  /** A server process's peak resident memory so far (VmHWM), in MB: the first's, or shard k's. */
+  peakRssMb(shard?: number): number;
 }
 
 /** One server, or with `shards` >= 2 that many forming a cluster (remote_servers named `policylens`). */
@@ -79,8 +79,8 @@ export async function startTestServer(label = 'server', shards = 1): Promise<Tes
       await stopClickHouse(opts);
       rmSync(dir, { recursive: true, force: true });
     },
-    peakRssMb: () => {
-      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${status.servers[0].pid}/status`, 'utf8'))?.[1];
+    peakRssMb: (shard = 1) => {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${status.servers[shard - 1].pid}/status`, 'utf8'))?.[1];
       return Math.round(Number(kb) / 1024);
     },
   };
