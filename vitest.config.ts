@@ -17,7 +17,7 @@ const SERVER_ONLY = ['test/scale-out.test.ts', 'test/server-outage.test.ts', 'te
 
 // Run against a local two-server cluster (docs/operations.md): the truth tests, several ingest processes killed
 // and restarted, the API, exports and dashboards reading through the Distributed tables, and the cluster's own
-// layout, migrations and failure cases. (Frontier, retention, policy impact and the Kafka tests pass there too;
+// layout, migrations and failure cases. (Frontier, retention, policy impact and kafka-e2e pass there too;
 // they are left out to keep the suite's time.)
 const CLUSTER = [
   'test/cluster.test.ts',
