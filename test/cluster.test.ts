@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
 import { loadFile } from '../ingest/load-file.js';
 import { simulateToFile, type Truth } from '../simulator/index.js';
-import { openWarehouse, type Warehouse } from '../warehouse/client.js';
+import type { SendRow } from '../events/types.js';
+import { openWarehouse, type TextInsert, type Warehouse } from '../warehouse/client.js';
 import { LOCAL_SUFFIX } from '../warehouse/cluster.js';
 import { migrate, readRegimes, reloadRegimes, replaceRegimes } from '../warehouse/migrate.js';
+import { rawInsert, rowLine } from '../warehouse/writer.js';
 import { freePorts, startTestServer } from './helpers/local-server.js';
 import { expectRollupsToMatchRaw, expectWarehouseToMatchTruth } from './helpers/truth.js';
 import { dropTestDatabase, openTestWarehouse, testMode, type TestWarehouse } from './helpers/warehouse.js';
@@ -27,6 +29,24 @@ async function schemaOf(client: ClickHouseClient): Promise<string[]> {
     'SELECT name, engine, create_table_query FROM system.tables WHERE database = currentDatabase() ORDER BY name',
   );
   return tables.map((t) => `${t.name} ${t.engine} ${t.create_table_query}`);
+}
+
+/** A block of `n` sends, each to a user of its own, as the writer inserts it under `token`. */
+function sendsBlock(prefix: string, n: number, token: string): TextInsert {
+  const rows: SendRow[] = Array.from({ length: n }, (_, i) => ({
+    event_id: `${prefix}-${i}`,
+    occurred_at: Date.UTC(2024, 2, 1 + (i % 5), 10),
+    business_id: 'b1',
+    user_id: `u-${prefix}-${i}`,
+    channel: 'messenger',
+    regime: null,
+    category: 'marketing_message',
+    frequency: null,
+    topic: null,
+    campaign_id: null,
+    cost_usd: 0.01,
+  }));
+  return rawInsert('sends', [Buffer.from(rows.map((r) => `${rowLine('sends', r, 'marketing_messages')}\n`).join(''))], token);
 }
 
 const countOn = async (client: ClickHouseClient, table: string) => Number((await rows<{ n: string }>(client, `SELECT count() AS n FROM ${table}`))[0].n);
@@ -98,31 +118,7 @@ describe('a warehouse sharded over two servers', () => {
 
   it('drops a block written again with its token on every shard, in the raw table and the rollups', async () => {
     const before = await Promise.all(servers.flatMap((s) => [countOn(s, `sends${LOCAL_SUFFIX}`), countOn(s, `send_metrics_daily${LOCAL_SUFFIX}`)]));
-    const lines = Array.from(
-      { length: 200 },
-      (_, i) => `dup-${i}\t2024-03-0${1 + (i % 5)} 10:00:00.000\tb1\tu-dup-${i}\tmessenger\tmarketing\t\t\\N\t\\N\t0.010000\tmarketing_messages\t1\n`,
-    );
-    const insert = () =>
-      t.wh.insertText({
-        table: 'sends',
-        columns: [
-          'event_id',
-          'occurred_at',
-          'business_id',
-          'user_id',
-          'channel',
-          'category',
-          'frequency',
-          'topic',
-          'campaign_id',
-          'cost_usd',
-          'regime',
-          'regime_named',
-        ],
-        format: 'TabSeparated',
-        body: [Buffer.from(lines.join(''))],
-        settings: { insert_deduplicate: 1, insert_deduplication_token: 'cluster-test-block', deduplicate_blocks_in_dependent_materialized_views: 1 },
-      });
+    const insert = () => t.wh.insertText(sendsBlock('dup', 200, 'cluster-test-block'));
     await insert();
     const once = await Promise.all(servers.flatMap((s) => [countOn(s, `sends${LOCAL_SUFFIX}`), countOn(s, `send_metrics_daily${LOCAL_SUFFIX}`)]));
     // Both shards got some of the block (the users differ), and the rollups grew with it.
@@ -163,31 +159,7 @@ describe('a shard down in the middle of a write', () => {
     try {
       wh = await openWarehouse(config);
       await migrate(wh);
-      const lines = Array.from(
-        { length: 100 },
-        (_, i) => `down-${i}\t2024-03-01 10:00:00.000\tb1\tu-down-${i}\tmessenger\tmarketing\t\t\\N\t\\N\t0.010000\tm\t1\n`,
-      );
-      const insert = (w: Warehouse) =>
-        w.insertText({
-          table: 'sends',
-          columns: [
-            'event_id',
-            'occurred_at',
-            'business_id',
-            'user_id',
-            'channel',
-            'category',
-            'frequency',
-            'topic',
-            'campaign_id',
-            'cost_usd',
-            'regime',
-            'regime_named',
-          ],
-          format: 'TabSeparated',
-          body: [Buffer.from(lines.join(''))],
-          settings: { insert_deduplicate: 1, insert_deduplication_token: 'outage-block', deduplicate_blocks_in_dependent_materialized_views: 1 },
-        });
+      const insert = (w: Warehouse) => w.insertText(sendsBlock('down', 100, 'outage-block'));
       await cluster.stopShard(2);
       // Shard 1 (the entry server) may already hold its part of the block when shard 2 refuses the rest.
       await expect(insert(wh)).rejects.toThrow();

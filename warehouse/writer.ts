@@ -3,7 +3,7 @@
 // ids it holds, so a retry of the same rows is dropped by the raw table and by every rollup alike.
 import { createHash } from 'node:crypto';
 import type { EngagementRow, EventFamily, NormalizedEvent, SendRow, SubscriptionRow } from '../events/types.js';
-import type { Warehouse } from './client.js';
+import type { TextInsert, Warehouse } from './client.js';
 import { LineArena } from './line-arena.js';
 
 export interface WriteResult {
@@ -79,6 +79,16 @@ const insertSettings = (token: string) => ({
 });
 
 /** The family, the count and a hash of the family and the ids, each on its own line. */
+/** The insert of one block of a family's rows under its token: what a flush writes, and writes again identically after a crash. */
+export function rawInsert(family: EventFamily, body: Buffer[], token: string): TextInsert {
+  return { table: family, columns: TABLES[family].columns, body, format: 'TabSeparated', settings: insertSettings(token) };
+}
+
+/** A row as the TabSeparated line its family's insert takes. */
+export function rowLine<F extends EventFamily>(family: F, row: RowOf<F>, regime: string): string {
+  return (TABLES[family] as TableShape<F>).line(row, regime);
+}
+
 export function tokenFor(family: EventFamily, ids: string[]): string {
   // One update of the whole text: an update per id crossed into native code 200k times a flush.
   const digest = createHash('sha256')
@@ -177,13 +187,7 @@ export class BatchWriter {
       if (fresh.length === 0) continue;
       const freshIds = fresh.map((j) => ids[j]);
       const token = tokenFor(family, freshIds);
-      await this.wh.insertText({
-        table: family,
-        columns: TABLES[family].columns,
-        body: fresh.length === lines.length ? lines.all() : [lines.pick(fresh)],
-        format: 'TabSeparated',
-        settings: insertSettings(token),
-      });
+      await this.wh.insertText(rawInsert(family, fresh.length === lines.length ? lines.all() : [lines.pick(fresh)], token));
       tokens.push(token);
       idLines.push(`${freshIds.map(tsvField).join(`\t${family}\n`)}\t${family}\n`);
     }
