@@ -32,6 +32,8 @@ export interface Config {
    * rate-limits requests without a valid key, is the forwarded one. Empty: the connection's own address.
    */
   trustedProxies: string[];
+  /** Requests per minute per valid API key, or per client address for requests without one. */
+  rateLimitPerMinute: number;
   metrics: { port: number; host: string };
   sessions: {
     /**
@@ -110,6 +112,7 @@ function sessionSecret(env: Env, name: string): string | null {
 }
 
 const MAX_PORT = 65_535;
+const MAX_RATE_LIMIT = 100_000_000;
 /** A session secret shorter than this could be guessed from the cookies it signs. */
 export const MIN_SESSION_SECRET_CHARS = 32;
 const DEFAULT_SESSION_HOURS = 12;
@@ -157,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.POLICYLENS_HOST || '127.0.0.1',
     apiKeys: env.POLICYLENS_API_KEYS || null,
     trustedProxies: addressList(env, 'POLICYLENS_TRUSTED_PROXIES'),
+    rateLimitPerMinute: boundedInt(env, 'POLICYLENS_RATE_LIMIT', 600, 1, MAX_RATE_LIMIT),
     metrics: { port: boundedInt(env, 'POLICYLENS_METRICS_PORT', 9464, 1, MAX_PORT), host: env.POLICYLENS_METRICS_HOST || '127.0.0.1' },
     sessions: {
       secret: sessionSecret(env, 'POLICYLENS_SESSION_SECRET'),

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
     expect(c.ingest).toEqual({ batchMaxRows: 50_000, batchMaxMs: 1_000, maxHeldRows: 100_000 });
     expect(c.attributionWindowHours).toBe(72);
     expect(DEFAULT_ATTRIBUTION_WINDOW_HOURS).toBe(72);
-    expect([c.port, c.host, c.apiKeys, c.trustedProxies]).toEqual([8787, '127.0.0.1', null, []]);
+    expect([c.port, c.host, c.apiKeys, c.trustedProxies, c.rateLimitPerMinute]).toEqual([8787, '127.0.0.1', null, [], 600]);
     expect(c.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
     expect(c.sessions).toEqual({ secret: null, hours: 12 });
     expect(c.dashboards).toEqual({ dir: resolve('.policylens/dashboards'), everySeconds: 300, apiKey: null });
@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       POLICYLENS_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16,::1,fd00::/8',
     });
     expect(c.trustedProxies).toEqual(['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8']);
+    expect(loadConfig({ POLICYLENS_RATE_LIMIT: '100000' }).rateLimitPerMinute).toBe(100_000);
     expect(c.dashboards).toEqual({ dir: '/srv/pl/dashboards', everySeconds: 0, apiKey: 'client-key' });
     expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], brokersConfigured: true });
     expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([24, 65535, 'k:admin', 'debug', 50_000]);
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
     level: 'one of debug, info, warn, error',
     proxies: 'comma-separated IP addresses or CIDR ranges',
     sessionHours: 'a whole number from 1 to 720',
+    rateLimit: 'a whole number from 1 to 100000000',
   };
   const bad: [string, string[], string][] = [
     ['POLICYLENS_KAFKA_PARTITIONS', ['0', '-1', 'six', '1.5', '6 partitions'], expected.positive],
@@ -97,6 +99,7 @@ describe('loadConfig', () => {
     ['POLICYLENS_LOG_LEVEL', ['verbose', 'INFO', 'warning'], expected.level],
     ['POLICYLENS_TRUSTED_PROXIES', ['proxy.local', '10.0.0.1/33', '10.0.0.1,', '::1/129', '10.0.0.0/8/1', '10.0.0.1/x'], expected.proxies],
     ['POLICYLENS_SESSION_HOURS', ['0', '721', '12h'], expected.sessionHours],
+    ['POLICYLENS_RATE_LIMIT', ['0', '600/min', '1.5'], expected.rateLimit],
   ];
   it.each(bad)('refuses a malformed %s, naming it', (name, values, what) => {
     for (const raw of values) expect(() => loadConfig({ [name]: raw })).toThrow(`${name} must be ${what}, got ${JSON.stringify(raw)}`);
