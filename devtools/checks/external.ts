@@ -170,7 +170,10 @@ async function main(): Promise<number> {
         const log = join(OUT, `schemathesis-${role ?? 'no-key'}.log`);
         writeFileSync(log, r.stdout + r.stderr);
         const last = r.stdout.trim().split('\n').at(-1) ?? '';
-        if (r.code !== 0) throw new Error(`schemathesis exited ${r.code} (${log}):\n${r.stdout.slice(r.stdout.indexOf('FAILURES')).slice(0, 6000)}`);
+        if (r.code !== 0) {
+          const failures = r.stdout.indexOf('FAILURES');
+          throw new Error(`schemathesis exited ${r.code} (${log}):\n${(failures >= 0 ? r.stdout.slice(failures) : r.stdout + r.stderr).slice(-6000)}`);
+        }
         return last.replace(/=/g, '').trim();
       });
     }
