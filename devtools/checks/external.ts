@@ -166,7 +166,8 @@ async function main(): Promise<number> {
       await check(`schemathesis: ${role ? `${role} key` : 'no key'}`, async () => {
         const args = ['run', `${api}/openapi.json`, '--checks', CHECKS.join(','), '--max-examples', opts.examples, '--seed', opts.seed, '--workers', '1'];
         if (role) args.push('--header', `Authorization: Bearer ${keys[role]}`);
-        const r = await runProgram(tools.schemathesis, args, { env: { ...process.env, NO_COLOR: '1' } });
+        // Its example database (.schemathesis/) goes with the other output, not into the checkout.
+        const r = await runProgram(tools.schemathesis, args, { env: { ...process.env, NO_COLOR: '1' }, cwd: OUT });
         const log = join(OUT, `schemathesis-${role ?? 'no-key'}.log`);
         writeFileSync(log, r.stdout + r.stderr);
         const last = r.stdout.trim().split('\n').at(-1) ?? '';
