@@ -61,6 +61,8 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
   const address = await app.listen({ port: config.port, host: config.host });
   const stopDashboards = opts.dashboards === false ? () => undefined : scheduleDashboards(app, internal, config, log);
   console.log(`policylens API on ${address}  (docs: ${address}/docs)`);
+  if (!config.sessions.secret && opts.dashboards !== false)
+    log.info('POLICYLENS_SESSION_SECRET is not set: dashboards sessions are signed with a key of this process and end when it stops');
   if (generated) {
     console.log(`POLICYLENS_API_KEYS is not set; an admin key for this run only: ${generated}`);
     if (opts.dashboards !== false) console.log(`dashboards: ${address}/dashboards/?key=${generated}`);

@@ -49,7 +49,18 @@ export interface Config {
    * rate-limits requests without a valid key, is the forwarded one. Empty: the connection's own address.
    */
   trustedProxies: string[];
+  /** Requests per minute per valid API key, or per client address for requests without one. */
+  rateLimitPerMinute: number;
   metrics: { port: number; host: string };
+  sessions: {
+    /**
+     * Key of the signed dashboards session cookies; null: a random one per process, so sessions end when it
+     * restarts (and several processes behind one address need it set to the same value).
+     */
+    secret: string | null;
+    /** How long a dashboards session lasts after sign-in. */
+    hours: number;
+  };
   dashboards: {
     /** Where dashboards are built and served from. */
     dir: string;
@@ -132,7 +143,18 @@ function clusterSettings(env: Env): Pick<Config['clickhouse'], 'cluster' | 'node
   return { cluster, nodes: nodes.map((n) => n.replace(/\/$/, '')), replicated };
 }
 
+function sessionSecret(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  return raw.length >= MIN_SESSION_SECRET_CHARS ? raw : fail(name, `at least ${MIN_SESSION_SECRET_CHARS} characters`, `${raw.slice(0, 4)}…`);
+}
+
 const MAX_PORT = 65_535;
+const MAX_RATE_LIMIT = 100_000_000;
+/** A session secret shorter than this could be guessed from the cookies it signs. */
+export const MIN_SESSION_SECRET_CHARS = 32;
+const DEFAULT_SESSION_HOURS = 12;
+const MAX_SESSION_HOURS = 24 * 30;
 /** Node's timers hold at most 2^31-1 ms; a longer interval would fire at once, over and over. */
 const MAX_DASHBOARDS_EVERY_SECONDS = 2_147_483;
 /** The small-cell threshold ONS uses (docs/exports.md). */
@@ -177,7 +199,12 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.POLICYLENS_HOST || '127.0.0.1',
     apiKeys: env.POLICYLENS_API_KEYS || null,
     trustedProxies: addressList(env, 'POLICYLENS_TRUSTED_PROXIES'),
+    rateLimitPerMinute: boundedInt(env, 'POLICYLENS_RATE_LIMIT', 600, 1, MAX_RATE_LIMIT),
     metrics: { port: boundedInt(env, 'POLICYLENS_METRICS_PORT', 9464, 1, MAX_PORT), host: env.POLICYLENS_METRICS_HOST || '127.0.0.1' },
+    sessions: {
+      secret: sessionSecret(env, 'POLICYLENS_SESSION_SECRET'),
+      hours: boundedInt(env, 'POLICYLENS_SESSION_HOURS', DEFAULT_SESSION_HOURS, 1, MAX_SESSION_HOURS),
+    },
     dashboards: {
       dir: env.POLICYLENS_DASHBOARDS_DIR ? resolve(env.POLICYLENS_DASHBOARDS_DIR) : join(dirname(dataDir), 'dashboards'),
       everySeconds: boundedInt(env, 'POLICYLENS_DASHBOARDS_EVERY', 300, 0, MAX_DASHBOARDS_EVERY_SECONDS),

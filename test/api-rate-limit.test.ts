@@ -43,8 +43,10 @@ describe('rate limit behind a trusted proxy (POLICYLENS_TRUSTED_PROXIES)', () =>
   // A second app over the same warehouse (the embedded engine allows one per process), with the proxies listed.
   let proxied: FastifyInstance;
   beforeAll(async () => {
-    const config = { ...api.t.config, trustedProxies: loadConfig({ POLICYLENS_TRUSTED_PROXIES: '192.0.2.10,198.51.100.0/24' }).trustedProxies };
-    proxied = await buildApp({ config, wh: api.t.wh, keys: createKeyRing([]), rateLimitPerMinute: LIMIT });
+    const configured = loadConfig({ POLICYLENS_TRUSTED_PROXIES: '192.0.2.10,198.51.100.0/24', POLICYLENS_RATE_LIMIT: String(LIMIT) });
+    // The limit comes from the configuration here (POLICYLENS_RATE_LIMIT), not from buildApp's argument.
+    const config = { ...api.t.config, trustedProxies: configured.trustedProxies, rateLimitPerMinute: configured.rateLimitPerMinute };
+    proxied = await buildApp({ config, wh: api.t.wh, keys: createKeyRing([]) });
   });
   afterAll(async () => proxied?.close());
   const via = (remoteAddress: string, client: string) =>

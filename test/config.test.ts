@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { debugFromEnv, loadConfig } from '../common/config.js';
+import { debugFromEnv, loadConfig, MIN_SESSION_SECRET_CHARS } from '../common/config.js';
 import { DEFAULT_ATTRIBUTION_WINDOW_HOURS, MAX_ATTRIBUTION_WINDOW_HOURS, PAIRS_MAX_WINDOW_HOURS } from '../events/attribution.js';
 import { checkExportSecret, MIN_SECRET_LENGTH } from '../query/exports/pseudonym.js';
 
@@ -26,8 +26,9 @@ describe('loadConfig', () => {
     expect(c.ingest).toEqual({ batchMaxRows: 50_000, batchMaxMs: 1_000, maxHeldRows: 100_000 });
     expect(c.attributionWindowHours).toBe(72);
     expect(DEFAULT_ATTRIBUTION_WINDOW_HOURS).toBe(72);
-    expect([c.port, c.host, c.apiKeys, c.trustedProxies]).toEqual([8787, '127.0.0.1', null, []]);
+    expect([c.port, c.host, c.apiKeys, c.trustedProxies, c.rateLimitPerMinute]).toEqual([8787, '127.0.0.1', null, [], 600]);
     expect(c.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(c.sessions).toEqual({ secret: null, hours: 12 });
     expect(c.dashboards).toEqual({ dir: resolve('.policylens/dashboards'), everySeconds: 300, apiKey: null });
     expect(c.exports).toEqual({ secret: null, tmpDir: tmpdir(), minCell: 10 });
     expect(c.log).toEqual({ level: 'info' });
@@ -50,12 +51,22 @@ describe('loadConfig', () => {
       POLICYLENS_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16,::1,fd00::/8',
     });
     expect(c.trustedProxies).toEqual(['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8']);
+    expect(loadConfig({ POLICYLENS_RATE_LIMIT: '100000' }).rateLimitPerMinute).toBe(100_000);
     expect(c.dashboards).toEqual({ dir: '/srv/pl/dashboards', everySeconds: 0, apiKey: 'client-key' });
     expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], brokersConfigured: true });
     expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([24, 65535, 'k:admin', 'debug', 50_000]);
     // A short secret is no reason to refuse to start: only exports of identifiers need it (below).
     expect(c.exports).toEqual({ secret: 'short', tmpDir: '/srv/tmp', minCell: 1_000_000 });
     expect(loadConfig({ POLICYLENS_DASHBOARDS_DIR: 'site' }).dashboards.dir).toBe(resolve('site'));
+    const secret = 's'.repeat(MIN_SESSION_SECRET_CHARS);
+    expect(loadConfig({ POLICYLENS_SESSION_SECRET: secret, POLICYLENS_SESSION_HOURS: '720' }).sessions).toEqual({ secret, hours: 720 });
+  });
+
+  it('refuses a short session secret without printing it', () => {
+    const short = `abcd${'x'.repeat(MIN_SESSION_SECRET_CHARS - 5)}`;
+    expect(() => loadConfig({ POLICYLENS_SESSION_SECRET: short })).toThrow(
+      `POLICYLENS_SESSION_SECRET must be at least ${MIN_SESSION_SECRET_CHARS} characters, got "abcd…"`,
+    );
   });
 
   it('accepts attribution windows past the spam_pairs limit (answered from the raw tables) up to a year', () => {
@@ -72,6 +83,8 @@ describe('loadConfig', () => {
     minCell: 'a whole number from 1 to 1000000',
     level: 'one of debug, info, warn, error',
     proxies: 'comma-separated IP addresses or CIDR ranges',
+    sessionHours: 'a whole number from 1 to 720',
+    rateLimit: 'a whole number from 1 to 100000000',
   };
   const bad: [string, string[], string][] = [
     ['POLICYLENS_KAFKA_PARTITIONS', ['0', '-1', 'six', '1.5', '6 partitions'], expected.positive],
@@ -85,6 +98,8 @@ describe('loadConfig', () => {
     ['POLICYLENS_EXPORT_MIN_CELL', ['0', '1000001', '10) OR (1=1'], expected.minCell],
     ['POLICYLENS_LOG_LEVEL', ['verbose', 'INFO', 'warning'], expected.level],
     ['POLICYLENS_TRUSTED_PROXIES', ['proxy.local', '10.0.0.1/33', '10.0.0.1,', '::1/129', '10.0.0.0/8/1', '10.0.0.1/x'], expected.proxies],
+    ['POLICYLENS_SESSION_HOURS', ['0', '721', '12h'], expected.sessionHours],
+    ['POLICYLENS_RATE_LIMIT', ['0', '600/min', '1.5'], expected.rateLimit],
   ];
   it.each(bad)('refuses a malformed %s, naming it', (name, values, what) => {
     for (const raw of values) expect(() => loadConfig({ [name]: raw })).toThrow(`${name} must be ${what}, got ${JSON.stringify(raw)}`);

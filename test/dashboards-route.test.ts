@@ -1,5 +1,5 @@
 // /dashboards/: static files of a built site behind a key with the "dashboards" permission (bearer header,
-// or ?key= once, which becomes a cookie), nothing outside the site directory, safe headers.
+// or ?key= once, which becomes a session cookie), nothing outside the site directory, safe headers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,14 +72,18 @@ describe('GET /dashboards/', () => {
     expect(bare.headers.location).toBe('/dashboards/');
   });
 
-  it('turns ?key= into an HttpOnly cookie and a redirect without the key', async () => {
+  it('turns ?key= into a session cookie (never the key) and a redirect without the key', async () => {
     const res = await app.inject({ url: `/dashboards/funnel.html?key=${ANALYST}` });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/dashboards/funnel.html');
     const cookie = String(res.headers['set-cookie']);
-    expect(cookie).toMatch(new RegExp(`^${DASHBOARDS_COOKIE}=${ANALYST}; Path=/dashboards; HttpOnly; SameSite=Strict; Max-Age=\\d+$`));
-    const again = await app.inject({ url: '/dashboards/funnel.html', headers: { cookie: `other=1; ${DASHBOARDS_COOKIE}=${ANALYST}` } });
+    expect(cookie).toMatch(new RegExp(`^${DASHBOARDS_COOKIE}=[^;]+; Path=/dashboards; HttpOnly; SameSite=Strict; Max-Age=\\d+$`));
+    expect(cookie).not.toContain(ANALYST);
+    const session = cookie.slice(DASHBOARDS_COOKIE.length + 1, cookie.indexOf(';'));
+    const again = await app.inject({ url: '/dashboards/funnel.html', headers: { cookie: `other=1; ${DASHBOARDS_COOKIE}=${session}` } });
     expect(again.statusCode).toBe(200);
+    // The key itself is no session (test/dashboards-sessions.test.ts has the rest).
+    expect((await app.inject({ url: '/dashboards/funnel.html', headers: { cookie: `${DASHBOARDS_COOKIE}=${ANALYST}` } })).statusCode).toBe(401);
     expect((await app.inject({ url: `/dashboards/?key=${PRODUCT}` })).statusCode).toBe(403);
   });
 

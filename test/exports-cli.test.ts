@@ -122,6 +122,8 @@ describe('policylens export', () => {
     });
     expect(res.schema.fields.map((f: { name: string }) => f.name)).toEqual(DATASET_SPECS.sends.fields.map((f) => f.name));
     expect(pkg.resources[1].name).toBe('regimes');
+    expect(pkg.resources[1].format).toBeUndefined(); // inline data: frictionless would look for a file of that format
+    expect(pkg.policylens.download).toBeUndefined();
     const [engine] = await queryRows<{ n: string; users: string }>(t.wh, 'SELECT count() AS n, uniqExact(user_id) AS users FROM file({p:String}, Parquet)', {
       p: out,
     });

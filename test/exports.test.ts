@@ -608,7 +608,12 @@ describe('exports', () => {
       expect(pkg.name).toBe('policylens-engagements');
       const [data, regimes] = pkg.resources;
       expect(data).toMatchObject({ name: 'engagements', type: 'table', format: 'csv', mediatype: 'text/csv', encoding: 'utf-8' });
-      expect(data.path).toMatch(/^http:\/\/[^/]+\/v1\/exports\/engagements\?format=csv&from=2022-06-01&to=2022-06-02$/);
+      // The path is the file as downloaded (a URL needing a key is no path frictionless can open); the URL is beside it.
+      const download = await get('/v1/exports/engagements?format=csv&from=2022-06-01&to=2022-06-02');
+      expect(download.headers['content-disposition']).toBe(`attachment; filename="${data.path}"`);
+      expect(data.path).toBe('engagements_2022-06-01_2022-06-02.csv');
+      expect(pkg.policylens.download).toMatchObject({ save_as: data.path, authorization: 'Bearer <a researcher or admin key>' });
+      expect(pkg.policylens.download.url).toMatch(/^http:\/\/[^/]+\/v1\/exports\/engagements\?format=csv&from=2022-06-01&to=2022-06-02$/);
       expect(data.schema.fields.map((f: { name: string }) => f.name)).toEqual(DATASET_SPECS.engagements.fields.map((f) => f.name));
       for (const f of data.schema.fields) {
         expect(f.description.length, f.name).toBeGreaterThan(10);
@@ -624,6 +629,8 @@ describe('exports', () => {
       ]);
       expect(data.schema.primaryKey).toEqual(['event_id']);
       expect(regimes).toMatchObject({ name: 'regimes', type: 'table' });
+      // Inline data: a format or media type would make frictionless look for a file (scheme "None" is not supported).
+      expect(Object.keys(regimes).filter((k) => ['format', 'mediatype', 'path', 'encoding'].includes(k))).toEqual([]);
       expect(regimes.data).toEqual(await readRegimes(t.wh));
       expect(pkg.policylens.window).toMatchObject({ from: '2022-06-01', to: '2022-06-02', timezone: 'UTC', inclusive: true });
       expect(pkg.policylens.pseudonymisation.method).toBe('HMAC-SHA256');

@@ -61,7 +61,21 @@ describe('OpenAPI document', () => {
   it('derives the statuses from what a route is', () => {
     expect(errorStatusesOf({ schema: {} })).toEqual([429, 500]);
     expect(errorStatusesOf({ schema: { body: {} }, config: { permission: 'query' } })).toEqual([400, 401, 403, 413, 429, 500, 503]);
-    expect(errorStatusesOf({ schema: { params: {} }, config: { permission: 'exports' } })).toEqual([400, 401, 403, 404, 429, 500, 503]);
+    expect(errorStatusesOf({ schema: { params: {} }, config: { permission: 'exports' } })).toEqual([400, 401, 403, 404, 414, 429, 500, 503]);
+  });
+
+  it('declares 414 on every operation with a path parameter, which answers it for a parameter over 100 characters', async () => {
+    const doc = await load();
+    const withParams = operations(doc).filter(({ op }) => op.parameters?.some((p) => p.in === 'path'));
+    expect(withParams.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+      'get /v1/exports/{dataset}',
+      'get /v1/exports/{dataset}/datapackage.json',
+    ]);
+    for (const { path, method, op } of withParams) expect(errorBodyOf(op, 414), `${method} ${path}`).toEqual(errorSchema);
+    // Found by schemathesis: a dataset name over 100 characters answered a 414 the document did not declare.
+    const res = await api.app.inject({ url: `/v1/exports/${'%C2%A6'.repeat(101)}/datapackage.json`, headers: authAs('researcher') });
+    expect(res.statusCode).toBe(414);
+    expect(res.json().error.code).toBe('URL_TOO_LONG');
   });
 
   it('gives /v1/query the catalog’s metric and dimension names as enums', async () => {

@@ -35,7 +35,7 @@ export interface AppDeps {
   wh: Warehouse;
   keys: KeyRing;
   log?: Logger;
-  /** Requests per minute per valid API key, or per client address for requests without one. */
+  /** Requests per minute per valid API key, or per client address for requests without one; default: the config's. */
   rateLimitPerMinute?: number;
 }
 
@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(rateLimit, {
     global: false,
-    max: deps.rateLimitPerMinute ?? 600,
+    max: deps.rateLimitPerMinute ?? deps.config.rateLimitPerMinute,
     timeWindow: 60_000,
     keyGenerator: (req) => (req.role ? `key:${bearer(req.headers.authorization)}` : `address:${req.ip}`),
     errorResponseBuilder: (_req, ctx) => {

@@ -1,5 +1,5 @@
 // API keys: read from POLICYLENS_API_KEYS (a file of key:role lines, or key:role,key:role), held only as hashes.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -29,10 +29,17 @@ export function bearer(header: string | undefined): string | null {
 export interface KeyRing {
   /** The role of a presented key, or null; compares every stored hash in constant time. */
   roleOf(key: string): Role | null;
+  /**
+   * A name for a key that does not reveal it without `secret` (an HMAC of its hash), so a session can say whose it
+   * is; `roleOfTag` finds the key again, or null once the key is gone.
+   */
+  tagOf(key: string, secret: Buffer): Buffer;
+  roleOfTag(tag: Buffer, secret: Buffer): Role | null;
   size: number;
 }
 
 const hash = (key: string) => createHash('sha256').update(key).digest();
+const tagOfDigest = (digest: Buffer, secret: Buffer) => createHmac('sha256', secret).update('policylens-key-tag\0').update(digest).digest();
 
 export function parseKeySpec(spec: string): { key: string; role: Role }[] {
   const text = existsSync(spec) ? readFileSync(spec, 'utf8') : spec;
@@ -60,6 +67,13 @@ export function createKeyRing(entries: { key: string; role: Role }[]): KeyRing {
       let found: Role | null = null;
       // Every entry is compared, so timing says nothing about which key (if any) matched.
       for (const s of stored) if (timingSafeEqual(s.digest, d)) found = s.role;
+      return found;
+    },
+    tagOf: (key, secret) => tagOfDigest(hash(key), secret),
+    roleOfTag(tag, secret) {
+      if (tag.length !== 32) return null;
+      let found: Role | null = null;
+      for (const s of stored) if (timingSafeEqual(tagOfDigest(s.digest, secret), tag)) found = s.role;
       return found;
     },
   };

@@ -9,7 +9,8 @@ import { errorSchema } from '../errors.js';
  * - 429 (the rate limit counts every request) and 500, on every route;
  * - 400 when it takes a body, query string or path parameters (a value the schema refuses), 413 when it takes a body;
  * - 401 and 403 when it needs a key, and 503 then too: every keyed route reads the warehouse;
- * - 404 when it has path parameters (a resource that does not exist).
+ * - 404 and 414 when it has path parameters (a resource that does not exist; a parameter over the router's 100
+ *   characters).
  * What only the route's own code answers (409, 422, a 503 of /readyz) the route declares itself; a declaration of
  * the route's own wins. 405 is not an operation's answer: it goes to a method no operation of the path takes.
  */
@@ -19,7 +20,7 @@ export function errorStatusesOf(route: Pick<RouteOptions, 'schema' | 'config'>):
   if (s.body || s.querystring || s.params) statuses.push(400);
   if (s.body) statuses.push(413);
   if (route.config?.permission) statuses.push(401, 403, 503);
-  if (s.params) statuses.push(404);
+  if (s.params) statuses.push(404, 414);
   return statuses.sort((a, b) => a - b);
 }
 

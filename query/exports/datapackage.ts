@@ -17,8 +17,10 @@ export interface DataPackageInput {
   format: ExportFormat;
   window: ExportWindow;
   regimes: Regime[];
-  /** Where the data is: a file name beside the descriptor (CLI) or the export's URL (API). */
+  /** The data file's name beside the descriptor: as written (CLI), or as downloaded (API). */
   path: string;
+  /** The API: the export's URL, which needs a researcher or admin key. */
+  download?: string;
   /** Set when the secret is (needed and) known. */
   keyFingerprint: string | null;
   minCell: number;
@@ -82,8 +84,7 @@ export function buildDataPackage(input: DataPackageInput): Record<string, unknow
     type: 'table',
     title: 'Policy regimes',
     description: 'The regime table at export time: which policy regime a channel was under, as half-open UTC date ranges [start, end).',
-    format: 'json',
-    mediatype: 'application/json',
+    // Inline data has no format or media type: frictionless reads either as naming a file to open.
     data: input.regimes.map((r) => ({ channel: r.channel, regime: r.regime, start: r.start, end: r.end, label: r.label })),
     schema: {
       $schema: TABLESCHEMA_SCHEMA,
@@ -108,6 +109,16 @@ export function buildDataPackage(input: DataPackageInput): Record<string, unknow
     resources: [resource, regimes],
     // Custom properties (allowed by the specification): how to read the export correctly.
     policylens: {
+      ...(input.download
+        ? {
+            download: {
+              url: input.download,
+              authorization: 'Bearer <a researcher or admin key>',
+              save_as: input.path,
+              note: 'Save the export under save_as beside this file: resources[0].path names it there.',
+            },
+          }
+        : {}),
       window: {
         from: input.window.from,
         to: input.window.to,

@@ -5,6 +5,7 @@ import { ApiError } from '../errors.js';
 import { attributionWindowParam } from '../sql/attribution.js';
 import { DATASET_SPECS } from './datasets.js';
 import { checkExportSecret } from './pseudonym.js';
+import { FORMAT_INFO } from './stream.js';
 import { DATASETS, isDataset, type DatasetName, type ExportFormat } from './spec.js';
 import { parseWindow, windowParams, windowSql, type ExportWindow } from './window.js';
 
@@ -51,6 +52,12 @@ export interface ResolvedExport {
   format: ExportFormat;
   window: ExportWindow;
   secret: string | null;
+}
+
+/** The file name an export is downloaded as (Content-Disposition), which its HTTP datapackage.json names as its path. */
+export function exportFileName(r: Pick<ResolvedExport, 'dataset' | 'format' | 'window'>): string {
+  const span = r.window.from || r.window.to ? `_${r.window.from ?? 'start'}_${r.window.to ?? 'end'}` : '';
+  return `${r.dataset}${span}.${FORMAT_INFO[r.format].extension}`;
 }
 
 /**

@@ -2,19 +2,20 @@
 //
 // Access: the pages show per-business numbers, so they need a key whose role has "dashboards" (analyst,
 // admin). Browsers cannot send a bearer header when following a link, so besides `Authorization: Bearer`
-// a key is accepted once as `?key=…`: the answer sets it in an HttpOnly, SameSite=Strict cookie scoped to
-// /dashboards and redirects to the same address without it. Pages opened from disk need no key at all.
-// See docs/dashboards.md.
+// a key is accepted once as `?key=…`: the answer sets a signed, expiring session (sessions.ts, never the key) in
+// an HttpOnly, SameSite=Strict cookie scoped to /dashboards, and redirects to the same address without it.
+// /dashboards/logout clears the cookie. Pages opened from disk need no key at all. See docs/dashboards.md.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertRoleMay, bearer } from '../keys.js';
 import type { RouteModule } from '../route-module.js';
+import { createSessions } from '../sessions.js';
 import { ApiError } from '../../errors.js';
 
 export const DASHBOARDS_PREFIX = '/dashboards';
 export const DASHBOARDS_COOKIE = 'policylens_dashboards';
-const COOKIE_MAX_AGE_S = 12 * 3600;
+export const DASHBOARDS_LOGOUT = `${DASHBOARDS_PREFIX}/logout`;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -57,32 +58,35 @@ export function resolveStatic(root: string, rel: string): string | null {
   }
 }
 
+/** `value` null clears the cookie. Secure when the request came over https (X-Forwarded-Proto only from trusted proxies). */
+function sessionCookie(req: FastifyRequest, value: string | null, maxAgeS: number): string {
+  const secure = req.protocol === 'https' ? '; Secure' : '';
+  return `${DASHBOARDS_COOKIE}=${value ?? ''}; Path=${DASHBOARDS_PREFIX}; HttpOnly; SameSite=Strict; Max-Age=${value === null ? 0 : maxAgeS}${secure}`;
+}
+
 export const routes: RouteModule = (app, { config, keys }) => {
   const root = resolve(config.dashboards.dir);
+  const sessions = createSessions(keys, config.sessions.secret, config.sessions.hours * 3_600_000);
+  const signIn = `open ${DASHBOARDS_PREFIX}/?key=<your key> once (a session cookie lasts ${config.sessions.hours} hours), or send the key as a bearer header.`;
 
   const serve = async (req: FastifyRequest<{ Params: { '*'?: string }; Querystring: Record<string, string> }>, reply: FastifyReply) => {
     reply.header('Referrer-Policy', 'no-referrer').header('X-Content-Type-Options', 'nosniff');
     const queryKey = typeof req.query.key === 'string' ? req.query.key : null;
-    const header = bearer(req.headers.authorization);
-    const key = queryKey ?? header ?? cookieValue(req.headers.cookie, DASHBOARDS_COOKIE);
-    const role = key ? keys.roleOf(key) : null;
-    if (!role)
-      throw new ApiError(
-        'UNAUTHORIZED',
-        `Dashboards: open ${DASHBOARDS_PREFIX}/?key=<your key> once (a cookie keeps it for 12 hours), or send the key as a bearer header.`,
-      );
+    const key = queryKey ?? bearer(req.headers.authorization);
+    const session = key === null ? cookieValue(req.headers.cookie, DASHBOARDS_COOKIE) : null;
+    const role = key !== null ? keys.roleOf(key) : session !== null ? sessions.roleOf(session) : null;
+    if (!role) {
+      const why = session !== null ? 'Dashboards: the session has expired or ended;' : 'Dashboards:';
+      throw new ApiError('UNAUTHORIZED', `${why} ${signIn}`);
+    }
     assertRoleMay(role, 'dashboards');
 
     if (queryKey !== null) {
-      // Keep the key out of the address bar, history and logs from here on.
+      // Keep the key out of the address bar, history, logs and the cookie jar from here on.
       const url = new URL(req.url, 'http://local');
       url.searchParams.delete('key');
-      const secure = req.protocol === 'https' ? '; Secure' : '';
       return reply
-        .header(
-          'Set-Cookie',
-          `${DASHBOARDS_COOKIE}=${encodeURIComponent(queryKey)}; Path=${DASHBOARDS_PREFIX}; HttpOnly; SameSite=Strict; Max-Age=${COOKIE_MAX_AGE_S}${secure}`,
-        )
+        .header('Set-Cookie', sessionCookie(req, sessions.issue(queryKey), sessions.ttlMs / 1000))
         .header('Cache-Control', 'no-store')
         .redirect(`${url.pathname}${url.search}`, 303);
     }
@@ -103,4 +107,17 @@ export const routes: RouteModule = (app, { config, keys }) => {
     return reply.redirect(`${DASHBOARDS_PREFIX}/${q >= 0 ? req.url.slice(q) : ''}`, 301);
   });
   app.get(`${DASHBOARDS_PREFIX}/*`, { schema }, serve);
+  // Ends the session in this browser. The session itself stays valid until it expires, for whoever copied it;
+  // revoking the key ends it everywhere.
+  app.route({
+    method: ['GET', 'POST'],
+    url: DASHBOARDS_LOGOUT,
+    schema,
+    handler: async (req, reply) =>
+      reply
+        .header('Set-Cookie', sessionCookie(req, null, 0))
+        .header('Cache-Control', 'no-store')
+        .type('text/plain; charset=utf-8')
+        .send(`Signed out of the dashboards in this browser. To sign in again, open ${DASHBOARDS_PREFIX}/?key=<your key>.\n`),
+  });
 };

@@ -7,7 +7,7 @@ import type { RouteModule } from '../route-module.js';
 import { documentedEnum } from '../../documented-enum.js';
 import { errorSchema } from '../../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
-import { configuredExportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
+import { configuredExportQuery, exportFileName, resolveExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
 import { DATASET_SPECS } from '../../exports/datasets.js';
 import { rowCounter } from '../../exports/row-counter.js';
@@ -41,11 +41,6 @@ const querystring = {
 } as const;
 
 const errors = { 409: errorSchema };
-
-function fileName(r: ResolvedExport): string {
-  const span = r.window.from || r.window.to ? `_${r.window.from ?? 'start'}_${r.window.to ?? 'end'}` : '';
-  return `${r.dataset}${span}.${FORMAT_INFO[r.format].extension}`;
-}
 
 export const routes: RouteModule = (app, { wh, config, log }) => {
   void sweepStaleExports(config.exports.tmpDir).then(
@@ -126,7 +121,7 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
       const fmt = FORMAT_INFO[r.format];
       return reply
         .header('content-type', r.format === 'parquet' ? fmt.mediatype : `${fmt.mediatype}; charset=utf-8`)
-        .header('content-disposition', `attachment; filename="${fileName(r)}"`)
+        .header('content-disposition', `attachment; filename="${exportFileName(r)}"`)
         .header('cache-control', 'no-store')
         .send(ex.stream);
     },
@@ -154,7 +149,10 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
         format: r.format,
         window: r.window,
         regimes: await readRegimes(wh),
-        path: `${req.protocol}://${req.host}/v1/exports/${r.dataset}?${q}`,
+        // A path that needs a key is no path a validator or a reader can open: the descriptor names the file as it is
+        // saved when downloaded, and says where to download it.
+        path: exportFileName(r),
+        download: `${req.protocol}://${req.host}/v1/exports/${r.dataset}?${q}`,
         keyFingerprint: r.secret ? keyFingerprint(r.secret) : null,
         minCell: config.exports.minCell,
         attributionWindowHours: config.attributionWindowHours,
