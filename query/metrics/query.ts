@@ -22,7 +22,9 @@ import {
   type MeasureGroup,
   type MetricValue,
 } from './catalog.js';
-import type { NormalizedQuery } from './request.js';
+import { attachComparisons, comparesPageOnly, otherPeriodQuery } from './comparison.js';
+import { MAX_GROUPS, type NormalizedQuery } from './request.js';
+import { fillTimeLabels, tooLarge } from './time-labels.js';
 
 export type SourceChoice = 'auto' | 'rollup' | 'raw';
 export type Source = 'rollup' | 'raw';
@@ -37,6 +39,8 @@ export interface RunOptions {
 export interface QueryRow {
   dimensions: Record<string, string | null>;
   metrics: Record<string, MetricValue>;
+  /** With include.comparisons (comparison.ts). */
+  comparison?: { dimensions: Record<string, string | null>; metrics: Record<string, MetricValue>; change: Record<string, MetricValue> };
 }
 
 export interface QueryMeta {
@@ -44,11 +48,14 @@ export interface QueryMeta {
   sources: Partial<Record<MeasureGroup, Source>>;
   tables: string[];
   date_range: [string, string];
+  comparison?: { mode: string; date_range: [string, string] };
   metrics: string[];
   dimensions: string[];
   rows: number;
   total_rows: number;
   truncated: boolean;
+  pagination: { limit: number; offset: number };
+  time_labels?: string[];
   attribution_window_hours: number;
   confidence: number;
   intervals: Record<string, string>;
@@ -64,6 +71,8 @@ export class QueryPlanError extends Error {}
 
 export interface Plan {
   sql: string;
+  /** How many groups the query has, without ordering or cutting them. */
+  countSql: string;
   params: Record<string, unknown>;
   measures: BaseMeasure[];
   sources: Partial<Record<MeasureGroup, Source>>;
@@ -95,7 +104,7 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions): Plan {
   if (sources.unattributed === 'rollup') branches.push(pairsUnattributed);
   if (sources.unattributed === 'raw') branches.push(rawUnattributed);
 
-  const params: Record<string, unknown> = { from: q.from, to: q.to, ...attributionWindowParam(window), limit: q.limit };
+  const params: Record<string, unknown> = { from: q.from, to: q.to, ...attributionWindowParam(window), limit: q.limit, offset: q.offset };
   const where = q.filters.map((f, i) => {
     params[`f${i}`] = f.values;
     const column = DIMENSIONS[f.dimension].column;
@@ -105,31 +114,36 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions): Plan {
   const dimSelect = q.dimensions.map((d, i) => `${DIMENSIONS[d].sql} AS d${i}`);
   const sums = measures.map((m) => `sum(${m}) AS m_${m}`);
   const outputs = measures.map((m) => (BASE_MEASURES[m].money ? `toString(m_${m}) AS o_${m}` : `toFloat64(m_${m}) AS o_${m}`));
+  // Groups are unique by their dimensions, so ending on all of them makes the order total: pages concatenate.
   const order = [
     ...q.orderBy.map((o) => `${o.kind === 'metric' ? METRICS[o.key].orderSql : `d${q.dimensions.indexOf(o.key)}`} ${o.dir.toUpperCase()} NULLS LAST`),
     ...q.dimensions.map((_, i) => `d${i} ASC NULLS LAST`),
   ];
   const grouped = q.dimensions.length > 0;
-  const sql = [
-    `SELECT ${[...dimSelect, ...sums, ...outputs, 'count() OVER () AS total_rows'].join(', ')}`,
+  const body = [
     `FROM (${branches.map((b) => branchSql(b, measures)).join('\nUNION ALL\n')}) AS rel`,
     where.length ? `WHERE ${where.join(' AND ')}` : '',
     grouped ? `GROUP BY ${q.dimensions.map((_, i) => `d${i}`).join(', ')}` : '',
     // Keeps the two paths' groups identical should a rollup row ever sum to zero.
     grouped ? `HAVING ${measures.map((m) => `m_${m} != 0`).join(' OR ')}` : '',
+  ];
+  const sql = [
+    `SELECT ${[...dimSelect, ...sums, ...outputs, 'count() OVER () AS total_rows'].join(', ')}`,
+    ...body,
     order.length ? `ORDER BY ${order.join(', ')}` : '',
-    'LIMIT {limit:UInt32}',
+    'LIMIT {limit:UInt32} OFFSET {offset:UInt64}',
   ]
     .filter(Boolean)
     .join('\n');
-  return { sql, params, measures, sources, tables: branches.map((b) => b.table) };
+  const countSql = `SELECT count() AS n FROM (${['SELECT', [...dimSelect, ...sums].join(', '), ...body].filter(Boolean).join('\n')})`;
+  return { sql, countSql, params, measures, sources, tables: branches.map((b) => b.table) };
 }
 
-export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: RunOptions): Promise<QueryResult> {
-  const started = performance.now();
+/** The groups of one page of a query (rows offset+1 .. offset+limit in its order), and how many there are in all. */
+export async function readGroups(wh: Warehouse, q: NormalizedQuery, opts: RunOptions): Promise<{ rows: QueryRow[]; total: number; plan: Plan }> {
   const plan = planQuery(q, opts);
-  const rows = await queryRows<Record<string, string | number | null>>(wh, plan.sql, plan.params);
-  const results = rows.map((r) => {
+  const found = await queryRows<Record<string, string | number | null>>(wh, plan.sql, plan.params);
+  const rows = found.map((r) => {
     const dimensions: Record<string, string | null> = {};
     q.dimensions.forEach((d, i) => {
       dimensions[d] = r[`d${i}`] === null ? null : String(r[`d${i}`]);
@@ -138,26 +152,65 @@ export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: R
     for (const m of Object.keys(BASE_MEASURES) as BaseMeasure[]) base[m] = plan.measures.includes(m) ? Number(r[`o_${m}`]) : 0;
     return { dimensions, metrics: computeMetrics(q.metrics, base) };
   });
-  const totalRows = rows.length ? Number(rows[0].total_rows) : 0;
-  const kinds = new Set(Object.values(plan.sources));
+  let total = found.length ? Number(found[0].total_rows) : 0;
+  // A page past the end has no row to carry the count.
+  if (!found.length && q.offset > 0) total = Number((await queryRows<{ n: string }>(wh, plan.countSql, plan.params))[0].n);
+  return { rows, total, plan };
+}
+
+export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: RunOptions): Promise<QueryResult> {
+  const started = performance.now();
+  // Zero-filling needs every group first; the page is cut after filling (time-labels.ts).
+  const whole = async () => {
+    const all = await readGroups(wh, { ...q, limit: MAX_GROUPS + 1, offset: 0 }, opts);
+    if (all.rows.length > MAX_GROUPS) throw tooLarge('The query');
+    const { rows, labels } = fillTimeLabels(q, all.rows);
+    return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, plan: all.plan, labels };
+  };
+  const main = async () => (q.timeLabels ? whole() : { ...(await readGroups(wh, q, opts)), labels: null });
+  const other = async (page: QueryRow[] | null) => {
+    const found = await readGroups(wh, otherPeriodQuery(q, page), opts);
+    if (found.rows.length > MAX_GROUPS) throw tooLarge(`The ${q.comparison?.mode} period`);
+    return found.rows;
+  };
+
+  let page: Awaited<ReturnType<typeof main>>;
+  let results: QueryRow[];
+  if (!q.comparison) {
+    page = await main();
+    results = page.rows;
+  } else if (comparesPageOnly(q)) {
+    page = await main();
+    results = attachComparisons(q, page.rows, page.rows.length ? await other(page.rows) : []);
+  } else {
+    const [p, o] = await Promise.all([main(), other(null)]);
+    page = p;
+    results = attachComparisons(q, page.rows, o);
+  }
+
+  const kinds = new Set(Object.values(page.plan.sources));
   return {
     results,
     meta: {
       source: kinds.size > 1 ? 'mixed' : (kinds.values().next().value ?? 'rollup'),
-      sources: plan.sources,
-      tables: plan.tables,
+      sources: page.plan.sources,
+      tables: page.plan.tables,
       date_range: [q.from, q.to],
+      ...(q.comparison ? { comparison: { mode: q.comparison.mode, date_range: [q.comparison.from, q.comparison.to] as [string, string] } } : {}),
       metrics: q.metrics,
       dimensions: q.dimensions,
       rows: results.length,
-      total_rows: totalRows,
-      truncated: totalRows > results.length,
+      total_rows: page.total,
+      truncated: page.total > q.offset + results.length,
+      pagination: { limit: q.limit, offset: q.offset },
+      ...(page.labels ? { time_labels: page.labels } : {}),
       attribution_window_hours: opts.attributionWindowHours,
       confidence: 0.95,
       intervals: {
         rate: 'Wilson score',
         events_per_1k: 'exact (Garwood) Poisson limits on the event count',
         amount_per_1k: 'normal, compound-Poisson variance (sum of squared conversion revenue)',
+        ...(q.comparison ? { change: 'MOVER (Newcombe / Zou–Donner): the two periods’ intervals combined as independent' } : {}),
       },
       took_ms: Math.round((performance.now() - started) * 10) / 10,
     },
