@@ -1,6 +1,8 @@
 // npm run bench:query — latency of the API's answers on N simulated events (default 10M), each beside the time
 // of the same answer from raw tables. The loaded warehouse is kept in .policylens/bench-query-N for reruns.
-// Usage: npm run bench:query -- [events=10000000] [runs=30]
+// Usage: npm run bench:query -- [events=10000000] [runs=30] [comparisons]
+// With "comparisons", only the /v1/query answer is timed: plain, with each include.comparisons mode, with a relative
+// date range ("12mo") and with zero-filled weeks; the result goes to results/query-comparisons-N.json.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config.js';
@@ -14,6 +16,8 @@ import { openReadyWarehouse } from '../warehouse/open.js';
 
 const events = Number(process.argv[2] ?? 10_000_000);
 const runs = Number(process.argv[3] ?? 30);
+const mode = process.argv[4] ?? 'all';
+if (mode !== 'all' && mode !== 'comparisons') throw new Error(`unknown mode ${mode}: use "comparisons" or nothing`);
 const dir = resolve(`.policylens/bench-query-${events}`);
 const config = loadConfig({ ...process.env, POLICYLENS_CLICKHOUSE_URL: '', POLICYLENS_DATA_DIR: join(dir, 'data') });
 
@@ -62,6 +66,30 @@ const post = (body: QueryRequest) =>
     if (r.statusCode !== 200) throw new Error(`/v1/query: ${r.statusCode} ${r.body.slice(0, 300)}`);
   });
 const windowHours = 72;
+if (mode === 'comparisons') {
+  const plain = await time(() => post(target));
+  const previous = await time(() => post({ ...target, include: { comparisons: { mode: 'previous_period' } } }));
+  const yoy = await time(() => post({ ...target, include: { comparisons: { mode: 'year_over_year' } } }));
+  const weekly = { ...target, dimensions: ['frequency', 'regime', 'time:week'] };
+  const out = {
+    date: new Date().toISOString(),
+    events,
+    runs,
+    query_12_months_frequency_x_regime: plain,
+    with_previous_period: previous,
+    with_year_over_year: yoy,
+    previous_period_over_plain_p95: +(previous.p95 / plain.p95).toFixed(2),
+    year_over_year_over_plain_p95: +(yoy.p95 / plain.p95).toFixed(2),
+    relative_12mo: await time(() => post({ ...target, date_range: '12mo' })),
+    weekly: await time(() => post(weekly)),
+    weekly_zero_filled_with_previous_period: await time(() => post({ ...weekly, include: { time_labels: true, comparisons: { mode: 'previous_period' } } })),
+  };
+  console.log(JSON.stringify(out, null, 2));
+  writeFileSync(new URL(`./results/query-comparisons-${events}.json`, import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
+  await app.close();
+  await ready.wh.close();
+  process.exit(0);
+}
 const result = {
   date: new Date().toISOString(),
   events,

@@ -116,12 +116,12 @@ describe('relative date ranges', () => {
 describe('comparisons', () => {
   /** Checks every row's comparison against a separate query over the other period, and the change against the difference. */
   async function expectSameAsSeparate(body: Record<string, unknown>, mode: 'previous_period' | 'year_over_year', period: [string, string]) {
-    const compared = await ask({ ...body, include: { comparisons: { mode } } });
+    const compared = await ask({ ...body, include: { ...(body.include as object), comparisons: { mode } } });
     const plain = await ask(body);
     expect(compared.meta.comparison?.date_range).toEqual(period);
     // The page itself is unchanged by the comparison.
     expect(compared.results.map(({ comparison, ...r }) => r)).toEqual(plain.results);
-    const separate = await ask({ ...body, date_range: period, limit: 10_000, order_by: undefined });
+    const separate = await ask({ ...body, date_range: period, limit: undefined, pagination: { limit: 10_000 }, order_by: undefined });
     const other = new Map(separate.results.map((r) => [key(r.dimensions), r.metrics]));
     let matched = 0;
     for (const row of compared.results) {
@@ -170,6 +170,39 @@ describe('comparisons', () => {
       const shifted = new Date(Date.parse(`${r.dimensions['time:day']}T00:00:00Z`) - 10 * 86_400_000).toISOString().slice(0, 10);
       expect(r.comparison!.dimensions).toEqual({ ...r.dimensions, 'time:day': shifted });
     }
+  });
+
+  it('a year_over_year range longer than a year (the periods overlap, read by two queries)', async () => {
+    await world();
+    const body = { metrics: METRICS, dimensions: ['regime'], date_range: ['2023-06-01', '2024-12-31'] };
+    await expectSameAsSeparate(body, 'year_over_year', ['2022-06-01', '2023-12-31']);
+  });
+
+  it('without dimensions, also when the other period has no sends', async () => {
+    const extent = await world();
+    const body = { metrics: METRICS, date_range: [extent.first, '2023-03-31'] };
+    const compared = await expectSameAsSeparate(body, 'year_over_year', [`${Number(extent.first.slice(0, 4)) - 1}${extent.first.slice(4)}`, '2022-03-31']);
+    expect(compared.results).toHaveLength(1);
+    expect(compared.results[0].comparison!.metrics).toMatchObject({ sends: 0, read_rate: null, read_rate_ci95: null });
+    expect(compared.results[0].comparison!.change.read_rate).toBeNull();
+    const totals = await expectSameAsSeparate({ metrics: METRICS, date_range: ['2024-07-01', '2024-09-30'] }, 'previous_period', ['2024-03-31', '2024-06-30']);
+    expect(totals.results[0].comparison!.metrics.sends).toBeGreaterThan(0);
+  });
+
+  it('with zero-filled weeks and a page', async () => {
+    await world();
+    const body = {
+      metrics: ['sends', 'opt_outs_per_1k'],
+      dimensions: ['channel', 'time:week'],
+      date_range: ['2024-10-01', '2025-01-31'],
+      include: { time_labels: true },
+      pagination: { limit: 20, offset: 10 },
+    };
+    const compared = await expectSameAsSeparate(body, 'previous_period', ['2024-05-31', '2024-09-30']);
+    expect(compared.results).toHaveLength(20);
+    // The range's first week starts before it: its first day in the range, moved back, picks the other week.
+    const first = compared.results.find((r) => r.dimensions['time:week'] === '2024-09-30');
+    expect(first?.comparison?.dimensions['time:week']).toBe('2024-05-27');
   });
 
   it('refuses a period that would start before 1970', async () => {

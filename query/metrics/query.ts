@@ -24,7 +24,7 @@ import {
 } from './catalog.js';
 import { attachComparisons, comparesPageOnly, otherPeriodQuery } from './comparison.js';
 import { MAX_GROUPS, type NormalizedQuery } from './request.js';
-import { fillTimeLabels, tooLarge } from './time-labels.js';
+import { emptyMetrics, fillTimeLabels, tooLarge } from './time-labels.js';
 
 export type SourceChoice = 'auto' | 'rollup' | 'raw';
 export type Source = 'rollup' | 'raw';
@@ -80,8 +80,15 @@ export interface Plan {
   tables: string[];
 }
 
-/** Decides where each group of measures comes from and builds the SQL. */
-export function planQuery(q: NormalizedQuery, opts: RunOptions): Plan {
+/**
+ * Decides where each group of measures comes from and builds the SQL. With `withComparison` (a comparison whose
+ * period does not overlap the range) one query reads both periods: the range from the other period's first day to
+ * the last day, each row tagged with its period (0: this one, 1: the other; days between them are dropped). The
+ * page of this period is cut by row_number over the same order, and every group of the other period comes along.
+ * Most of a query's time is fixed cost (planning, the attribution pairs' grouping), so one query for both periods
+ * costs little more than one for either (docs/performance.md).
+ */
+export function planQuery(q: NormalizedQuery, opts: RunOptions, withComparison = false): Plan {
   const choice = opts.source ?? 'auto';
   const window = opts.attributionWindowHours;
   if (!Number.isInteger(window) || window <= 0) throw new QueryPlanError(`attribution window must be a positive integer, got ${window}`);
@@ -104,7 +111,9 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions): Plan {
   if (sources.unattributed === 'rollup') branches.push(pairsUnattributed);
   if (sources.unattributed === 'raw') branches.push(rawUnattributed);
 
+  const both = withComparison && q.comparison !== null;
   const params: Record<string, unknown> = { from: q.from, to: q.to, ...attributionWindowParam(window), limit: q.limit, offset: q.offset };
+  if (both && q.comparison) Object.assign(params, { from: q.comparison.from, p0f: q.from, p0t: q.to, p1f: q.comparison.from, p1t: q.comparison.to });
   const where = q.filters.map((f, i) => {
     params[`f${i}`] = f.values;
     const column = DIMENSIONS[f.dimension].column;
@@ -120,30 +129,59 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions): Plan {
     ...q.dimensions.map((_, i) => `d${i} ASC NULLS LAST`),
   ];
   const grouped = q.dimensions.length > 0;
-  const body = [
-    `FROM (${branches.map((b) => branchSql(b, measures)).join('\nUNION ALL\n')}) AS rel`,
-    where.length ? `WHERE ${where.join(' AND ')}` : '',
-    grouped ? `GROUP BY ${q.dimensions.map((_, i) => `d${i}`).join(', ')}` : '',
-    // Keeps the two paths' groups identical should a rollup row ever sum to zero.
-    grouped ? `HAVING ${measures.map((m) => `m_${m} != 0`).join(' OR ')}` : '',
-  ];
-  const sql = [
-    `SELECT ${[...dimSelect, ...sums, ...outputs, 'count() OVER () AS total_rows'].join(', ')}`,
-    ...body,
-    order.length ? `ORDER BY ${order.join(', ')}` : '',
-    'LIMIT {limit:UInt32} OFFSET {offset:UInt64}',
-  ]
-    .filter(Boolean)
-    .join('\n');
-  const countSql = `SELECT count() AS n FROM (${['SELECT', [...dimSelect, ...sums].join(', '), ...body].filter(Boolean).join('\n')})`;
+  const dimKeys = q.dimensions.map((_, i) => `d${i}`);
+  const bodyOf = (tagged: boolean) => {
+    const keys = tagged ? ['period', ...dimKeys] : dimKeys;
+    const filters = tagged ? ['period < 2', ...where] : where;
+    return [
+      `FROM (${branches.map((b) => branchSql(b, measures)).join('\nUNION ALL\n')}) AS rel`,
+      filters.length ? `WHERE ${filters.join(' AND ')}` : '',
+      keys.length ? `GROUP BY ${keys.join(', ')}` : '',
+      // Keeps the two paths' groups identical should a rollup row ever sum to zero.
+      grouped ? `HAVING ${measures.map((m) => `m_${m} != 0`).join(' OR ')}` : '',
+    ];
+  };
+  const lines = (xs: string[]) => xs.filter(Boolean).join('\n');
+  const sql = both
+    ? lines([
+        'SELECT * FROM (',
+        `SELECT ${[
+          'multiIf(day >= {p0f:Date} AND day <= {p0t:Date}, 0, day >= {p1f:Date} AND day <= {p1t:Date}, 1, 2) AS period',
+          ...dimSelect,
+          ...sums,
+          ...outputs,
+          'countIf(period = 0) OVER () AS total_rows',
+          `row_number() OVER (PARTITION BY period${order.length ? ` ORDER BY ${order.join(', ')}` : ''}) AS rn`,
+        ].join(', ')}`,
+        ...bodyOf(true),
+        ') WHERE period = 1 OR (rn > {offset:UInt64} AND rn <= {offset:UInt64} + {limit:UInt32})',
+        'ORDER BY period, rn',
+      ])
+    : lines([
+        `SELECT ${[...dimSelect, ...sums, ...outputs, 'count() OVER () AS total_rows'].join(', ')}`,
+        ...bodyOf(false),
+        order.length ? `ORDER BY ${order.join(', ')}` : '',
+        'LIMIT {limit:UInt32} OFFSET {offset:UInt64}',
+      ]);
+  const countSql = `SELECT count() AS n FROM (${lines(['SELECT', [...dimSelect, ...sums].join(', '), ...bodyOf(false)])})`;
   return { sql, countSql, params, measures, sources, tables: branches.map((b) => b.table) };
 }
 
+export interface Groups {
+  /** The page of this period's groups, in order. */
+  rows: QueryRow[];
+  /** How many groups this period has. */
+  total: number;
+  /** With withComparison: every group of the other period. */
+  other: QueryRow[];
+  plan: Plan;
+}
+
 /** The groups of one page of a query (rows offset+1 .. offset+limit in its order), and how many there are in all. */
-export async function readGroups(wh: Warehouse, q: NormalizedQuery, opts: RunOptions): Promise<{ rows: QueryRow[]; total: number; plan: Plan }> {
-  const plan = planQuery(q, opts);
+export async function readGroups(wh: Warehouse, q: NormalizedQuery, opts: RunOptions, withComparison = false): Promise<Groups> {
+  const plan = planQuery(q, opts, withComparison);
   const found = await queryRows<Record<string, string | number | null>>(wh, plan.sql, plan.params);
-  const rows = found.map((r) => {
+  const toRow = (r: Record<string, string | number | null>): QueryRow => {
     const dimensions: Record<string, string | null> = {};
     q.dimensions.forEach((d, i) => {
       dimensions[d] = r[`d${i}`] === null ? null : String(r[`d${i}`]);
@@ -151,24 +189,37 @@ export async function readGroups(wh: Warehouse, q: NormalizedQuery, opts: RunOpt
     const base = {} as BaseValues;
     for (const m of Object.keys(BASE_MEASURES) as BaseMeasure[]) base[m] = plan.measures.includes(m) ? Number(r[`o_${m}`]) : 0;
     return { dimensions, metrics: computeMetrics(q.metrics, base) };
-  });
+  };
+  const mine = withComparison ? found.filter((r) => Number(r.period) === 0) : found;
+  const rows = mine.map(toRow);
+  const other = withComparison ? found.filter((r) => Number(r.period) === 1).map(toRow) : [];
   let total = found.length ? Number(found[0].total_rows) : 0;
-  // A page past the end has no row to carry the count.
-  if (!found.length && q.offset > 0) total = Number((await queryRows<{ n: string }>(wh, plan.countSql, plan.params))[0].n);
-  return { rows, total, plan };
+  if (q.dimensions.length === 0) {
+    // Without dimensions there is always one group; a tagged query has no row for a period without data.
+    total = 1;
+    if (!rows.length && q.offset === 0) rows.push({ dimensions: {}, metrics: emptyMetrics(q.metrics) });
+    if (withComparison && !other.length) other.push({ dimensions: {}, metrics: emptyMetrics(q.metrics) });
+  } else if (!found.length && q.offset > 0) {
+    // A page past the end has no row to carry the count.
+    total = Number((await queryRows<{ n: string }>(wh, plan.countSql, { ...plan.params, from: q.from, to: q.to }))[0].n);
+  }
+  return { rows, total, other, plan };
 }
 
 export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: RunOptions): Promise<QueryResult> {
   const started = performance.now();
+  // One query for both periods when they do not overlap (a year_over_year range longer than a year does) and the
+  // other period is read whole (comparison.ts comparesPageOnly).
+  const oneQuery = q.comparison !== null && q.comparison.to < q.from && !comparesPageOnly(q);
   // Zero-filling needs every group first; the page is cut after filling (time-labels.ts).
-  const whole = async () => {
-    const all = await readGroups(wh, { ...q, limit: MAX_GROUPS + 1, offset: 0 }, opts);
+  const main = async () => {
+    if (!q.timeLabels) return { ...(await readGroups(wh, q, opts, oneQuery)), labels: null };
+    const all = await readGroups(wh, { ...q, limit: MAX_GROUPS + 1, offset: 0 }, opts, oneQuery);
     if (all.rows.length > MAX_GROUPS) throw tooLarge('The query');
     const { rows, labels } = fillTimeLabels(q, all.rows);
-    return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, plan: all.plan, labels };
+    return { ...all, rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, labels };
   };
-  const main = async () => (q.timeLabels ? whole() : { ...(await readGroups(wh, q, opts)), labels: null });
-  const other = async (page: QueryRow[] | null) => {
+  const otherPeriod = async (page: QueryRow[] | null) => {
     const found = await readGroups(wh, otherPeriodQuery(q, page), opts);
     if (found.rows.length > MAX_GROUPS) throw tooLarge(`The ${q.comparison?.mode} period`);
     return found.rows;
@@ -179,11 +230,15 @@ export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: R
   if (!q.comparison) {
     page = await main();
     results = page.rows;
+  } else if (oneQuery) {
+    page = await main();
+    if (page.other.length > MAX_GROUPS) throw tooLarge(`The ${q.comparison.mode} period`);
+    results = attachComparisons(q, page.rows, page.other);
   } else if (comparesPageOnly(q)) {
     page = await main();
-    results = attachComparisons(q, page.rows, page.rows.length ? await other(page.rows) : []);
+    results = attachComparisons(q, page.rows, page.rows.length ? await otherPeriod(page.rows) : []);
   } else {
-    const [p, o] = await Promise.all([main(), other(null)]);
+    const [p, o] = await Promise.all([main(), otherPeriod(null)]);
     page = p;
     results = attachComparisons(q, page.rows, o);
   }
