@@ -24,7 +24,7 @@ import {
 } from './catalog.js';
 import { attachComparisons, comparesPageOnly, otherPeriodQuery } from './comparison.js';
 import { MAX_GROUPS, type NormalizedQuery } from './request.js';
-import { emptyMetrics, fillTimeLabels, tooLarge } from './time-labels.js';
+import { emptyMetrics, fillTimeLabels, orderOf, tooLarge } from './time-labels.js';
 
 export type SourceChoice = 'auto' | 'rollup' | 'raw';
 export type Source = 'rollup' | 'raw';
@@ -83,11 +83,14 @@ export interface Plan {
 /**
  * Decides where each group of measures comes from and builds the SQL. With `withComparison` (a comparison whose
  * period does not overlap the range) one query reads both periods: the range from the other period's first day to
- * the last day, each row tagged with its period (0: this one, 1: the other; days between them are dropped). The
- * page of this period is cut by row_number over the same order, and every group of the other period comes along.
+ * the last day, each row tagged with its period (0: this one, 1: the other; days between them are dropped), every
+ * group of both periods.
  * Most of a query's time is fixed cost (planning, the attribution pairs' grouping), so one query for both periods
  * costs little more than one for either (docs/performance.md).
  */
+/** Rows a tagged query may return: both periods at their cap, and one more to tell. */
+const TAGGED_CAP = 2 * MAX_GROUPS + 1;
+
 export function planQuery(q: NormalizedQuery, opts: RunOptions, withComparison = false): Plan {
   const choice = opts.source ?? 'auto';
   const window = opts.attributionWindowHours;
@@ -113,7 +116,9 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions, withComparison =
 
   const both = withComparison && q.comparison !== null;
   const params: Record<string, unknown> = { from: q.from, to: q.to, ...attributionWindowParam(window), limit: q.limit, offset: q.offset };
-  if (both && q.comparison) Object.assign(params, { from: q.comparison.from, p0f: q.from, p0t: q.to, p1f: q.comparison.from, p1t: q.comparison.to });
+  if (both && q.comparison) {
+    Object.assign(params, { from: q.comparison.from, p0f: q.from, p0t: q.to, p1f: q.comparison.from, p1t: q.comparison.to, cap: TAGGED_CAP });
+  }
   const where = q.filters.map((f, i) => {
     params[`f${i}`] = f.values;
     const column = DIMENSIONS[f.dimension].column;
@@ -142,20 +147,18 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions, withComparison =
     ];
   };
   const lines = (xs: string[]) => xs.filter(Boolean).join('\n');
+  // The tagged query returns every group of both periods, unordered: the page is cut in readGroups by the same
+  // order (time-labels.ts orderOf). Window functions to cut it here cost more than the second period did.
   const sql = both
     ? lines([
-        'SELECT * FROM (',
         `SELECT ${[
           'multiIf(day >= {p0f:Date} AND day <= {p0t:Date}, 0, day >= {p1f:Date} AND day <= {p1t:Date}, 1, 2) AS period',
           ...dimSelect,
           ...sums,
           ...outputs,
-          'countIf(period = 0) OVER () AS total_rows',
-          `row_number() OVER (PARTITION BY period${order.length ? ` ORDER BY ${order.join(', ')}` : ''}) AS rn`,
         ].join(', ')}`,
         ...bodyOf(true),
-        ') WHERE period = 1 OR (rn > {offset:UInt64} AND rn <= {offset:UInt64} + {limit:UInt32})',
-        'ORDER BY period, rn',
+        'LIMIT {cap:UInt32}',
       ])
     : lines([
         `SELECT ${[...dimSelect, ...sums, ...outputs, 'count() OVER () AS total_rows'].join(', ')}`,
@@ -190,20 +193,26 @@ export async function readGroups(wh: Warehouse, q: NormalizedQuery, opts: RunOpt
     for (const m of Object.keys(BASE_MEASURES) as BaseMeasure[]) base[m] = plan.measures.includes(m) ? Number(r[`o_${m}`]) : 0;
     return { dimensions, metrics: computeMetrics(q.metrics, base) };
   };
-  const mine = withComparison ? found.filter((r) => Number(r.period) === 0) : found;
-  const rows = mine.map(toRow);
-  const other = withComparison ? found.filter((r) => Number(r.period) === 1).map(toRow) : [];
-  let total = found.length ? Number(found[0].total_rows) : 0;
-  if (q.dimensions.length === 0) {
+  if (withComparison) {
+    if (found.length >= TAGGED_CAP) throw tooLarge('The two periods');
+    const mine = found.filter((r) => Number(r.period) === 0).map(toRow);
+    const other = found.filter((r) => Number(r.period) === 1).map(toRow);
+    if (mine.length > MAX_GROUPS || other.length > MAX_GROUPS) throw tooLarge('The two periods');
     // Without dimensions there is always one group; a tagged query has no row for a period without data.
-    total = 1;
-    if (!rows.length && q.offset === 0) rows.push({ dimensions: {}, metrics: emptyMetrics(q.metrics) });
-    if (withComparison && !other.length) other.push({ dimensions: {}, metrics: emptyMetrics(q.metrics) });
-  } else if (!found.length && q.offset > 0) {
-    // A page past the end has no row to carry the count.
-    total = Number((await queryRows<{ n: string }>(wh, plan.countSql, { ...plan.params, from: q.from, to: q.to }))[0].n);
+    if (q.dimensions.length === 0) {
+      if (!mine.length) mine.push({ dimensions: {}, metrics: emptyMetrics(q.metrics) });
+      if (!other.length) other.push({ dimensions: {}, metrics: emptyMetrics(q.metrics) });
+    }
+    return { rows: mine.sort(orderOf(q)).slice(q.offset, q.offset + q.limit), total: mine.length, other, plan };
   }
-  return { rows, total, other, plan };
+  const rows = found.map(toRow);
+  let total = found.length ? Number(found[0].total_rows) : 0;
+  if (q.dimensions.length === 0) total = 1;
+  else if (!found.length && q.offset > 0) {
+    // A page past the end has no row to carry the count.
+    total = Number((await queryRows<{ n: string }>(wh, plan.countSql, plan.params))[0].n);
+  }
+  return { rows, total, other: [], plan };
 }
 
 export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: RunOptions): Promise<QueryResult> {
