@@ -5,7 +5,8 @@
 // same columns; the outer query filters, groups by the requested dimensions, sums, orders and limits.
 // spam_pairs holds candidates up to PAIRS_MAX_WINDOW_HOURS back (migration 04), so any configured attribution
 // window up to that is applied at query time; a longer one sends the spam-risk measures to raw tables
-// (meta.source "mixed"). docs/metrics.md has the details.
+// (meta.source "mixed"). docs/metrics.md has the details. Zero-filled time buckets (time-labels.ts) and the other
+// period of a comparison (comparison.ts) are added around that query here; docs/api.md describes them.
 import type { Warehouse } from '../../warehouse/client.js';
 import { queryRows } from '../../warehouse/client.js';
 import { PAIRS_MAX_WINDOW_HOURS } from '../../events/attribution.js';
@@ -241,7 +242,6 @@ export async function runMetricsQuery(wh: Warehouse, q: NormalizedQuery, opts: R
     results = page.rows;
   } else if (oneQuery) {
     page = await main();
-    if (page.other.length > MAX_GROUPS) throw tooLarge(`The ${q.comparison.mode} period`);
     results = attachComparisons(q, page.rows, page.other);
   } else if (comparesPageOnly(q)) {
     page = await main();
