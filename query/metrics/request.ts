@@ -71,7 +71,7 @@ export interface NormalizeContext {
 }
 
 /** Whether normalising the request needs the warehouse's extent (a relative date_range). */
-export const needsExtent = (req: Pick<QueryRequest, 'date_range'>): boolean => typeof req.date_range === 'string';
+export const needsExtent = (req: Pick<QueryRequest, 'date_range'>): boolean => isRelativeRange(req.date_range);
 
 const name = { type: 'string', minLength: 1, maxLength: 64 } as const;
 // The catalog's names are documented as enums but checked in normalizeQuery, which answers UNKNOWN_METRIC and
@@ -107,7 +107,8 @@ export const queryRequestSchema = {
     date_range: {
       anyOf: [
         { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', maxLength: 32 } },
-        { type: 'string', enum: [...RELATIVE_RANGES] },
+        // Checked in normalizeQuery, so that an unknown range answers INVALID_DATE_RANGE like an unknown date.
+        documentedEnum(RELATIVE_RANGES, { type: 'string', maxLength: 32 }),
       ],
       description:
         '[from, to], both YYYY-MM-DD, inclusive, UTC, by the day of the send; or a range ending on the last day with events: ' +
@@ -230,6 +231,9 @@ export function normalizeQuery(req: QueryRequest, context: NormalizeContext = {}
     throw new ApiError('BAD_REQUEST', 'Use at most one time dimension.');
   }
 
+  if (typeof req.date_range === 'string' && !isRelativeRange(req.date_range)) {
+    throw new ApiError('INVALID_DATE_RANGE', `"${clip(req.date_range)}" is not [from, to] nor one of: ${RELATIVE_RANGES.join(', ')}.`);
+  }
   const [from, to] = isRelativeRange(req.date_range) ? resolveRelativeRange(req.date_range, context.extent ?? null, context.today) : req.date_range;
   checkDayRange(from, to, QUERY_DAYS);
 
