@@ -261,7 +261,7 @@ describe('pagination', () => {
     const body = {
       metrics: ['sends', 'read_rate'],
       dimensions: ['channel', 'time:day'],
-      date_range: [extent.last.slice(0, 8) + '01', '2025-01-20'],
+      date_range: [`${extent.last.slice(0, 8)}01`, '2025-01-20'],
       include: { time_labels: true },
       order_by: [['read_rate', 'asc']],
     };
