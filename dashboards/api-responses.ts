@@ -76,11 +76,17 @@ export interface ImpactResponse {
   warnings: string[];
 }
 
-/** One result of POST /v1/query, normalised: dimension values as strings (null kept), metrics as numbers. */
-export interface QueryResult {
-  dimensions: Record<string, string | null>;
+/** Metrics as numbers, and their intervals by metric name. */
+export interface MetricValues {
   metrics: Record<string, number | null>;
   ci95: Record<string, [number, number] | null>;
+}
+
+/** One result of POST /v1/query, normalised: dimension values as strings (null kept), metrics as numbers. */
+export interface QueryResult extends MetricValues {
+  dimensions: Record<string, string | null>;
+  /** With include.comparisons: the other period's values and the change (this − other), each with intervals. */
+  comparison?: { previous: MetricValues; change: MetricValues };
 }
 
 /** One frontier answer, for one regime on one channel. */
@@ -131,6 +137,20 @@ export function dayOf(v: unknown): string | null {
   return Number.isNaN(ms) ? v.slice(0, 10) : isoDay(ms);
 }
 
+function metricValues(m: Record<string, unknown>): MetricValues {
+  const metrics: Record<string, number | null> = {};
+  const ci95: Record<string, [number, number] | null> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (k.endsWith('_ci95')) ci95[k.slice(0, -5)] = pair(v);
+    else if (isObj(v) && 'estimate' in v) {
+      // Tolerated: {estimate, ci95} per metric, as the analysis endpoints write intervals.
+      metrics[k] = numOrNull(v.estimate);
+      ci95[k] = pair(v.ci95);
+    } else metrics[k] = numOrNull(v);
+  }
+  return { metrics, ci95 };
+}
+
 export function queryResults(body: unknown): QueryResult[] {
   if (!isObj(body) || !Array.isArray(body.results)) throw new Error('query: expected {results: [...]}');
   return body.results.map((r: unknown) => {
@@ -138,16 +158,8 @@ export function queryResults(body: unknown): QueryResult[] {
     const dimensions: Record<string, string | null> = {};
     for (const [k, v] of Object.entries(r.dimensions))
       dimensions[k] = v === null || v === undefined || v === '' ? null : k.startsWith('time:') ? dayOf(v) : String(v);
-    const metrics: Record<string, number | null> = {};
-    const ci95: Record<string, [number, number] | null> = {};
-    for (const [k, v] of Object.entries(r.metrics)) {
-      if (k.endsWith('_ci95')) ci95[k.slice(0, -5)] = pair(v);
-      else if (isObj(v) && 'estimate' in v) {
-        // Tolerated: {estimate, ci95} per metric, as the analysis endpoints write intervals.
-        metrics[k] = numOrNull(v.estimate);
-        ci95[k] = pair(v.ci95);
-      } else metrics[k] = numOrNull(v);
-    }
-    return { dimensions, metrics, ci95 };
+    const c = r.comparison;
+    const comparison = isObj(c) && isObj(c.metrics) && isObj(c.change) ? { previous: metricValues(c.metrics), change: metricValues(c.change) } : undefined;
+    return { dimensions, ...metricValues(r.metrics), ...(comparison ? { comparison } : {}) };
   });
 }

@@ -14,7 +14,24 @@ export interface FrequencyRow {
   ci95_lo: number | null;
   ci95_hi: number | null;
   sends: number;
+  /** The previous period of the same length (POST /v1/query include.comparisons); null when not compared or not defined. */
+  previous_value: number | null;
+  previous_ci95_lo: number | null;
+  previous_ci95_hi: number | null;
+  /** value − previous_value, with its 95% interval. */
+  change: number | null;
+  change_ci95_lo: number | null;
+  change_ci95_hi: number | null;
 }
+
+const NOT_COMPARED = {
+  previous_value: null,
+  previous_ci95_lo: null,
+  previous_ci95_hi: null,
+  change: null,
+  change_ci95_lo: null,
+  change_ci95_hi: null,
+} as const;
 
 export const groupLabel = (book: RegimeBook, regime: string, channel: string | null): string =>
   channel ? `${book.label(regime)} · ${channel}` : book.label(regime);
@@ -28,6 +45,8 @@ export function frequencyQueryRows(results: QueryResult[], book: RegimeBook, met
     const value = r.metrics[metric];
     if (!frequency || !regime || value === null || value === undefined || (byChannel && !channel)) continue;
     const ci = r.ci95[metric] ?? null;
+    const previous = r.comparison?.previous;
+    const change = r.comparison?.change;
     out.push({
       group: groupLabel(book, regime, channel),
       regime,
@@ -38,6 +57,12 @@ export function frequencyQueryRows(results: QueryResult[], book: RegimeBook, met
       ci95_lo: ci?.[0] ?? null,
       ci95_hi: ci?.[1] ?? null,
       sends: r.metrics.sends ?? 0,
+      previous_value: previous?.metrics[metric] ?? null,
+      previous_ci95_lo: previous?.ci95[metric]?.[0] ?? null,
+      previous_ci95_hi: previous?.ci95[metric]?.[1] ?? null,
+      change: change?.metrics[metric] ?? null,
+      change_ci95_lo: change?.ci95[metric]?.[0] ?? null,
+      change_ci95_hi: change?.ci95[metric]?.[1] ?? null,
     });
   }
   return sortFrequencyRows(out, book);
@@ -61,6 +86,7 @@ export function frequencyFrontierRows(parts: FrontierPart[], book: RegimeBook, m
         ci95_lo: est.ci95?.[0] ?? null,
         ci95_hi: est.ci95?.[1] ?? null,
         sends: f.sends,
+        ...NOT_COMPARED,
       });
     }
   }

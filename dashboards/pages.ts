@@ -54,15 +54,23 @@ export const PAGES = [
   { slug: 'funnel', title: 'Funnel', summary: 'Sent → delivered → read → clicked → converted, by channel and send category.' },
 ] as const;
 
+const PREVIOUS =
+  'Hollow dots and thin bars just below: the same number of days before the period, where it had sends; the table and CSV give the change with its 95% interval (include.comparisons).';
+
 const FREQUENCY_DEFS: Record<FrequencyMetric, { title: string; label: string; unit: Unit; about: string }> = {
   opt_outs_per_1k: {
     title: 'Opt-outs per 1k sends',
     label: 'Opt-outs per 1k sends',
     unit: 'per_1k',
-    about: 'Opt-outs attributed to a send (within the attribution window) per 1,000 sends of the frequency; POST /v1/query.',
+    about: `Opt-outs attributed to a send (within the attribution window) per 1,000 sends of the frequency; POST /v1/query. ${PREVIOUS}`,
   },
-  read_rate: { title: 'Read rate', label: 'Read rate (read / delivered)', unit: 'rate', about: 'Sends read over sends delivered; POST /v1/query.' },
-  click_rate: { title: 'Click rate', label: 'Click rate (clicked / delivered)', unit: 'rate', about: 'Sends clicked over sends delivered; POST /v1/query.' },
+  read_rate: { title: 'Read rate', label: 'Read rate (read / delivered)', unit: 'rate', about: `Sends read over sends delivered; POST /v1/query. ${PREVIOUS}` },
+  click_rate: {
+    title: 'Click rate',
+    label: 'Click rate (clicked / delivered)',
+    unit: 'rate',
+    about: `Sends clicked over sends delivered; POST /v1/query. ${PREVIOUS}`,
+  },
   net_revenue_per_send: {
     title: 'Net revenue per send',
     label: 'Net revenue per send (USD)',
@@ -84,7 +92,23 @@ export const TIMELINE_DEFS: Record<ImpactMetric, { title: string; label: string;
 
 const cols = {
   scatter: ['layer', 'regime', 'regime_label', 'frequency', 'business_id', 'sends', 'spam_risk_per_1k', 'net_revenue_per_1k'],
-  frequency: ['group', 'regime', 'channel', 'frequency', 'metric', 'value', 'ci95_lo', 'ci95_hi', 'sends'],
+  frequency: [
+    'group',
+    'regime',
+    'channel',
+    'frequency',
+    'metric',
+    'value',
+    'ci95_lo',
+    'ci95_hi',
+    'sends',
+    'previous_value',
+    'previous_ci95_lo',
+    'previous_ci95_hi',
+    'change',
+    'change_ci95_lo',
+    'change_ci95_hi',
+  ],
   timeline: ['week', 'channel', 'regime', 'metric', 'value', 'ci95_lo', 'ci95_hi', 'sends'],
   impact: [
     'metric',

@@ -48,6 +48,8 @@ export const requests = {
       date_range: [v.from, v.to],
       filters: [['is', 'frequency', [...FREQUENCIES]], ...channelFilter(v)],
       limit: QUERY_LIMIT,
+      // Each estimate beside the same number of days just before the period, and the change.
+      include: { comparisons: { mode: 'previous_period' } },
     },
   }),
   frontier: (from: string, to: string, channel: string): ApiRequest => ({

@@ -3,6 +3,10 @@ export const ERRORS = {
   BAD_REQUEST: { status: 400, message: 'The request does not match the schema of this endpoint.' },
   INVALID_DATE_RANGE: { status: 400, message: 'The date range is invalid: from must be on or before to, both YYYY-MM-DD.' },
   DATE_RANGE_TOO_LONG: { status: 400, message: 'The date range is longer than this endpoint allows.' },
+  RESULT_TOO_LARGE: {
+    status: 400,
+    message: 'The query would hold more groups than allowed; narrow the date range or the dimensions, or use a coarser time dimension.',
+  },
   UNKNOWN_METRIC: { status: 400, message: 'A metric is not one of the defined metrics.' },
   UNKNOWN_DIMENSION: { status: 400, message: 'A dimension or filter dimension is not one of the allowed dimensions.' },
   INVALID_REGIMES: { status: 400, message: 'The regime table is invalid: ranges must be well formed and must not overlap within a channel.' },

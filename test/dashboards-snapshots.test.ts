@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { collectRegimes, collectVariant, type Variant, type VariantData } from '../dashboards/data.js';
+import { describeFrequency, frequencyChart } from '../dashboards/charts/frequency.js';
+import { collectRegimes, collectVariant, frequencyQueryRows, queryResults, requests, type Variant, type VariantData } from '../dashboards/data.js';
 import { pagesFor } from '../dashboards/pages.js';
 import { loadDefaultRegimes } from '../warehouse/regimes.js';
-import { FIXTURE_NOW, recordedSource } from './fixtures/dashboards/fixture-build.js';
+import { COMPARED_VARIANT, FIXTURE_NOW, recordedSource } from './fixtures/dashboards/fixture-build.js';
 
 const SNAPSHOTS = fileURLToPath(new URL('./__snapshots__/dashboards/', import.meta.url));
 const RANGE = { from: '2019-01-01', to: '2026-10-31' };
@@ -104,6 +105,18 @@ describe('dashboard charts match their snapshots', () => {
         .map(([, p, c]) => `${p}/${c}`)
         .sort(),
     );
+  });
+
+  it('all frequency opt-outs-per-1k beside the previous period', async () => {
+    const src = recordedSource();
+    const { book } = await collectRegimes(src, loadDefaultRegimes);
+    const rows = frequencyQueryRows(queryResults(await src.request(requests.frequency(COMPARED_VARIANT))), book, 'opt_outs_per_1k', true);
+    const compared = rows.filter((r) => r.previous_value !== null);
+    expect(compared.length).toBeGreaterThan(0);
+    for (const r of compared) expect(r.change).toBeCloseTo(r.value - r.previous_value!, 9);
+    const el = frequencyChart(rows, { document, label: 'Opt-outs per 1k sends', unit: 'per_1k' });
+    compare('2024-frequency-opt-outs-per-1k-compared', 'svg', normalise(el));
+    expect(describeFrequency(rows, { label: 'Opt-outs per 1k sends', unit: 'per_1k' })).toContain('previous period');
   });
 
   for (const [variant, page, chart] of charts) {

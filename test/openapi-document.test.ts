@@ -9,6 +9,7 @@ import { errorStatusesOf } from '../query/api/openapi.js';
 import { errorSchema } from '../query/errors.js';
 import { DATASETS, FORMATS } from '../query/exports/spec.js';
 import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES } from '../query/metrics/catalog.js';
+import { RELATIVE_RANGES } from '../query/metrics/date-range.js';
 import { authAs, useTestApi } from './helpers/api.js';
 
 type Schema = { enum?: unknown[]; items?: Schema | Schema[]; prefixItems?: Schema[]; properties?: Record<string, Schema> };
@@ -78,7 +79,7 @@ describe('OpenAPI document', () => {
     expect(res.json().error.code).toBe('URL_TOO_LONG');
   });
 
-  it('gives /v1/query the catalog’s metric and dimension names as enums', async () => {
+  it('gives /v1/query the catalog’s metric and dimension names and the relative date ranges as enums', async () => {
     const body = (await load()).paths['/v1/query'].post.requestBody?.content['application/json'].schema;
     const props = body?.properties ?? {};
     expect((props.metrics.items as Schema).enum).toEqual([...METRIC_NAMES]);
@@ -88,6 +89,8 @@ describe('OpenAPI document', () => {
     expect(filterDimension.enum).toEqual(DIMENSION_NAMES.filter((d) => DIMENSIONS[d].filterable));
     const order = props.order_by.items as Schema;
     expect((order.prefixItems ?? [])[0]?.enum).toEqual([...METRIC_NAMES, ...DIMENSION_NAMES]);
+    const dateRange = (props.date_range as { anyOf?: Schema[] }).anyOf ?? [];
+    expect(dateRange.map((alternative) => alternative.enum)).toEqual([undefined, [...RELATIVE_RANGES]]);
   });
 
   it('gives the export, policy-impact and retention parameters their enums', async () => {
@@ -107,6 +110,7 @@ describe('OpenAPI document', () => {
       (await api.app.inject({ method: 'POST', url: '/v1/query', headers: authAs('analyst'), payload: body })).json().error?.code;
     expect(await ask({ ...base, metrics: ['visitors'] })).toBe('UNKNOWN_METRIC');
     expect(await ask({ ...base, dimensions: ['country'] })).toBe('UNKNOWN_DIMENSION');
+    expect(await ask({ ...base, date_range: 'yesterday' })).toBe('INVALID_DATE_RANGE');
     const res = await api.app.inject({ url: '/v1/exports/nope?format=csv', headers: authAs('researcher') });
     expect(res.statusCode).toBe(404);
   });

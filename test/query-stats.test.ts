@@ -1,6 +1,6 @@
 // The interval functions of query/metrics/stats.ts against published values.
 import { describe, expect, it } from 'vitest';
-import { amountIntervalPer1k, gammaP, poissonLimits, rateIntervalPer1k, twoSidedAlpha, wilson, Z_95 } from '../query/metrics/stats.js';
+import { amountIntervalPer1k, differenceInterval, gammaP, poissonLimits, rateIntervalPer1k, twoSidedAlpha, wilson, Z_95 } from '../query/metrics/stats.js';
 import { computeMetrics, METRICS, METRIC_NAMES, measuresFor, type BaseValues } from '../query/metrics/catalog.js';
 
 describe('wilson', () => {
@@ -111,5 +111,20 @@ describe('the catalog', () => {
   it('reads only the base measures the metrics need, sends always', () => {
     expect(measuresFor(['read_rate'])).toEqual(['sends', 'delivered', 'read']);
     expect(measuresFor(['unattributed_blocks'])).toEqual(['sends', 'unattributed_blocks']);
+  });
+});
+
+describe('differenceInterval', () => {
+  it('is Newcombe’s method 10 with Wilson intervals', () => {
+    // Newcombe (1998), difference of independent proportions, example (a): 56/70 − 48/80 = 0.2, 0.0524 .. 0.3339.
+    const [lo, hi] = differenceInterval(56 / 70, wilson(56, 70), 48 / 80, wilson(48, 80));
+    expect(lo).toBeCloseTo(0.0524, 4);
+    expect(hi).toBeCloseTo(0.3339, 4);
+  });
+
+  it('is d ± √(h₁² + h₂²) with symmetric normal intervals', () => {
+    const [lo, hi] = differenceInterval(10, [7, 13], 4, [0, 8]);
+    expect(lo).toBeCloseTo(6 - 5, 12);
+    expect(hi).toBeCloseTo(6 + 5, 12);
   });
 });

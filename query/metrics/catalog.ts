@@ -4,6 +4,7 @@
 //
 // Nothing here depends on user input: user-supplied names are looked up in these tables (allow-lists) and
 // user-supplied values only ever travel as typed query parameters.
+import { addDays, dayMs } from '../../common/days.js';
 import { amountIntervalPer1k, rateIntervalPer1k, wilsonOrNull, Z_95 } from './stats.js';
 
 /**
@@ -154,6 +155,8 @@ export interface DimensionDef {
   /** SQL over the relation that yields the reported value (a string or NULL). */
   sql: string;
   filterable: boolean;
+  /** Time dimensions: the label `sql` gives a day (YYYY-MM-DD), for zero-filling and comparisons; keep the two in step. */
+  bucket?: (day: string) => string;
 }
 
 const attr = (name: string, description: string): DimensionDef => ({ name, kind: 'attribute', description, column: name, sql: name, filterable: true });
@@ -166,7 +169,7 @@ const DIMENSION_LIST: DimensionDef[] = [
   attr('business_id', 'The sending business.'),
   attr('campaign_id', 'The campaign of the send; null when it had none.'),
   attr('topic', 'The send topic; null when it had none.'),
-  { name: 'time:day', kind: 'time', description: 'UTC day of the send, YYYY-MM-DD.', column: 'day', sql: 'toString(day)', filterable: false },
+  { name: 'time:day', kind: 'time', description: 'UTC day of the send, YYYY-MM-DD.', column: 'day', sql: 'toString(day)', filterable: false, bucket: (d) => d },
   {
     name: 'time:week',
     kind: 'time',
@@ -174,6 +177,7 @@ const DIMENSION_LIST: DimensionDef[] = [
     column: 'day',
     sql: 'toString(toMonday(day))',
     filterable: false,
+    bucket: (d) => addDays(d, -((new Date(dayMs(d)).getUTCDay() + 6) % 7)),
   },
   {
     name: 'time:month',
@@ -182,6 +186,7 @@ const DIMENSION_LIST: DimensionDef[] = [
     column: 'day',
     sql: 'toString(toStartOfMonth(day))',
     filterable: false,
+    bucket: (d) => `${d.slice(0, 7)}-01`,
   },
 ];
 

@@ -1,17 +1,37 @@
 // The /v1/query request: its JSON Schema (shape only) and the checks that need the catalog (names, dates, order).
-// What comes out is a NormalizedQuery whose names are all catalog entries; values stay values (never SQL).
+// What comes out is a NormalizedQuery whose names are all catalog entries, whose dates are resolved days and whose
+// values stay values (never SQL). normalizeQuery is the one place a request becomes a query: two requests that
+// normalise alike get the same answer.
 import { documentedEnum } from '../documented-enum.js';
 import { ApiError } from '../errors.js';
-import { checkDayRange, MAX_RANGE_DAYS, type DayLimits } from '../sql/days.js';
+import { checkDayRange, type DayLimits } from '../sql/days.js';
 import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './catalog.js';
+import {
+  COMPARISON_MODES,
+  comparisonPeriod,
+  isRelativeRange,
+  RELATIVE_RANGES,
+  resolveRelativeRange,
+  type ComparisonMode,
+  type Extent,
+  type RelativeRange,
+} from './date-range.js';
 
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1_000;
+export const MAX_OFFSET = 1_000_000_000;
 export const MAX_FILTERS = 20;
 export const MAX_FILTER_VALUES = 1_000;
 export const MAX_DIMENSIONS = 6;
-/** Dates the warehouse's Date type can hold, and at most ten years. */
-export const QUERY_DAYS: DayLimits = { min: '1970-01-01', max: '2149-06-05', maxDays: MAX_RANGE_DAYS };
+/**
+ * The cap on cost: groups a query may hold in memory to zero-fill or compare, before the page is cut. The length of
+ * the range is not capped (the rollups' cost grows with the data, not the days): "all" over decades of days by
+ * month, or a few years by day, stays far below it.
+ */
+export const MAX_GROUPS = 200_000;
+/** Dates the warehouse's Date type can hold. */
+const FIRST_DAY = '1970-01-01';
+export const QUERY_DAYS: DayLimits = { min: FIRST_DAY, max: '2149-06-05' };
 
 export type FilterOp = 'is' | 'is_not';
 export type Filter = [FilterOp, string, (string | null)[]];
@@ -20,10 +40,12 @@ export type OrderBy = [string, 'asc' | 'desc'];
 export interface QueryRequest {
   metrics: string[];
   dimensions?: string[];
-  date_range: [string, string];
+  date_range: [string, string] | RelativeRange;
   filters?: Filter[];
   order_by?: OrderBy[];
   limit?: number;
+  pagination?: { limit?: number; offset?: number };
+  include?: { comparisons?: { mode: ComparisonMode }; time_labels?: boolean };
 }
 
 export interface NormalizedQuery {
@@ -34,7 +56,22 @@ export interface NormalizedQuery {
   filters: { op: FilterOp; dimension: string; values: (string | null)[] }[];
   orderBy: { key: string; dir: 'asc' | 'desc'; kind: 'metric' | 'dimension' }[];
   limit: number;
+  offset: number;
+  /** The other period of include.comparisons, resolved to days. */
+  comparison: { mode: ComparisonMode; from: string; to: string } | null;
+  /** include.time_labels: every bucket of the time dimension is in the answer. */
+  timeLabels: boolean;
 }
+
+export interface NormalizeContext {
+  /** The warehouse's extent (query/metrics/extent.ts); needed only when needsExtent(request). null: no events. */
+  extent?: Extent | null;
+  /** YYYY-MM-DD; relative ranges end on it when the warehouse is empty. Default: today (UTC). */
+  today?: string;
+}
+
+/** Whether normalising the request needs the warehouse's extent (a relative date_range). */
+export const needsExtent = (req: Pick<QueryRequest, 'date_range'>): boolean => isRelativeRange(req.date_range);
 
 const name = { type: 'string', minLength: 1, maxLength: 64 } as const;
 // The catalog's names are documented as enums but checked in normalizeQuery, which answers UNKNOWN_METRIC and
@@ -68,11 +105,15 @@ export const queryRequestSchema = {
       description: `Group by these, in this order: ${DIMENSION_NAMES.join(', ')}.`,
     },
     date_range: {
-      type: 'array',
-      minItems: 2,
-      maxItems: 2,
-      items: { type: 'string', maxLength: 32 },
-      description: `[from, to], both YYYY-MM-DD, inclusive, UTC, by the day of the send; at most ${MAX_RANGE_DAYS} days.`,
+      anyOf: [
+        { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', maxLength: 32 } },
+        // Checked in normalizeQuery, so that an unknown range answers INVALID_DATE_RANGE like an unknown date.
+        documentedEnum(RELATIVE_RANGES, { type: 'string', maxLength: 32 }),
+      ],
+      description:
+        '[from, to], both YYYY-MM-DD, inclusive, UTC, by the day of the send; or a range ending on the last day with events: ' +
+        '"7d", "30d" (that many days), "month", "year" (since the first of its month, year), "6mo", "12mo" (that many ' +
+        'calendar months, the last one to date), "all" (first to last day with events).',
     },
     filters: {
       type: 'array',
@@ -96,11 +137,36 @@ export const queryRequestSchema = {
       description: '[[metric or dimension of this query, "asc" | "desc"], …]; ties are broken by the dimensions in order.',
       items: { type: 'array', minItems: 2, maxItems: 2, items: [orderKey, { type: 'string', enum: ['asc', 'desc'] }], additionalItems: false },
     },
-    limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: `At most ${MAX_LIMIT} rows.` },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: `At most ${MAX_LIMIT} rows (default ${DEFAULT_LIMIT}); or pagination.limit.` },
+    pagination: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'A page of the ordered groups: rows offset+1 .. offset+limit. Pages of one query concatenate to the whole answer.',
+      properties: {
+        limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: `At most ${MAX_LIMIT} rows (default ${DEFAULT_LIMIT}).` },
+        offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, description: 'Groups to skip (default 0).' },
+      },
+    },
+    include: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        comparisons: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['mode'],
+          properties: { mode: { type: 'string', enum: [...COMPARISON_MODES] } },
+          description: 'Each row also gets the other period’s values, the change (this − other) and its 95% interval.',
+        },
+        time_labels: { type: 'boolean', description: 'Every bucket of the time dimension in the range is in the answer, empty ones as zeros.' },
+      },
+    },
   },
 } as const;
 
 const interval = { type: ['array', 'null'], items: { type: 'number' }, minItems: 2, maxItems: 2 } as const;
+const dimensionValues = { type: 'object', additionalProperties: { type: ['string', 'null'] } } as const;
+const metricValues = { type: 'object', additionalProperties: { anyOf: [{ type: 'number' }, { type: 'null' }, interval] } } as const;
 
 export const queryResponseSchema = {
   type: 'object',
@@ -112,8 +178,14 @@ export const queryResponseSchema = {
         type: 'object',
         required: ['dimensions', 'metrics'],
         properties: {
-          dimensions: { type: 'object', additionalProperties: { type: ['string', 'null'] } },
-          metrics: { type: 'object', additionalProperties: { anyOf: [{ type: 'number' }, { type: 'null' }, interval] } },
+          dimensions: dimensionValues,
+          metrics: metricValues,
+          comparison: {
+            type: 'object',
+            required: ['dimensions', 'metrics', 'change'],
+            description: 'With include.comparisons: the matching group of the other period, and this − other per metric.',
+            properties: { dimensions: dimensionValues, metrics: metricValues, change: metricValues },
+          },
         },
       },
     },
@@ -128,8 +200,14 @@ export const queryResponseSchema = {
         metrics: { type: 'array', items: { type: 'string' } },
         dimensions: { type: 'array', items: { type: 'string' } },
         rows: { type: 'integer' },
-        total_rows: { type: 'integer', description: 'Groups before the limit.' },
-        truncated: { type: 'boolean' },
+        total_rows: { type: 'integer', description: 'Groups before the page was cut.' },
+        truncated: { type: 'boolean', description: 'Whether groups follow this page.' },
+        pagination: { type: 'object', properties: { limit: { type: 'integer' }, offset: { type: 'integer' } } },
+        comparison: {
+          type: 'object',
+          properties: { mode: { type: 'string', enum: [...COMPARISON_MODES] }, date_range: { type: 'array', items: { type: 'string' } } },
+        },
+        time_labels: { type: 'array', items: { type: 'string' }, description: 'With include.time_labels: every bucket of the range.' },
         attribution_window_hours: { type: 'integer' },
         confidence: { type: 'number' },
         intervals: { type: 'object', additionalProperties: { type: 'string' } },
@@ -140,7 +218,8 @@ export const queryResponseSchema = {
 } as const;
 
 /** Checks a request that already matches queryRequestSchema against the catalog; throws ApiError. */
-export function normalizeQuery(req: QueryRequest): NormalizedQuery {
+export function normalizeQuery(req: QueryRequest, context: NormalizeContext = {}): NormalizedQuery {
+  if (needsExtent(req) && context.extent === undefined) throw new Error('normalizeQuery: a relative date_range needs the warehouse extent');
   for (const m of req.metrics) {
     if (!isMetric(m)) throw new ApiError('UNKNOWN_METRIC', `"${clip(m)}" is not one of: ${METRIC_NAMES.join(', ')}.`);
   }
@@ -152,8 +231,23 @@ export function normalizeQuery(req: QueryRequest): NormalizedQuery {
     throw new ApiError('BAD_REQUEST', 'Use at most one time dimension.');
   }
 
-  const [from, to] = req.date_range;
+  if (typeof req.date_range === 'string' && !isRelativeRange(req.date_range)) {
+    throw new ApiError('INVALID_DATE_RANGE', `"${clip(req.date_range)}" is not [from, to] nor one of: ${RELATIVE_RANGES.join(', ')}.`);
+  }
+  const [from, to] = isRelativeRange(req.date_range) ? resolveRelativeRange(req.date_range, context.extent ?? null, context.today) : req.date_range;
   checkDayRange(from, to, QUERY_DAYS);
+
+  const include = req.include ?? {};
+  const timeDimension = dimensions.some((d) => DIMENSIONS[d].kind === 'time');
+  if (include.time_labels && !timeDimension)
+    throw new ApiError('BAD_REQUEST', 'include.time_labels needs a time dimension (time:day, time:week or time:month).');
+  let comparison: NormalizedQuery['comparison'] = null;
+  if (include.comparisons) {
+    const other = comparisonPeriod(include.comparisons.mode, from, to);
+    if (other.from < FIRST_DAY) throw new ApiError('INVALID_DATE_RANGE', `The ${include.comparisons.mode} period would start before ${FIRST_DAY}.`);
+    comparison = { mode: include.comparisons.mode, from: other.from, to: other.to };
+  }
+  if (req.limit !== undefined && req.pagination?.limit !== undefined) throw new ApiError('BAD_REQUEST', 'Give limit or pagination.limit, not both.');
 
   const filters = (req.filters ?? []).map(([op, dimension, values]) => {
     if (!isDimension(dimension)) throw new ApiError('UNKNOWN_DIMENSION', `Filter on "${clip(dimension)}": not one of ${DIMENSION_NAMES.join(', ')}.`);
@@ -173,7 +267,18 @@ export function normalizeQuery(req: QueryRequest): NormalizedQuery {
     return { key, dir, kind };
   });
 
-  return { metrics: [...req.metrics], dimensions: [...dimensions], from, to, filters, orderBy, limit: req.limit ?? DEFAULT_LIMIT };
+  return {
+    metrics: [...req.metrics],
+    dimensions: [...dimensions],
+    from,
+    to,
+    filters,
+    orderBy,
+    limit: req.pagination?.limit ?? req.limit ?? DEFAULT_LIMIT,
+    offset: req.pagination?.offset ?? 0,
+    comparison,
+    timeLabels: include.time_labels === true,
+  };
 }
 
 /** User text echoed in an error message, cut short. */

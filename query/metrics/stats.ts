@@ -21,6 +21,11 @@
 //     of the random part is the compound-Poisson estimate: the sum of the squared contributions.
 //     sends = 0 gives [-Infinity, Infinity].
 //
+//   differenceInterval(value1, ci1, value2, ci2): [number, number]
+//     Interval for value1 - value2 of two independent estimates, from their own intervals (MOVER: Zou and Donner
+//     2008; with Wilson intervals it is Newcombe's 1998 method 10, with normal ones the usual sqrt(se1² + se2²)).
+//     Used for the change between two periods in /v1/query comparisons.
+//
 //   Z_95 = 1.959963984540054: the two-sided 95% normal quantile.
 
 export const Z_95 = 1.959963984540054;
@@ -166,4 +171,13 @@ export function amountIntervalPer1k(amount: number, sumOfSquares: number, sends:
   const centre = (amount / sends) * 1000;
   const half = ((z * Math.sqrt(sumOfSquares)) / sends) * 1000;
   return [centre - half, centre + half];
+}
+
+/**
+ * value1 - value2 with the interval recovered from each estimate's own interval (MOVER): each side's distance to its
+ * limit stands in for its standard error, so skewed intervals (Wilson, Poisson) keep their shape near 0 and 1.
+ */
+export function differenceInterval(value1: number, ci1: readonly [number, number], value2: number, ci2: readonly [number, number]): [number, number] {
+  const d = value1 - value2;
+  return [d - Math.hypot(value1 - ci1[0], ci2[1] - value2), d + Math.hypot(ci1[1] - value1, value2 - ci2[0])];
 }

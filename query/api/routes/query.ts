@@ -1,6 +1,7 @@
 // POST /v1/query: metrics by dimensions over a date range, shaped like the Plausible Stats API v2.
 import type { RouteModule } from '../route-module.js';
-import { normalizeQuery, queryRequestSchema, queryResponseSchema, type QueryRequest } from '../../metrics/request.js';
+import { warehouseExtent } from '../../metrics/extent.js';
+import { needsExtent, normalizeQuery, queryRequestSchema, queryResponseSchema, type QueryRequest } from '../../metrics/request.js';
 import { runMetricsQuery } from '../../metrics/query.js';
 
 export const routes: RouteModule = (app, { wh, config }) => {
@@ -18,6 +19,9 @@ export const routes: RouteModule = (app, { wh, config }) => {
         response: { 200: queryResponseSchema },
       },
     },
-    async (req) => runMetricsQuery(wh, normalizeQuery(req.body), { attributionWindowHours: config.attributionWindowHours }),
+    async (req) => {
+      const extent = needsExtent(req.body) ? await warehouseExtent(wh) : undefined;
+      return runMetricsQuery(wh, normalizeQuery(req.body, { extent }), { attributionWindowHours: config.attributionWindowHours });
+    },
   );
 };
