@@ -28,6 +28,7 @@ const CLUSTER = [
   'test/regimes-api.test.ts',
   'test/query-api.test.ts',
   'test/dashboards-data.test.ts',
+  'test/query-conveniences.test.ts',
 ];
 
 const shared = {
