@@ -1,4 +1,4 @@
-// Event contract v1. docs/events.md is the prose of this file; keep both in step.
+// Event contract v1.1. docs/events.md is the prose of this file; keep both in step.
 
 export const CHANNELS = ['messenger', 'instagram', 'whatsapp'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -14,6 +14,8 @@ export const SEND_CATEGORIES = [
   'utility_template',
   'authentication_template',
   'service',
+  // v1.1: a send seen only in a webhook that names no category (docs/sources.md)
+  'unknown',
 ] as const;
 export type SendCategory = (typeof SEND_CATEGORIES)[number];
 

@@ -1,4 +1,4 @@
-// The event contract v1 as code: accepts an event and normalises it, or says exactly what is wrong and where.
+// The event contract v1.1 as code: accepts an event and normalises it, or says exactly what is wrong and where.
 import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES, type NormalizedEvent } from './types.js';
 
 /** Why an event was set aside; also the dead-letter reason header. */
@@ -179,9 +179,7 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   if (isSend) {
     const category = requireEnum(e, 'category', SEND_CATEGORIES);
     const frequency = optionalEnum(e, 'frequency', FREQUENCIES);
-    if (category === 'recurring_notification' && frequency === null) {
-      throw new Reject('$.frequency', 'is required when category is recurring_notification');
-    }
+    // v1.1: a recurring notification may lack its frequency (Meta stopped sending it with API v16).
     if (category !== 'recurring_notification' && frequency !== null) {
       throw new Reject('$.frequency', `must be absent or null unless category is recurring_notification (category is ${category})`);
     }
@@ -224,7 +222,7 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   }
   const subscriptionType = type as (typeof SUBSCRIPTION_TYPES)[number];
   const frequency = optionalEnum(e, 'frequency', FREQUENCIES);
-  if (subscriptionType === 'opt_in' && frequency === null) throw new Reject('$.frequency', 'is required on opt_in');
+  // v1.1: an opt_in may lack its frequency (WhatsApp opt-ins have none; Messenger's since API v16).
   if (subscriptionType !== 'opt_in' && frequency !== null) {
     throw new Reject('$.frequency', `must be null unless type is opt_in (type is ${subscriptionType})`);
   }
