@@ -48,7 +48,9 @@ export function mapMessagingItem(item: unknown, path: string, ctx: MessagingCont
   if (user === null) return out.problem('unmappable', `${path}.${echo ? 'recipient' : 'sender'}.id`, 'is required');
   const party: Party = { channel, business_id: ctx.businessId, user_id: user };
   const key = ThreadBook.key(channel, ctx.businessId, user);
-  const stamped = typeof item.timestamp === 'number' && Number.isSafeInteger(item.timestamp) ? item.timestamp : null;
+  // Milliseconds; Meta's own examples write it as a string, so digits in a string are read too.
+  const raw = typeof item.timestamp === 'string' && /^\d{1,15}$/.test(item.timestamp) ? Number(item.timestamp) : item.timestamp;
+  const stamped = typeof raw === 'number' && Number.isSafeInteger(raw) ? raw : null;
   const at = stamped ?? ctx.fallbackAt;
   const body = item[kind];
   if (!isRecord(body)) return out.problem('unmappable', `${path}.${kind}`, 'must be an object');
@@ -85,7 +87,7 @@ export function mapMessagingItem(item: unknown, path: string, ctx: MessagingCont
     case 'delivery': {
       const watermark = typeof body.watermark === 'number' ? body.watermark : null;
       const mids = Array.isArray(body.mids) ? body.mids.filter(nonEmptyString) : [];
-      const when = at ?? watermark;
+      const when = stamped ?? watermark ?? ctx.fallbackAt;
       if (when === null) return out.problem('unmappable', `${path}.delivery.watermark`, 'is required');
       if (mids.length > 0) {
         // The mids name the messages delivered; the watermark is read only when they are absent (docs/sources.md).
@@ -109,7 +111,7 @@ export function mapMessagingItem(item: unknown, path: string, ctx: MessagingCont
       }
       const watermark = typeof body.watermark === 'number' ? body.watermark : null;
       if (watermark === null) return out.problem('unmappable', `${path}.read`, 'needs a watermark or a mid');
-      return receipts(ctx.book.addWatermark(key, 'read', watermark, at ?? watermark));
+      return receipts(ctx.book.addWatermark(key, 'read', watermark, stamped ?? watermark));
     }
     case 'optin': {
       if (at === null) return out.problem('unmappable', `${path}.timestamp`, 'is required');

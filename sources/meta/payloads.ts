@@ -20,9 +20,11 @@ export const echo = (page: string, user: string, at: number, mid: string, metada
   message: { is_echo: true, app_id: 1517776481860111, mid, text: 'hello', ...(metadata !== undefined ? { metadata } : {}) },
 });
 
-export const delivery = (page: string, user: string, watermark: number, mids?: string[]): Json => ({
+/** Meta's examples of a delivery carry no timestamp; `at` adds one. */
+export const delivery = (page: string, user: string, watermark: number, mids?: string[], at?: number): Json => ({
   sender: { id: user },
   recipient: { id: page },
+  ...(at !== undefined ? { timestamp: at } : {}),
   delivery: { ...(mids ? { mids } : {}), watermark },
 });
 
