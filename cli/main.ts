@@ -28,7 +28,7 @@ commands:
   dashboards build [--out DIR] [--api URL] [--from D --to D]
                       build the static dashboards (default .policylens/dashboards, served at /dashboards/)
   serve [--port N]    the HTTP API (POLICYLENS_PORT, default 8787; keys from POLICYLENS_API_KEYS)
-  up [--port N]       ingest and API in one process (how embedded mode runs both)
+  up [--port N]       ingest, mapping stage and API in one process (how embedded mode runs them)
   migrate             apply warehouse migrations (also done on every start)
   summary             print counts and engagement by frequency and regime
   demo                simulate, load and summarise (what \`npm run demo\` runs)
