@@ -22,6 +22,7 @@ import {
   whatsappBody,
 } from '../sources/meta/payloads.js';
 import { signBody, verifySignature } from '../sources/meta/signature.js';
+import { MAX_SENDS_PER_THREAD } from '../sources/meta/threads.js';
 
 const PAGE = '1234567890';
 const USER = 'psid-1';
@@ -106,6 +107,15 @@ describe('Messenger', () => {
     expect(facts(reversed)).toEqual(facts(inOrder));
     expect(new Set(reversed.map((e) => e.event_id))).toEqual(new Set(inOrder.map((e) => e.event_id)));
     expect(facts(inOrder).filter((f) => f.includes(sendEventId('m_3')))).toEqual([`send ${sendEventId('m_3')}`]);
+  });
+
+  it('keeps at most MAX_SENDS_PER_THREAD unread sends of a thread, the latest', () => {
+    const echoes = Array.from({ length: MAX_SENDS_PER_THREAD + 5 }, (_, i) => echo(PAGE, USER, T + i, `m_${i}`));
+    const { events } = mapAll(page(...echoes), page(readWatermark(PAGE, USER, T + 5000, T + 5000)));
+    const read = events.filter((e) => e.type === 'read').map((e) => ('send_id' in e ? e.send_id : ''));
+    expect(read).toHaveLength(MAX_SENDS_PER_THREAD);
+    expect(read).not.toContain(sendEventId('m_0'));
+    expect(read).toContain(sendEventId(`m_${MAX_SENDS_PER_THREAD + 4}`));
   });
 
   it('keeps watermarks per user and page', () => {

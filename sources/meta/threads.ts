@@ -40,6 +40,11 @@ export interface CoveredSend {
 
 /** Sends kept per thread once fully receipted; the latest ones are still needed for quick replies and postbacks. */
 const KEEP_RECEIPTED = 4;
+/**
+ * Sends kept per thread at most: a user who never reads would otherwise grow the book for ever. The oldest go first;
+ * a watermark that reaches back further than this many sends no longer covers them.
+ */
+export const MAX_SENDS_PER_THREAD = 1000;
 
 export class ThreadBook {
   private readonly threads = new Map<string, Thread>();
@@ -113,6 +118,7 @@ function cover(send: KnownSend, type: Receipt, w: Watermark | null): CoveredSend
 function prune(t: Thread): void {
   if (t.sends.length <= KEEP_RECEIPTED * 2) return;
   const latest = new Set([...t.sends].sort((a, b) => b.at - a.at).slice(0, KEEP_RECEIPTED));
-  // A send not yet read may still be covered by a later watermark, so it stays.
+  // A send not yet read may still be covered by a later watermark, so it stays (up to the cap).
   t.sends = t.sends.filter((s) => latest.has(s) || !s.read);
+  if (t.sends.length > MAX_SENDS_PER_THREAD) t.sends = t.sends.sort((a, b) => a.at - b.at).slice(-MAX_SENDS_PER_THREAD);
 }
