@@ -34,6 +34,14 @@ export type EventType = 'send' | EngagementType | SubscriptionType;
 export const EVENT_FAMILIES = ['sends', 'engagements', 'subscriptions'] as const;
 export type EventFamily = (typeof EVENT_FAMILIES)[number];
 
+/** The family (raw table and topic) of an event type; null for a value that is not a type. */
+export function familyOfType(type: unknown): EventFamily | null {
+  if (type === 'send') return 'sends';
+  if ((ENGAGEMENT_TYPES as readonly unknown[]).includes(type)) return 'engagements';
+  if ((SUBSCRIPTION_TYPES as readonly unknown[]).includes(type)) return 'subscriptions';
+  return null;
+}
+
 export const MAX_EVENT_BYTES = 64 * 1024;
 
 interface CommonFields {

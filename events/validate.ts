@@ -1,5 +1,5 @@
 // The event contract v1.1 as code: accepts an event and normalises it, or says exactly what is wrong and where.
-import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES, type NormalizedEvent } from './types.js';
+import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES, familyOfType, type NormalizedEvent } from './types.js';
 
 /** Why an event was set aside; also the dead-letter reason header. */
 export type RejectReason = 'too_large' | 'not_json' | 'unknown_type' | 'contract';
@@ -158,10 +158,10 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   if (!isRecord(e)) throw new Reject('$', `must be a JSON object, got ${describe(e)}`);
   const type = e.type;
   if (type === undefined) throw new Reject('$.type', 'is required');
-  const isSend = type === 'send';
-  const isEngagement = !isSend && (ENGAGEMENT_TYPES as readonly unknown[]).includes(type);
-  const isSubscription = !isSend && !isEngagement && (SUBSCRIPTION_TYPES as readonly unknown[]).includes(type);
-  if (!isSend && !isEngagement && !isSubscription) {
+  const family = familyOfType(type);
+  const isSend = family === 'sends';
+  const isEngagement = family === 'engagements';
+  if (family === null) {
     throw new Reject(
       '$.type',
       `unknown event type ${JSON.stringify(type)}; expected send, ${ENGAGEMENT_TYPES.join(', ')}, ${SUBSCRIPTION_TYPES.join(', ')}`,

@@ -7,7 +7,7 @@ import { Counter, Registry } from 'prom-client';
 import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { RAW_HEADERS, topicNames } from '../events/topics.js';
-import { ENGAGEMENT_TYPES, type EventFamily, type PolicyEvent } from '../events/types.js';
+import { familyOfType, type EventFamily } from '../events/types.js';
 import { deadLetterMessage } from '../ingest/dead-letter.js';
 import { waitUntilIdle } from '../ingest/idle.js';
 import { createKafka, PARTITIONER, prepareProjectTopics } from '../ingest/kafka.js';
@@ -37,9 +37,6 @@ export interface MapStageStats {
 
 /** The stage's consumer group: one per deployment, beside the ingest's. */
 export const mapGroupId = (config: Config): string => `${config.kafka.groupId}-map`;
-
-const familyOf = (e: PolicyEvent): EventFamily =>
-  e.type === 'send' ? 'sends' : (ENGAGEMENT_TYPES as readonly string[]).includes(e.type) ? 'engagements' : 'subscriptions';
 
 function header(headers: IHeaders | undefined, name: string): string | null {
   const v = headers?.[name];
@@ -147,7 +144,7 @@ export async function runMapStage(opts: MapStageOptions): Promise<MapStageStats>
               : mapper.map(m.value, { receivedAt: receivedAt(m) });
           stats.bodies++;
           metrics.bodies.inc();
-          for (const e of result.events) push(names.events[familyOf(e)], { key: e.user_id, value: JSON.stringify(e) });
+          for (const e of result.events) push(names.events[familyOfType(e.type) as EventFamily], { key: e.user_id, value: JSON.stringify(e) });
           for (const [kind, n] of Object.entries(result.ignored)) {
             metrics.ignored.inc({ kind }, n);
             stats.ignored += n;
