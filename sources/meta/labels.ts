@@ -17,7 +17,8 @@ export interface SendLabels {
 
 const NONE: SendLabels = { category: null, frequency: null, topic: null, campaign: null, send: null };
 
-const oneOf = <T extends string>(allowed: readonly T[], v: string | null): T | null =>
+/** `v` when it is one of `allowed`, else null. */
+export const oneOf = <T extends string>(allowed: readonly T[], v: string | null): T | null =>
   v !== null && (allowed as readonly string[]).includes(v) ? (v as T) : null;
 
 export function readLabels(value: unknown): SendLabels {

@@ -2,7 +2,7 @@
 // with the field each reads, are in docs/sources.md; this file follows its order.
 import { FREQUENCIES, type Channel, type Frequency } from '../../events/types.js';
 import type { Emitter } from './emit.js';
-import { readLabels } from './labels.js';
+import { oneOf, readLabels } from './labels.js';
 import { idOf, isRecord, nonEmptyString, type Party, type ResultBuilder } from './result.js';
 import { ThreadBook, type CoveredSend } from './threads.js';
 
@@ -28,10 +28,8 @@ const normaliseStatus = (v: unknown): string | null =>
         .replace(/[\s-]+/g, '_')
     : null;
 
-const frequencyOf = (v: unknown): Frequency | null => {
-  const f = typeof v === 'string' ? v.toLowerCase() : null;
-  return f !== null && (FREQUENCIES as readonly string[]).includes(f) ? (f as Frequency) : null;
-};
+/** Meta writes DAILY, WEEKLY, MONTHLY. */
+const frequencyOf = (v: unknown): Frequency | null => oneOf(FREQUENCIES, typeof v === 'string' ? v.toLowerCase() : null);
 
 export function mapMessagingItem(item: unknown, path: string, ctx: MessagingContext) {
   const { out, channel } = ctx;
