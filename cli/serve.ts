@@ -6,7 +6,7 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { runIngest } from '../ingest/run-ingest.js';
-import { runMapStage } from '../sources/map-stage.js';
+import { keepMapping } from '../sources/map-stage.js';
 import { createKeyRing, parseKeySpec, type KeyRing } from '../query/api/keys.js';
 import { buildApp } from '../query/api/app.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
@@ -60,8 +60,7 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
   const ingestStop = new AbortController();
   const ingest = opts.withIngest ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal }) : null;
   // Meta's webhooks on the raw topic become events beside the ingest that takes them (docs/sources.md).
-  const mapping = opts.withIngest ? runMapStage({ config, log: log.child({ component: 'map' }), stopSignal: ingestStop.signal }) : null;
-  mapping?.catch((e: Error) => log.error('mapping stage failed', { error: e.message }));
+  const mapping = opts.withIngest ? keepMapping({ config, log: log.child({ component: 'map' }), stopSignal: ingestStop.signal }) : null;
   const address = await app.listen({ port: config.port, host: config.host });
   const stopDashboards = opts.dashboards === false ? () => undefined : scheduleDashboards(app, internal, config, log);
   console.log(`policylens API on ${address}  (docs: ${address}/docs)`);

@@ -2,10 +2,11 @@
 // (sources/meta/), its events produced keyed by user_id and its dead letters to the DLQ, all with acks from every
 // replica, and only then are the raw offsets committed: a crash maps the batch again, and the events' deterministic
 // ids make that harmless. The watermark state is rebuilt at start from the raw topic up to the committed offsets.
-import type { Admin, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Admin, Batch, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Counter, Registry } from 'prom-client';
 import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
+import { sleep } from '../common/retry.js';
 import { RAW_HEADERS, topicNames } from '../events/topics.js';
 import { familyOfType, type EventFamily } from '../events/types.js';
 import { deadLetterMessage } from '../ingest/dead-letter.js';
@@ -126,57 +127,70 @@ export async function runMapStage(opts: MapStageOptions): Promise<MapStageStats>
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) failed(payload.error);
     });
+    /** Maps one batch and produces its events and dead letters, acknowledged by every in-sync replica. */
+    const mapBatch = async (batch: Batch, isRunning: () => boolean, isStale: () => boolean): Promise<void> => {
+      const out: Record<string, Message[]> = {};
+      const push = (topic: string, m: Message) => {
+        (out[topic] ??= []).push(m);
+      };
+      for (const m of batch.messages) {
+        if (!isRunning() || isStale()) throw new Error('the batch was interrupted by a rebalance or a stop');
+        if (!isMeta(m)) continue;
+        const result: MapResult =
+          m.value === null
+            ? { events: [], ignored: {}, problems: [{ reason: 'not_json', path: '$', problem: 'the message has no value' }] }
+            : mapper.map(m.value, { receivedAt: receivedAt(m) });
+        stats.bodies++;
+        metrics.bodies.inc();
+        for (const e of result.events) push(names.events[familyOfType(e.type) as EventFamily], { key: e.user_id, value: JSON.stringify(e) });
+        for (const [kind, n] of Object.entries(result.ignored)) {
+          metrics.ignored.inc({ kind }, n);
+          stats.ignored += n;
+        }
+        if (result.problems.length) {
+          const [first] = result.problems;
+          const detail = result.problems.map((p) => `${p.path}: ${p.problem}`).join('; ');
+          push(
+            names.dlq,
+            deadLetterMessage(
+              { key: m.key, value: m.value, headers: m.headers ?? {}, reason: first.reason, detail, offset: m.offset },
+              batch.topic,
+              batch.partition,
+            ),
+          );
+          metrics.dlq.inc({ reason: first.reason });
+          stats.deadLettered++;
+        }
+      }
+      const topicMessages = Object.entries(out).map(([topic, messages]) => ({ topic, messages }));
+      if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
+      for (const [topic, messages] of Object.entries(out)) {
+        if (topic === names.dlq) continue;
+        metrics.events.inc({ topic }, messages.length);
+        stats.events += messages.length;
+      }
+    };
+    let broken = false;
     await consumer.subscribe({ topics: [names.raw], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        const out: Record<string, Message[]> = {};
-        const push = (topic: string, m: Message) => {
-          (out[topic] ??= []).push(m);
-        };
-        for (const m of batch.messages) {
-          if (!isRunning() || isStale()) return;
-          if (!isMeta(m)) continue;
-          const result: MapResult =
-            m.value === null
-              ? { events: [], ignored: {}, problems: [{ reason: 'not_json', path: '$', problem: 'the message has no value' }] }
-              : mapper.map(m.value, { receivedAt: receivedAt(m) });
-          stats.bodies++;
-          metrics.bodies.inc();
-          for (const e of result.events) push(names.events[familyOfType(e.type) as EventFamily], { key: e.user_id, value: JSON.stringify(e) });
-          for (const [kind, n] of Object.entries(result.ignored)) {
-            metrics.ignored.inc({ kind }, n);
-            stats.ignored += n;
-          }
-          if (result.problems.length) {
-            const [first] = result.problems;
-            const detail = result.problems.map((p) => `${p.path}: ${p.problem}`).join('; ');
-            push(
-              names.dlq,
-              deadLetterMessage(
-                { key: m.key, value: m.value, headers: m.headers ?? {}, reason: first.reason, detail, offset: m.offset },
-                batch.topic,
-                batch.partition,
-              ),
-            );
-            metrics.dlq.inc({ reason: first.reason });
-            stats.deadLettered++;
-          }
+        // The book now holds what a failed batch saw but never produced; mapping that batch again with it would
+        // not repeat the receipts its watermarks gave. Only a new stage, which rebuilds the book, may go on.
+        if (broken) return;
+        try {
+          await mapBatch(batch, isRunning, isStale);
+          const last = batch.messages[batch.messages.length - 1];
+          if (!last) return;
+          // Committed only now that every event of the batch is acknowledged.
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }]);
+          resolveOffset(last.offset);
+          await heartbeat();
+        } catch (err) {
+          broken = true;
+          failed(new Error(`the mapping stage stopped; a restart rebuilds its state from the raw topic: ${(err as Error).message}`));
         }
-        const topicMessages = Object.entries(out).map(([topic, messages]) => ({ topic, messages }));
-        if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
-        for (const [topic, messages] of Object.entries(out)) {
-          if (topic === names.dlq) continue;
-          metrics.events.inc({ topic }, messages.length);
-          stats.events += messages.length;
-        }
-        const last = batch.messages[batch.messages.length - 1];
-        if (!last) return;
-        // Committed only now that every event of the batch is acknowledged.
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }]);
-        resolveOffset(last.offset);
-        await heartbeat();
       },
     });
     log.info('mapping stage running', { group: groupId, raw: names.raw });
@@ -196,5 +210,21 @@ export async function runMapStage(opts: MapStageOptions): Promise<MapStageStats>
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * The stage in a long-running process (`up`): when it stops on a failure (the broker away, say), a new one starts
+ * after a pause, rebuilding its state from the raw topic, until the stop signal.
+ */
+export async function keepMapping(opts: MapStageOptions & { log: Logger; stopSignal: AbortSignal }, pauseMs = 5_000): Promise<void> {
+  while (!opts.stopSignal.aborted) {
+    try {
+      await runMapStage(opts);
+      return;
+    } catch (err) {
+      opts.log.error('mapping stage failed; starting it again', { error: (err as Error).message, pauseMs });
+      await sleep(pauseMs, opts.stopSignal).catch(() => undefined);
+    }
   }
 }

@@ -1,7 +1,7 @@
 // The mapping stage against the real broker: raw webhook bodies in, contract events out keyed by user, dead
 // letters with their reason, the watermark state rebuilt after a restart, and a replay that adds nothing new.
 import { randomBytes } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
@@ -119,4 +119,29 @@ describe('the mapping stage on Kafka', () => {
     );
     expect([Number(row.sends), Number(row.reads)]).toEqual([3, 2]);
   }, 120_000);
+
+  it('stops when its events cannot be produced, commits nothing of that batch, and a new stage maps it whole', async () => {
+    const user = 'u-fail';
+    const watermark = JSON.stringify(messagingBody('page', [{ businessId: PAGE, time: T, messaging: [readWatermark(PAGE, user, T + 50, T + 10)] }]));
+    await produceRaw(watermark);
+    await runMapStage({ config, log, untilIdleSeconds: 1 });
+    // The engagements topic refuses every message for a while: the batch with the echo cannot be produced.
+    const maxBytes = (value: string) =>
+      withAdmin(kafka, (admin) =>
+        admin.alterConfigs({
+          validateOnly: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: names().events.engagements, configEntries: [{ name: 'max.message.bytes', value }] }],
+        }),
+      );
+    await maxBytes('64');
+    await produceRaw(JSON.stringify(messagingBody('page', [{ businessId: PAGE, time: T, messaging: [echo(PAGE, user, T, 'm_fail')] }])));
+    await expect(runMapStage({ config, log, untilIdleSeconds: 3 })).rejects.toThrow(/restart rebuilds its state/);
+    await maxBytes(String(10 * 1024 * 1024));
+    const again = await runMapStage({ config, log, untilIdleSeconds: 1 });
+    expect(again).toMatchObject({ bodies: 1, events: 3 });
+    const got = await readAll(kafka, [names().events.engagements]);
+    const ids = (got.get(names().events.engagements) ?? []).map((m) => JSON.parse(String(m.value)).event_id);
+    expect(ids).toContain(receiptEventId('m_fail', 'delivered'));
+    expect(ids).toContain(receiptEventId('m_fail', 'read'));
+  }, 180_000);
 });
