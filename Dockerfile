@@ -14,6 +14,7 @@ COPY ingest ./ingest
 COPY query ./query
 COPY dashboards ./dashboards
 COPY warehouse ./warehouse
+COPY sources ./sources
 USER node
 ENTRYPOINT ["node", "bin/policylens.js"]
 CMD ["serve"]

@@ -6,8 +6,10 @@ const USAGE = `usage: policylens <command> [options]
 
 commands:
   simulate --events N --seed S (--out FILE.ndjson | --kafka) [--bad-ratio R] [--dup-ratio R]
+           [--format events|meta-webhooks [--app-secret S]]
                       write a deterministic simulated event stream and FILE.truth.json beside it,
-                      or produce it to the Kafka topics (truth to .policylens/kafka-truth.json)
+                      or produce it to the Kafka topics (truth to .policylens/kafka-truth.json);
+                      meta-webhooks: signed webhook POSTs, and FILE.sendlog.ndjson for the rest
   load FILE.ndjson [--batch-rows N]
                       validate and load events; bad lines go to FILE.rejected.ndjson with a reason
   kafka start|stop|status|fetch
@@ -17,13 +19,16 @@ commands:
                       from the installed engine library; start prints the POLICYLENS_CLICKHOUSE_* to use it
   ingest [--until-idle SECONDS] [--metrics-port N | --no-metrics]
                       consume the topics into the warehouse; with --until-idle, exit once caught up
+  map [--from-beginning] [--until-idle SECONDS]
+                      map Meta's webhooks on the raw topic to events on the event topics (docs/sources.md);
+                      --from-beginning maps the whole raw topic again
   export DATASET --out FILE [--format parquet|csv|jsonl] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                       sends, engagements, subscriptions or daily_metrics with datapackage.json beside it;
                       identifiers pseudonymised (needs POLICYLENS_EXPORT_SECRET, except daily_metrics)
   dashboards build [--out DIR] [--api URL] [--from D --to D]
                       build the static dashboards (default .policylens/dashboards, served at /dashboards/)
   serve [--port N]    the HTTP API (POLICYLENS_PORT, default 8787; keys from POLICYLENS_API_KEYS)
-  up [--port N]       ingest and API in one process (how embedded mode runs both)
+  up [--port N]       ingest, mapping stage and API in one process (how embedded mode runs them)
   migrate             apply warehouse migrations (also done on every start)
   summary             print counts and engagement by frequency and regime
   demo                simulate, load and summarise (what \`npm run demo\` runs)
@@ -39,6 +44,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   kafka: async (argv) => (await import('./kafka.js')).runKafka(argv),
   clickhouse: async (argv) => (await import('./clickhouse.js')).runClickHouse(argv),
   ingest: async (argv) => (await import('./ingest.js')).runIngestCommand(argv),
+  map: async (argv) => (await import('./map.js')).runMapCommand(argv),
   migrate: async () => (await import('./migrate.js')).runMigrate(),
   summary: async () => (await import('./summary.js')).runSummary(),
   export: async (argv) => (await import('./export.js')).runExport(argv),

@@ -1,11 +1,12 @@
-// `serve` runs the API (and the dashboards once built); `up` runs the ingest beside it in one process,
-// which is how embedded mode runs both, since one process holds the data directory.
+// `serve` runs the API (and the dashboards once built); `up` runs the ingest and the mapping stage beside it in
+// one process, which is how embedded mode runs both, since one process holds the data directory.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { runIngest } from '../ingest/run-ingest.js';
+import { keepMapping } from '../sources/map-stage.js';
 import { createKeyRing, parseKeySpec, type KeyRing } from '../query/api/keys.js';
 import { buildApp } from '../query/api/app.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
@@ -58,6 +59,8 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
   const app = await buildApp({ config, wh: ready.wh, keys, log });
   const ingestStop = new AbortController();
   const ingest = opts.withIngest ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal }) : null;
+  // Meta's webhooks on the raw topic become events beside the ingest that takes them (docs/sources.md).
+  const mapping = opts.withIngest ? keepMapping({ config, log: log.child({ component: 'map' }), stopSignal: ingestStop.signal }) : null;
   const address = await app.listen({ port: config.port, host: config.host });
   const stopDashboards = opts.dashboards === false ? () => undefined : scheduleDashboards(app, internal, config, log);
   console.log(`policylens API on ${address}  (docs: ${address}/docs)`);
@@ -74,6 +77,7 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
       stopDashboards();
       ingestStop.abort();
       await ingest?.catch((e: Error) => log.error('ingest failed', { error: e.message }));
+      await mapping?.catch(() => undefined);
       await app.close();
       await ready.wh.close();
       resolve();

@@ -1,4 +1,4 @@
-// Event contract v1. docs/events.md is the prose of this file; keep both in step.
+// Event contract v1.1. docs/events.md is the prose of this file; keep both in step.
 
 export const CHANNELS = ['messenger', 'instagram', 'whatsapp'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -14,6 +14,8 @@ export const SEND_CATEGORIES = [
   'utility_template',
   'authentication_template',
   'service',
+  // v1.1: a send seen only in a webhook that names no category (docs/sources.md)
+  'unknown',
 ] as const;
 export type SendCategory = (typeof SEND_CATEGORIES)[number];
 
@@ -31,6 +33,14 @@ export type EventType = 'send' | EngagementType | SubscriptionType;
 /** Which raw table (and Kafka topic) an event belongs to. */
 export const EVENT_FAMILIES = ['sends', 'engagements', 'subscriptions'] as const;
 export type EventFamily = (typeof EVENT_FAMILIES)[number];
+
+/** The family (raw table and topic) of an event type; null for a value that is not a type. */
+export function familyOfType(type: unknown): EventFamily | null {
+  if (type === 'send') return 'sends';
+  if ((ENGAGEMENT_TYPES as readonly unknown[]).includes(type)) return 'engagements';
+  if ((SUBSCRIPTION_TYPES as readonly unknown[]).includes(type)) return 'subscriptions';
+  return null;
+}
 
 export const MAX_EVENT_BYTES = 64 * 1024;
 

@@ -1,5 +1,5 @@
-// The event contract v1 as code: accepts an event and normalises it, or says exactly what is wrong and where.
-import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES, type NormalizedEvent } from './types.js';
+// The event contract v1.1 as code: accepts an event and normalises it, or says exactly what is wrong and where.
+import { CHANNELS, ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES, familyOfType, type NormalizedEvent } from './types.js';
 
 /** Why an event was set aside; also the dead-letter reason header. */
 export type RejectReason = 'too_large' | 'not_json' | 'unknown_type' | 'contract';
@@ -158,10 +158,10 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   if (!isRecord(e)) throw new Reject('$', `must be a JSON object, got ${describe(e)}`);
   const type = e.type;
   if (type === undefined) throw new Reject('$.type', 'is required');
-  const isSend = type === 'send';
-  const isEngagement = !isSend && (ENGAGEMENT_TYPES as readonly unknown[]).includes(type);
-  const isSubscription = !isSend && !isEngagement && (SUBSCRIPTION_TYPES as readonly unknown[]).includes(type);
-  if (!isSend && !isEngagement && !isSubscription) {
+  const family = familyOfType(type);
+  const isSend = family === 'sends';
+  const isEngagement = family === 'engagements';
+  if (family === null) {
     throw new Reject(
       '$.type',
       `unknown event type ${JSON.stringify(type)}; expected send, ${ENGAGEMENT_TYPES.join(', ')}, ${SUBSCRIPTION_TYPES.join(', ')}`,
@@ -179,9 +179,7 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   if (isSend) {
     const category = requireEnum(e, 'category', SEND_CATEGORIES);
     const frequency = optionalEnum(e, 'frequency', FREQUENCIES);
-    if (category === 'recurring_notification' && frequency === null) {
-      throw new Reject('$.frequency', 'is required when category is recurring_notification');
-    }
+    // v1.1: a recurring notification may lack its frequency (Meta stopped sending it with API v16).
     if (category !== 'recurring_notification' && frequency !== null) {
       throw new Reject('$.frequency', `must be absent or null unless category is recurring_notification (category is ${category})`);
     }
@@ -224,7 +222,7 @@ function normalise(e: unknown, now: number): NormalizedEvent {
   }
   const subscriptionType = type as (typeof SUBSCRIPTION_TYPES)[number];
   const frequency = optionalEnum(e, 'frequency', FREQUENCIES);
-  if (subscriptionType === 'opt_in' && frequency === null) throw new Reject('$.frequency', 'is required on opt_in');
+  // v1.1: an opt_in may lack its frequency (WhatsApp opt-ins have none; Messenger's since API v16).
   if (subscriptionType !== 'opt_in' && frequency !== null) {
     throw new Reject('$.frequency', `must be null unless type is opt_in (type is ${subscriptionType})`);
   }

@@ -126,23 +126,15 @@ export class BadLineMaker {
       case 'bad_frequency_enum':
         line = text(rng.chance(0.5) ? { ...recurring(), frequency: rng.pick(['hourly', 'biweekly', 'Daily']) } : { ...optIn(), frequency: 'hourly' });
         break;
-      case 'recurring_without_frequency': {
-        const o = recurring();
-        if (rng.chance(0.5)) o.frequency = null;
-        else delete o.frequency;
-        line = text(o);
+      case 'frequency_on_opt_out':
+        line = text({ ...optIn(), type: rng.chance(0.5) ? 'opt_out' : 'block', frequency: 'weekly' });
         break;
-      }
       case 'frequency_on_non_recurring':
         line = text({ ...send(), frequency: 'weekly' });
         break;
-      case 'opt_in_without_frequency': {
-        const o = optIn();
-        if (rng.chance(0.5)) o.frequency = null;
-        else delete o.frequency;
-        line = text(o);
+      case 'unknown_category':
+        line = text({ ...send(), category: rng.chance(0.5) ? 'promotion' : 'Marketing_Template' });
         break;
-      }
       case 'revenue_on_non_converted':
         line = text({ ...engagement(rng.pick(['read', 'clicked', 'delivered'])), revenue_usd: 12.5 });
         break;

@@ -75,7 +75,7 @@ const DIMENSIONS: ExportField[] = [
   {
     name: 'frequency',
     type: 'string',
-    description: 'Frequency of recurring notifications; null for every other category.',
+    description: 'Frequency of recurring notifications; null for every other category, and where the frequency is not known.',
     constraints: { enum: FREQUENCIES },
   },
   {

@@ -30,7 +30,7 @@ const SENDS: DatasetSpec = {
       name: 'frequency',
       type: 'string',
       sql: "nullIf(frequency, '')",
-      description: 'Opted-in frequency of a recurring notification; null for every other category.',
+      description: 'Opted-in frequency of a recurring notification; null for every other category, and where the frequency is not known.',
       constraints: { enum: FREQUENCIES },
     },
     {
@@ -113,7 +113,7 @@ const SUBSCRIPTIONS: DatasetSpec = {
       name: 'frequency',
       type: 'string',
       sql: "nullIf(frequency, '')",
-      description: 'Frequency the person opted in to; set on opt_in only, null otherwise.',
+      description: 'Frequency the person opted in to; set on opt_in only, and null there too when the source does not say (WhatsApp).',
       constraints: { enum: FREQUENCIES },
     },
     commonFields.regime('event'),
