@@ -111,7 +111,17 @@ async function openServer(config: Config): Promise<Warehouse> {
   } finally {
     await bootstrap.close();
   }
-  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, log });
+  // Queries run side by side up to the connection count (the client's default is 10); beyond it they wait for a free
+  // connection. Running exports hold one each to their end, which is why their number is capped below it.
+  const client = createClient({
+    url: url!,
+    username: user,
+    password,
+    database,
+    request_timeout: 300_000,
+    max_open_connections: config.clickhouse.maxConnections,
+    log,
+  });
   const insertText = async ({ table, columns, format, body, settings }: TextInsert) => {
     await client.insert({
       table,

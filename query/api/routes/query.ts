@@ -1,9 +1,16 @@
 // POST /v1/query: metrics by dimensions over a date range, shaped like the Plausible Stats API v2.
 import type { RouteModule } from '../route-module.js';
-import { normalizeQuery, queryRequestSchema, queryResponseSchema, type QueryRequest } from '../../metrics/request.js';
+import { normalizeQuery, queryRequestSchema, queryResponseSchema, type NormalizedQuery, type QueryRequest } from '../../metrics/request.js';
 import { runMetricsQuery } from '../../metrics/query.js';
 
-export const routes: RouteModule = (app, { wh, config }) => {
+/** The request as the answer depends on it: a filter's values are a set, so their order does not matter. */
+const answerKey = (q: NormalizedQuery, attributionWindowHours: number) => ({
+  ...q,
+  filters: q.filters.map((f) => ({ ...f, values: [...new Set(f.values)].sort() })),
+  attributionWindowHours,
+});
+
+export const routes: RouteModule = (app, { wh, config, answers }) => {
   app.post<{ Body: QueryRequest }>(
     '/v1/query',
     {
@@ -18,6 +25,10 @@ export const routes: RouteModule = (app, { wh, config }) => {
         response: { 200: queryResponseSchema },
       },
     },
-    async (req) => runMetricsQuery(wh, normalizeQuery(req.body), { attributionWindowHours: config.attributionWindowHours }),
+    async (req, reply) => {
+      const q = normalizeQuery(req.body);
+      const opts = { attributionWindowHours: config.attributionWindowHours };
+      return answers.reply(reply, answerKey(q, opts.attributionWindowHours), () => runMetricsQuery(wh, q, opts));
+    },
   );
 };
