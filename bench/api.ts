@@ -24,7 +24,7 @@ const opt = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const events = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000_000);
+const events = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.startsWith('--')) ?? 10_000_000);
 const seconds = Number(opt('seconds') ?? 10);
 const modes = (opt('modes') ?? 'embedded,server').split(',');
 const dir = resolve(`.policylens/bench-query-${events}`);

@@ -10,7 +10,7 @@ import { createKeyRing, ROLES } from '../query/api/keys.js';
 import type { Warehouse } from '../warehouse/client.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { loadDefaultRegimes, type Regime } from '../warehouse/regimes.js';
-import { VersionReader } from '../warehouse/version.js';
+import { readEngineVersion, VersionReader } from '../warehouse/version.js';
 import { authAs, TEST_KEYS, useTestApi } from './helpers/api.js';
 import { ndjson, sendEvent } from './helpers/events.js';
 import { testMode } from './helpers/warehouse.js';
@@ -112,6 +112,37 @@ describe('the answer cache', () => {
     const after = await ask(api.app);
     expect(after.cache).toBe('miss');
     expect(after.results.reduce((n, r) => n + (r[1] as number), 0)).toBe(before.results.reduce((n, r) => n + (r[1] as number), 0) + 1);
+  });
+});
+
+describe('the warehouse version', () => {
+  it('read from the engine, stays put without writes and moves with a load and with PUT /v1/regimes', async () => {
+    const wh = api.t.wh;
+    const first = await readEngineVersion(wh);
+    expect(await readEngineVersion(wh)).toBe(first);
+    await api.load('version.ndjson', sends(1));
+    const loaded = await readEngineVersion(wh);
+    expect(loaded).not.toBe(first);
+    const regimes = loadDefaultRegimes().map((r) => (r.channel === 'whatsapp' ? { ...r, label: `${r.label} (relabelled)` } : r));
+    expect((await api.app.inject({ method: 'PUT', url: '/v1/regimes', headers: authAs('admin'), payload: { regimes } })).statusCode).toBe(200);
+    expect(await readEngineVersion(wh)).not.toBe(loaded);
+  });
+
+  it.runIf(testMode() === 'embedded')('counted in the process on the embedded engine: moves with every write, and is never equal while one runs', async () => {
+    const wh = api.t.wh;
+    const version = wh.localVersion!;
+    const before = version();
+    expect(version()).toBe(before);
+    const writing = wh.client.command({ query: 'OPTIMIZE TABLE regimes FINAL' });
+    const during = [version(), version()];
+    await writing;
+    expect(during[0]).not.toBe(during[1]);
+    expect(during).not.toContain(before);
+    expect(version()).not.toBe(before);
+    // An export's file is not the warehouse.
+    const after = version();
+    await wh.client.command({ query: `INSERT INTO FUNCTION file('${api.t.dir}/x.csv', 'CSV') SELECT 1` });
+    expect(version()).toBe(after);
   });
 });
 

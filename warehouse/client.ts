@@ -43,6 +43,14 @@ export interface Warehouse {
   selectWithTable: ((q: TableQuery) => Promise<string>) | null;
   /** The writer's insert: the engine parses the bytes as they are (in embedded mode without copying them). */
   insertText(insert: TextInsert): Promise<void>;
+  /**
+   * Embedded only: the warehouse version (warehouse/version.ts) as this process counts it. The data directory is
+   * this process's alone, so every write is one of its own: `command`, `insert`, `exec` and `insertText` count as
+   * writes (`query` is for reads), except an export's INSERT INTO FUNCTION file(…), which writes outside the
+   * warehouse. While a write runs, every call answers a text of its own, equal to no other. Null on a server,
+   * where other processes write: there the engine is asked.
+   */
+  localVersion: (() => string) | null;
   close(): Promise<void>;
 }
 
@@ -74,6 +82,7 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
   client.insert = ((params: Parameters<typeof insert>[0]) =>
     insert({ ...params, clickhouse_settings: { insert_deduplication_token: '', ...params.clickhouse_settings } })) as typeof client.insert;
   const embedded = connection.chdb as unknown as EmbeddedEngine;
+  const writes = countWrites(client);
   return {
     client,
     mode: 'embedded',
@@ -82,11 +91,38 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
     selectWithTable: null,
     // Straight to the engine: the client's path turns the body into a string and prepends SET statements,
     // which took 40% longer for a 50k-row insert (measured, docs/performance.md).
-    insertText: async ({ table, columns, format, body, settings }) => {
-      await embedded.rawInsert({ table, columns, format, settings, values: body.length === 1 ? body[0] : Buffer.concat(body) });
-    },
+    insertText: ({ table, columns, format, body, settings }) =>
+      writes.during(async () => {
+        await embedded.rawInsert({ table, columns, format, settings, values: body.length === 1 ? body[0] : Buffer.concat(body) });
+      }),
+    localVersion: writes.version,
     close: () => client.close(),
   };
+}
+
+/** An export's statement: it writes a file, not the warehouse. */
+const WRITES_A_FILE = /^\s*INSERT\s+INTO\s+FUNCTION\s+file\s*\(/i;
+
+/** Counts the writes made through the client (see Warehouse.localVersion). */
+function countWrites(client: ClickHouseClient): { during<T>(write: () => Promise<T>): Promise<T>; version: () => string } {
+  let running = 0;
+  let ended = 0;
+  let unique = 0;
+  const during = async <T>(write: () => Promise<T>): Promise<T> => {
+    running++;
+    try {
+      return await write();
+    } finally {
+      running--;
+      ended++;
+    }
+  };
+  for (const method of ['command', 'insert', 'exec'] as const) {
+    const original = (client[method] as (params: { query?: string }) => Promise<unknown>).bind(client);
+    (client as unknown as Record<string, unknown>)[method] = (params: { query?: string }) =>
+      typeof params.query === 'string' && WRITES_A_FILE.test(params.query) ? original(params) : during(() => original(params));
+  }
+  return { during, version: () => (running > 0 ? `writing:${++unique}` : `writes:${ended}`) };
 }
 
 /** A server error in one line: what the server said, or why it could not be reached. */
@@ -132,7 +168,7 @@ async function openServer(config: Config): Promise<Warehouse> {
     });
   };
   const selectWithTable = (q: TableQuery) => externalDataQuery(config, q);
-  return { client, mode: 'server', database, embedded: null, selectWithTable, insertText, close: () => client.close() };
+  return { client, mode: 'server', database, embedded: null, selectWithTable, insertText, localVersion: null, close: () => client.close() };
 }
 
 /**

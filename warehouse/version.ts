@@ -1,7 +1,9 @@
 // The warehouse version: a short text that changes whenever what a query can read changes, whoever wrote it (this
 // process, another API process, any number of ingest processes on a server). Answers kept for reuse are keyed by it.
 //
-// It is read from the engine itself, so it needs nothing from writers:
+// On the embedded engine the process that opened the data directory is the only writer, so it counts its own writes
+// (Warehouse.localVersion) and never asks the engine, which would queue the question behind running queries. On a
+// server it is read from the engine itself, so it needs nothing from writers:
 // - every INSERT (raw tables, and the rollups their views fill in the same statement), TRUNCATE, mutation or DROP
 //   changes the set of active parts of a table. The version hashes that set: each part by table, name (its block
 //   numbers, merge level and mutation) and modification time, so a part name that comes back after a truncate and a
@@ -18,8 +20,12 @@ const VERSION_SQL = `SELECT
   (SELECT concat(toString(count()), ':', toString(sum(cityHash64(channel, start, last, regime))))
      FROM dictionary('regimes_dict')) AS regimes`;
 
-/** Reads the version once (about 7 ms embedded on 10M events: a few hundred parts and a small dictionary). */
-export async function readWarehouseVersion(wh: Warehouse): Promise<string> {
+/**
+ * Reads the version from the engine (about 7 ms embedded on 10M events: a few hundred parts and a small dictionary).
+ * The embedded engine has a version of its own, counted in the process (Warehouse.localVersion); this is the one
+ * for a server, where other processes write.
+ */
+export async function readEngineVersion(wh: Warehouse): Promise<string> {
   const result = await wh.client.query({ query: VERSION_SQL, format: 'JSONEachRow' });
   const [row] = await result.json<{ parts: string; regimes: string }>();
   return `${row.parts}/${row.regimes}`;
@@ -36,11 +42,17 @@ export class VersionReader {
   private queued: Promise<string> | null = null;
   private readonly read: () => Promise<string>;
 
-  constructor(wh: Warehouse, read: (wh: Warehouse) => Promise<string> = readWarehouseVersion) {
-    this.read = () => read(wh);
+  private readonly local: (() => string) | null;
+
+  /** `read` replaces the engine's version (tests); by default, the process's own count when it has one. */
+  constructor(wh: Warehouse, read?: (wh: Warehouse) => Promise<string>) {
+    this.read = () => (read ?? readEngineVersion)(wh);
+    this.local = read ? null : wh.localVersion;
   }
 
   current(): Promise<string> {
+    // Counted in the process, it is current when asked: no read to share or wait for, and no engine to queue behind.
+    if (this.local) return Promise.resolve(this.local());
     if (!this.running) return this.begin();
     this.queued ??= this.running.then(settled, settled).then(() => {
       this.queued = null;
