@@ -139,10 +139,11 @@ export const routes: RouteModule = (app, { wh, config, log, metrics }) => {
         log.error('export failed mid-stream', { ...about(), error: err.message });
       });
       const responseClosed = new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
-      const ended = Promise.all([ex.done, responseClosed]);
-      // The slot is free once the engine has ended the query, not when the client stops reading.
-      void ended.finally(release).catch(() => undefined);
-      void ended.then(
+      // The slot is free when the stream closes: its last byte handed on (so that the same client's next export finds
+      // it free), or the client gone. An abandoned embedded export may still finish its query, which the engine cannot
+      // interrupt.
+      ex.stream.once('close', release);
+      void Promise.all([ex.done, responseClosed]).then(
         () => {
           if (failed) return;
           if (clientLeft()) log.info('export abandoned by the client', about());
