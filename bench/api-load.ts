@@ -18,6 +18,7 @@ interface Answer {
   status: number;
   bytes: number;
   cache: string | undefined;
+  retryAfter: number;
 }
 
 function send(method: string, path: string, body?: string, signal?: AbortSignal): Promise<Answer> {
@@ -27,7 +28,14 @@ function send(method: string, path: string, body?: string, signal?: AbortSignal)
     const req = request({ host: target.hostname, port: target.port, method, path, agent, headers, signal }, (res) => {
       let bytes = 0;
       res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, cache: res.headers['x-policylens-cache'] as string | undefined }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          bytes,
+          cache: res.headers['x-policylens-cache'] as string | undefined,
+          retryAfter: Number(res.headers['retry-after'] ?? 0),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -78,7 +86,11 @@ async function exporting(): Promise<void> {
     else if (a.status === 200) {
       exports.finished++;
       exports.mb += a.bytes / 2 ** 20;
-    } else exports.refused++;
+    } else {
+      // As a well-behaved client does: wait as long as Retry-After says (the lane is full), up to the end of the run.
+      exports.refused++;
+      await new Promise((r) => setTimeout(r, Math.min(Math.max(1, a.retryAfter) * 1000, Math.max(0, deadline - performance.now()))));
+    }
   }
 }
 

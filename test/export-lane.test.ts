@@ -54,6 +54,29 @@ describe('the export lane', () => {
   }, 120_000);
 });
 
+describe('an export whose client leaves before it starts streaming', () => {
+  it('gives its slot back', async () => {
+    const { port } = api.app.server.address() as AddressInfo;
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const req = get({ host: '127.0.0.1', port, path: '/v1/exports/sends?format=parquet', headers: { authorization: `Bearer ${TEST_KEYS.researcher}` } });
+        req.on('error', () => resolve());
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 5);
+      });
+    }
+    await expect
+      .poll(async () => (await api.app.inject({ url: '/v1/exports/daily_metrics?format=csv', headers: authAs('researcher') })).statusCode, {
+        timeout: 30_000,
+        interval: 200,
+      })
+      .toBe(200);
+    await drainExports();
+  }, 60_000);
+});
+
 describe('Slots', () => {
   it('gives out at most its size, and takes each back once', () => {
     const slots = new Slots(2);
