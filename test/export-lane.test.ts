@@ -7,9 +7,11 @@ import { EXPORTS_BUSY_RETRY_AFTER_S } from '../query/api/routes/exports.js';
 import { Slots } from '../query/api/slots.js';
 import { drainExports } from '../query/exports/stream.js';
 import { authAs, TEST_KEYS, useTestApi } from './helpers/api.js';
+import { recordingLogger, type Line } from './helpers/log.js';
 import { insertSyntheticSends } from './helpers/synthetic-sends.js';
 
-const api = useTestApi({ POLICYLENS_EXPORT_SECRET: 'a-secret-of-at-least-16-chars', POLICYLENS_EXPORTS_MAX: '1' });
+const lines: Line[] = [];
+const api = useTestApi({ POLICYLENS_EXPORT_SECRET: 'a-secret-of-at-least-16-chars', POLICYLENS_EXPORTS_MAX: '1' }, undefined, recordingLogger(lines));
 
 /** Starts an export over HTTP and hands back the response without reading its body. */
 function startExport(port: number, path: string): Promise<IncomingMessage> {
@@ -55,7 +57,7 @@ describe('the export lane', () => {
 });
 
 describe('an export whose client leaves before it starts streaming', () => {
-  it('gives its slot back', async () => {
+  it('gives its slot back, and is not logged as an error', async () => {
     const { port } = api.app.server.address() as AddressInfo;
     for (let i = 0; i < 3; i++) {
       await new Promise<void>((resolve) => {
@@ -74,6 +76,7 @@ describe('an export whose client leaves before it starts streaming', () => {
       })
       .toBe(200);
     await drainExports();
+    expect(lines.filter((l) => l.level === 'error' || l.level === 'warn').map((l) => `${l.msg} ${JSON.stringify(l.fields)}`)).toEqual([]);
   }, 60_000);
 });
 

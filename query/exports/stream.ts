@@ -64,8 +64,6 @@ export interface ExportStreamOptions {
   chunkBytes?: number;
   /** Removed from any error message (the engine masks it already). */
   secret?: string | null;
-  /** Aborted when the client has gone: a server cancels the query; the embedded engine cannot be interrupted. */
-  signal?: AbortSignal;
 }
 
 export interface ExportStream {
@@ -129,9 +127,7 @@ export async function openExportStream(wh: Warehouse, query: ExportQuery, format
       const { stream } = await wh.client.exec({
         query: `${query.sql}\n${settingsSql(settings)}\nFORMAT ${ch}`,
         query_params: query.params,
-        abort_signal: opts.signal,
-        // Without it, a server goes on computing the whole export for a client that has left.
-        clickhouse_settings: { wait_end_of_query: 1, cancel_http_readonly_queries_on_client_close: 1 },
+        clickhouse_settings: { wait_end_of_query: 1 },
       });
       return { stream, done: new Promise((resolve) => stream.once('close', () => resolve())) };
     } catch (err) {

@@ -107,12 +107,7 @@ export const routes: RouteModule = (app, { wh, config, log, metrics }) => {
         throw new ApiError('EXPORTS_BUSY', `${lane.size} running.`);
       }
       const started = Date.now();
-      // A client that leaves before the end stops the export: on a server its query is cancelled, and its slot is free.
-      const left = new AbortController();
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) left.abort();
-      });
-      const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir, signal: left.signal }).catch((err: unknown) => {
+      const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir }).catch((err: unknown) => {
         release();
         throw err;
       });
@@ -148,9 +143,11 @@ export const routes: RouteModule = (app, { wh, config, log, metrics }) => {
       // it free), or the client gone. An abandoned embedded export may still finish its query, which the engine cannot
       // interrupt.
       ex.stream.once('close', release);
-      // A client gone before the stream was handed on would leave it unread and open, and the slot taken.
-      if (left.signal.aborted) ex.stream.destroy();
-      else left.signal.addEventListener('abort', () => ex.stream.destroy(), { once: true });
+      // A client gone before the stream was handed on would leave it unread and open, and the slot taken. (A server
+      // finishes computing an abandoned export first: the query runs with wait_end_of_query, and until it has ended
+      // its slot stays taken, which is the point of the lane.)
+      if (reply.raw.destroyed) ex.stream.destroy();
+      else reply.raw.once('close', () => ex.stream.destroy());
       void Promise.all([ex.done, responseClosed]).then(
         () => {
           if (failed) return;
