@@ -29,6 +29,7 @@ const CLUSTER = [
   'test/query-api.test.ts',
   'test/dashboards-data.test.ts',
   'test/query-conveniences.test.ts',
+  'test/answer-cache.test.ts',
 ];
 
 const shared = {

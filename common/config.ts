@@ -26,6 +26,8 @@ export interface Config {
     nodes: string[];
     /** Shard-local tables as ReplicatedMergeTree under Keeper, paths from the {shard} and {replica} macros. */
     replicated: boolean;
+    /** Server mode: HTTP connections to the server per process, so at most this many queries run at once. */
+    maxConnections: number;
   };
   kafka: {
     brokers: string[];
@@ -61,6 +63,13 @@ export interface Config {
     /** How long a dashboards session lasts after sign-in. */
     hours: number;
   };
+  /** Answers of the API kept for reuse, keyed by the request and the warehouse version (docs/api.md, "Caching"). */
+  answerCache: {
+    /** At most this many answers; 0 turns the cache off. */
+    entries: number;
+    /** At most this many bytes of answers (JSON text). */
+    maxBytes: number;
+  };
   dashboards: {
     /** Where dashboards are built and served from. */
     dir: string;
@@ -76,6 +85,8 @@ export interface Config {
     tmpDir: string;
     /** daily_metrics cells built from fewer sends are suppressed. */
     minCell: number;
+    /** Exports running at once per API process; one more is refused (503 EXPORTS_BUSY) so queries keep their share. */
+    maxRunning: number;
   };
   log: { level: Level };
 }
@@ -160,6 +171,11 @@ const MAX_DASHBOARDS_EVERY_SECONDS = 2_147_483;
 /** The small-cell threshold ONS uses (docs/exports.md). */
 const DEFAULT_MIN_CELL = 10;
 const MAX_MIN_CELL = 1_000_000;
+const DEFAULT_MAX_CONNECTIONS = 16;
+const DEFAULT_MAX_EXPORTS = 2;
+const DEFAULT_CACHE_ENTRIES = 1_000;
+const DEFAULT_CACHE_MB = 64;
+const MB = 1024 * 1024;
 
 /**
  * POLICYLENS_DEBUG: print the stack of a failed command. Not part of Config: the command's error handler needs it
@@ -169,6 +185,9 @@ export const debugFromEnv = (env: Env = process.env): boolean => Boolean(env.POL
 
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(env.POLICYLENS_DATA_DIR || '.policylens/data');
+  const maxConnections = boundedInt(env, 'POLICYLENS_CLICKHOUSE_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 2, 1_000);
+  // Each running export holds a connection to the end: the queries' share is what the exports leave.
+  const maxExports = boundedInt(env, 'POLICYLENS_EXPORTS_MAX', DEFAULT_MAX_EXPORTS, 1, maxConnections - 1);
   return {
     dataDir,
     clickhouse: {
@@ -177,6 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
       password: env.POLICYLENS_CLICKHOUSE_PASSWORD || '',
       database: env.POLICYLENS_CLICKHOUSE_DATABASE || 'policylens',
       ...clusterSettings(env),
+      maxConnections,
     },
     kafka: {
       brokers: (env.POLICYLENS_KAFKA_BROKERS || '127.0.0.1:9092')
@@ -205,6 +225,10 @@ export function loadConfig(env: Env = process.env): Config {
       secret: sessionSecret(env, 'POLICYLENS_SESSION_SECRET'),
       hours: boundedInt(env, 'POLICYLENS_SESSION_HOURS', DEFAULT_SESSION_HOURS, 1, MAX_SESSION_HOURS),
     },
+    answerCache: {
+      entries: boundedInt(env, 'POLICYLENS_ANSWER_CACHE_ENTRIES', DEFAULT_CACHE_ENTRIES, 0, 1_000_000),
+      maxBytes: boundedInt(env, 'POLICYLENS_ANSWER_CACHE_MB', DEFAULT_CACHE_MB, 1, 65_536) * MB,
+    },
     dashboards: {
       dir: env.POLICYLENS_DASHBOARDS_DIR ? resolve(env.POLICYLENS_DASHBOARDS_DIR) : join(dirname(dataDir), 'dashboards'),
       everySeconds: boundedInt(env, 'POLICYLENS_DASHBOARDS_EVERY', 300, 0, MAX_DASHBOARDS_EVERY_SECONDS),
@@ -214,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
       secret: env.POLICYLENS_EXPORT_SECRET || null,
       tmpDir: env.POLICYLENS_EXPORT_TMP_DIR || tmpdir(),
       minCell: boundedInt(env, 'POLICYLENS_EXPORT_MIN_CELL', DEFAULT_MIN_CELL, 1, MAX_MIN_CELL),
+      maxRunning: maxExports,
     },
     log: { level: oneOf(env, 'POLICYLENS_LOG_LEVEL', 'info', LOG_LEVELS) },
   };

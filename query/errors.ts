@@ -29,6 +29,10 @@ export const ERRORS = {
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are larger than allowed.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side; the server log has the details.' },
   WAREHOUSE_UNAVAILABLE: { status: 503, message: 'The warehouse is not reachable right now; retry later.' },
+  EXPORTS_BUSY: {
+    status: 503,
+    message: 'As many exports as this server runs at once are running; retry after the time in the Retry-After header.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

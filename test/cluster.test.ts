@@ -16,6 +16,7 @@ import type { SendRow } from '../events/types.js';
 import { openWarehouse, type TextInsert, type Warehouse } from '../warehouse/client.js';
 import { LOCAL_SUFFIX } from '../warehouse/cluster.js';
 import { migrate, readRegimes, reloadRegimes, replaceRegimes } from '../warehouse/migrate.js';
+import { readEngineVersion } from '../warehouse/version.js';
 import { rawInsert, rowLine } from '../warehouse/writer.js';
 import { freePorts, startTestServer } from './helpers/local-server.js';
 import { expectRollupsToMatchRaw, expectWarehouseToMatchTruth } from './helpers/truth.js';
@@ -129,6 +130,12 @@ describe('a warehouse sharded over two servers', () => {
     await insert();
     expect(await Promise.all(servers.flatMap((s) => [countOn(s, `sends${LOCAL_SUFFIX}`), countOn(s, `send_metrics_daily${LOCAL_SUFFIX}`)]))).toEqual(once);
     await expectRollupsToMatchRaw(t.wh);
+  });
+
+  it('moves the warehouse version when any shard is written, not only the one the API asks', async () => {
+    const before = await readEngineVersion(t.wh);
+    await servers[1].insert({ table: `event_ids${LOCAL_SUFFIX}`, values: [{ event_id: 'written-on-shard-2', family: 'sends' }], format: 'JSONEachRow' });
+    expect(await readEngineVersion(t.wh)).not.toBe(before);
   });
 
   it('replaces the regime table on every server', async () => {

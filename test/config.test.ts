@@ -14,7 +14,17 @@ describe('loadConfig', () => {
   it('has a default for every setting', () => {
     const c = loadConfig({});
     expect(c.dataDir).toBe(resolve('.policylens/data'));
-    expect(c.clickhouse).toEqual({ url: null, user: 'default', password: '', database: 'policylens', cluster: null, nodes: [], replicated: false });
+    expect(c.clickhouse).toEqual({
+      url: null,
+      user: 'default',
+      password: '',
+      database: 'policylens',
+      maxConnections: 16,
+      cluster: null,
+      nodes: [],
+      replicated: false,
+    });
+    expect(c.answerCache).toEqual({ entries: 1_000, maxBytes: 64 * 1024 * 1024 });
     expect(c.kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
       brokersConfigured: false,
@@ -30,7 +40,7 @@ describe('loadConfig', () => {
     expect(c.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
     expect(c.sessions).toEqual({ secret: null, hours: 12 });
     expect(c.dashboards).toEqual({ dir: resolve('.policylens/dashboards'), everySeconds: 300, apiKey: null });
-    expect(c.exports).toEqual({ secret: null, tmpDir: tmpdir(), minCell: 10 });
+    expect(c.exports).toEqual({ secret: null, tmpDir: tmpdir(), minCell: 10, maxRunning: 2 });
     expect(c.log).toEqual({ level: 'info' });
   });
 
@@ -49,14 +59,20 @@ describe('loadConfig', () => {
       POLICYLENS_LOG_LEVEL: 'debug',
       POLICYLENS_BATCH_MAX_ROWS: '',
       POLICYLENS_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16,::1,fd00::/8',
+      POLICYLENS_CLICKHOUSE_CONNECTIONS: '40',
+      POLICYLENS_EXPORTS_MAX: '39',
+      POLICYLENS_ANSWER_CACHE_ENTRIES: '0',
+      POLICYLENS_ANSWER_CACHE_MB: '2',
     });
+    expect([c.clickhouse.maxConnections, c.exports.maxRunning]).toEqual([40, 39]);
+    expect(c.answerCache).toEqual({ entries: 0, maxBytes: 2 * 1024 * 1024 });
     expect(c.trustedProxies).toEqual(['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8']);
     expect(loadConfig({ POLICYLENS_RATE_LIMIT: '100000' }).rateLimitPerMinute).toBe(100_000);
     expect(c.dashboards).toEqual({ dir: '/srv/pl/dashboards', everySeconds: 0, apiKey: 'client-key' });
     expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], brokersConfigured: true });
     expect([c.attributionWindowHours, c.port, c.apiKeys, c.log.level, c.ingest.batchMaxRows]).toEqual([24, 65535, 'k:admin', 'debug', 50_000]);
     // A short secret is no reason to refuse to start: only exports of identifiers need it (below).
-    expect(c.exports).toEqual({ secret: 'short', tmpDir: '/srv/tmp', minCell: 1_000_000 });
+    expect(c.exports).toMatchObject({ secret: 'short', tmpDir: '/srv/tmp', minCell: 1_000_000 });
     expect(loadConfig({ POLICYLENS_DASHBOARDS_DIR: 'site' }).dashboards.dir).toBe(resolve('site'));
     const secret = 's'.repeat(MIN_SESSION_SECRET_CHARS);
     expect(loadConfig({ POLICYLENS_SESSION_SECRET: secret, POLICYLENS_SESSION_HOURS: '720' }).sessions).toEqual({ secret, hours: 720 });
@@ -97,6 +113,11 @@ describe('loadConfig', () => {
     ['POLICYLENS_DASHBOARDS_EVERY', ['-1', '2147484', 'hourly'], expected.every],
     ['POLICYLENS_EXPORT_MIN_CELL', ['0', '1000001', '10) OR (1=1'], expected.minCell],
     ['POLICYLENS_LOG_LEVEL', ['verbose', 'INFO', 'warning'], expected.level],
+    ['POLICYLENS_CLICKHOUSE_CONNECTIONS', ['1', '1001', 'many'], 'a whole number from 2 to 1000'],
+    // Each export holds a connection: at least one is left for queries (16 by default).
+    ['POLICYLENS_EXPORTS_MAX', ['0', '16', 'x'], 'a whole number from 1 to 15'],
+    ['POLICYLENS_ANSWER_CACHE_ENTRIES', ['-1', '1000001', 'off'], 'a whole number from 0 to 1000000'],
+    ['POLICYLENS_ANSWER_CACHE_MB', ['0', '65537', '1.5'], 'a whole number from 1 to 65536'],
     ['POLICYLENS_TRUSTED_PROXIES', ['proxy.local', '10.0.0.1/33', '10.0.0.1,', '::1/129', '10.0.0.0/8/1', '10.0.0.1/x'], expected.proxies],
     ['POLICYLENS_SESSION_HOURS', ['0', '721', '12h'], expected.sessionHours],
     ['POLICYLENS_RATE_LIMIT', ['0', '600/min', '1.5'], expected.rateLimit],

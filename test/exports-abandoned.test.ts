@@ -3,23 +3,9 @@
 import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../common/log.js';
 import { drainExports } from '../query/exports/stream.js';
 import { TEST_KEYS, useTestApi } from './helpers/api.js';
-
-interface Line {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-
-function recordingLogger(lines: Line[], base: Record<string, unknown> = {}): Logger {
-  const at =
-    (level: string) =>
-    (msg: string, fields: Record<string, unknown> = {}) =>
-      void lines.push({ level, msg, fields: { ...base, ...fields } });
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (f) => recordingLogger(lines, { ...base, ...f }) };
-}
+import { recordingLogger, type Line } from './helpers/log.js';
 
 const lines: Line[] = [];
 const api = useTestApi({ POLICYLENS_EXPORT_SECRET: 'a-secret-of-at-least-16-chars' }, undefined, recordingLogger(lines));

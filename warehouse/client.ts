@@ -45,6 +45,14 @@ export interface Warehouse {
   cluster: { name: string; servers: ClickHouseClient[]; replicated: boolean } | null;
   /** The writer's insert: the engine parses the bytes as they are (in embedded mode without copying them). */
   insertText(insert: TextInsert): Promise<void>;
+  /**
+   * Embedded only: the warehouse version (warehouse/version.ts) as this process counts it. The data directory is
+   * this process's alone, so every write is one of its own: `command`, `insert`, `exec` and `insertText` count as
+   * writes (`query` is for reads), except an export's INSERT INTO FUNCTION file(…), which writes outside the
+   * warehouse. While a write runs, every call answers a text of its own, equal to no other. Null on a server,
+   * where other processes write: there the engine is asked.
+   */
+  localVersion: (() => string) | null;
   close(): Promise<void>;
 }
 
@@ -76,6 +84,7 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
   client.insert = ((params: Parameters<typeof insert>[0]) =>
     insert({ ...params, clickhouse_settings: { insert_deduplication_token: '', ...params.clickhouse_settings } })) as typeof client.insert;
   const embedded = connection.chdb as unknown as EmbeddedEngine;
+  const writes = countWrites(client);
   return {
     client,
     mode: 'embedded',
@@ -85,11 +94,38 @@ async function openEmbedded(config: Config): Promise<Warehouse> {
     cluster: null,
     // Straight to the engine: the client's path turns the body into a string and prepends SET statements,
     // which took 40% longer for a 50k-row insert (measured, docs/performance.md).
-    insertText: async ({ table, columns, format, body, settings }) => {
-      await embedded.rawInsert({ table, columns, format, settings, values: body.length === 1 ? body[0] : Buffer.concat(body) });
-    },
+    insertText: ({ table, columns, format, body, settings }) =>
+      writes.during(async () => {
+        await embedded.rawInsert({ table, columns, format, settings, values: body.length === 1 ? body[0] : Buffer.concat(body) });
+      }),
+    localVersion: writes.version,
     close: () => client.close(),
   };
+}
+
+/** An export's statement: it writes a file, not the warehouse. */
+const WRITES_A_FILE = /^\s*INSERT\s+INTO\s+FUNCTION\s+file\s*\(/i;
+
+/** Counts the writes made through the client (see Warehouse.localVersion). */
+function countWrites(client: ClickHouseClient): { during<T>(write: () => Promise<T>): Promise<T>; version: () => string } {
+  let running = 0;
+  let ended = 0;
+  let unique = 0;
+  const during = async <T>(write: () => Promise<T>): Promise<T> => {
+    running++;
+    try {
+      return await write();
+    } finally {
+      running--;
+      ended++;
+    }
+  };
+  for (const method of ['command', 'insert', 'exec'] as const) {
+    const original = (client[method] as (params: { query?: string }) => Promise<unknown>).bind(client);
+    (client as unknown as Record<string, unknown>)[method] = (params: { query?: string }) =>
+      typeof params.query === 'string' && WRITES_A_FILE.test(params.query) ? original(params) : during(() => original(params));
+  }
+  return { during, version: () => (running > 0 ? `writing:${++unique}` : `writes:${ended}`) };
 }
 
 /** A server error in one line: what the server said, or why it could not be reached. */
@@ -126,11 +162,22 @@ async function openServer(config: Config): Promise<Warehouse> {
   } finally {
     await bootstrap.close();
   }
+  // Queries run side by side up to the connection count (the client's default is 10); beyond it they wait for a free
+  // connection. Running exports hold one each to their end, which is why their number is capped below it.
   // On a cluster, inserts through a Distributed table reach every shard before they return (so a flush is written
   // when it says so, and its deduplication token is checked on each shard), and a subquery over a Distributed table
   // inside a distributed query reads the shard's own rows: the rows it pairs with share the user, hence the shard.
   const clickhouse_settings = config.clickhouse.cluster ? { distributed_foreground_insert: 1 as const, distributed_product_mode: 'local' as const } : {};
-  const client = createClient({ url: url!, username: user, password, database, request_timeout: 300_000, log, clickhouse_settings });
+  const client = createClient({
+    url: url!,
+    username: user,
+    password,
+    database,
+    request_timeout: 300_000,
+    max_open_connections: config.clickhouse.maxConnections,
+    log,
+    clickhouse_settings,
+  });
   const servers = config.clickhouse.cluster
     ? serverUrls.map((u) => createClient({ url: u, username: user, password, database, request_timeout: 300_000, log }))
     : [];
@@ -152,6 +199,7 @@ async function openServer(config: Config): Promise<Warehouse> {
     selectWithTable,
     cluster: config.clickhouse.cluster ? { name: config.clickhouse.cluster, servers, replicated: config.clickhouse.replicated } : null,
     insertText,
+    localVersion: null,
     close: async () => {
       await Promise.all([client, ...servers].map((c) => c.close()));
     },

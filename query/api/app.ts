@@ -10,6 +10,7 @@ import { collectProcessMetrics } from '../../common/process-metrics.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
 import { ApiError } from '../errors.js';
+import { AnswerCache } from './answer-cache.js';
 import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from './error-replies.js';
 import { addErrorResponses, forDocument } from './openapi.js';
 import { createRequestMetrics, installRequestMetrics } from './request-metrics.js';
@@ -103,7 +104,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     assertRoleMay(req.role, permission);
   });
 
-  const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log, metrics };
+  const answers = new AnswerCache(deps.wh, deps.config.answerCache, metrics);
+  const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log, metrics, answers };
   for (const routes of ROUTE_MODULES) await routes(app, full);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

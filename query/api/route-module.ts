@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
+import type { AnswerCache } from './answer-cache.js';
 import type { KeyRing } from './keys.js';
 
 export interface RouteDeps {
@@ -13,6 +14,8 @@ export interface RouteDeps {
   log: Logger;
   /** What GET /metrics serves: process metrics and request counts (query/api/request-metrics.ts). */
   metrics: Registry;
+  /** Answers kept for reuse until the warehouse changes (query/api/answer-cache.ts). */
+  answers: AnswerCache;
 }
 
 export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => void | Promise<void>;

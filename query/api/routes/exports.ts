@@ -2,10 +2,12 @@
 // for researchers, streamed as Parquet, CSV or JSON Lines; GET /v1/exports/{dataset}/datapackage.json
 // describes one as a Frictionless Data Package. docs/exports.md has the datasets, fields and guarantees.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Gauge } from 'prom-client';
 import { readRegimes } from '../../../warehouse/migrate.js';
 import type { RouteModule } from '../route-module.js';
+import { Slots } from '../slots.js';
 import { documentedEnum } from '../../documented-enum.js';
-import { errorSchema } from '../../errors.js';
+import { ApiError, errorSchema } from '../../errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
 import { configuredExportQuery, exportFileName, resolveExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
@@ -42,7 +44,19 @@ const querystring = {
 
 const errors = { 409: errorSchema };
 
-export const routes: RouteModule = (app, { wh, config, log }) => {
+/** Seconds a client refused for a full export lane is asked to wait. */
+export const EXPORTS_BUSY_RETRY_AFTER_S = 5;
+
+export const routes: RouteModule = (app, { wh, config, log, metrics }) => {
+  const lane = new Slots(config.exports.maxRunning);
+  new Gauge({
+    name: 'policylens_api_exports_running',
+    help: 'Exports streaming now (at most POLICYLENS_EXPORTS_MAX)',
+    registers: [metrics],
+    collect() {
+      this.set(lane.running);
+    },
+  });
   void sweepStaleExports(config.exports.tmpDir).then(
     (n) => n && log.info('removed temp files of interrupted exports', { count: n }),
     () => undefined,
@@ -61,7 +75,9 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
         description:
           `Streams ${DATASETS.join(', ')} as Parquet, CSV or JSON Lines. user_id, business_id, event ids and campaign ids are ` +
           'pseudonymised with HMAC-SHA256 under POLICYLENS_EXPORT_SECRET (409 EXPORT_SECRET_MISSING without it); ' +
-          'daily_metrics suppresses cells of fewer than POLICYLENS_EXPORT_MIN_CELL (default 10) sends. See docs/exports.md.',
+          'daily_metrics suppresses cells of fewer than POLICYLENS_EXPORT_MIN_CELL (default 10) sends. At most ' +
+          'POLICYLENS_EXPORTS_MAX (default 2) exports run at once; another is refused with 503 EXPORTS_BUSY and Retry-After. ' +
+          'See docs/exports.md.',
         params,
         querystring,
         response: {
@@ -80,8 +96,16 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
     async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
       const r = resolveExport(req.params.dataset, req.query.format, req.query.from, req.query.to, config.exports.secret);
       const query = configuredExportQuery(r, config);
+      const release = lane.take();
+      if (!release) {
+        reply.header('retry-after', String(EXPORTS_BUSY_RETRY_AFTER_S));
+        throw new ApiError('EXPORTS_BUSY', `${lane.size} running.`);
+      }
       const started = Date.now();
-      const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir });
+      const ex = await openExportStream(wh, query, r.format, { secret: r.secret, tmpDir: config.exports.tmpDir }).catch((err: unknown) => {
+        release();
+        throw err;
+      });
       // What the client has been handed so far, for the last log line of the export whichever way it ends.
       const sent = rowCounter(r.format, DATASET_SPECS[r.dataset].fields.length);
       let bytes = 0;
@@ -110,6 +134,15 @@ export const routes: RouteModule = (app, { wh, config, log }) => {
         log.error('export failed mid-stream', { ...about(), error: err.message });
       });
       const responseClosed = new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
+      // The slot is free when the stream closes: its last byte handed on (so that the same client's next export finds
+      // it free), or the client gone. An abandoned embedded export may still finish its query, which the engine cannot
+      // interrupt.
+      ex.stream.once('close', release);
+      // A client gone before the stream was handed on would leave it unread and open, and the slot taken. (A server
+      // finishes computing an abandoned export first: the query runs with wait_end_of_query, and until it has ended
+      // its slot stays taken, which is the point of the lane.)
+      if (reply.raw.destroyed) ex.stream.destroy();
+      else reply.raw.once('close', () => ex.stream.destroy());
       void Promise.all([ex.done, responseClosed]).then(
         () => {
           if (failed) return;

@@ -83,7 +83,7 @@ interface Query {
   horizon_days: number;
 }
 
-export const routes: RouteModule = (app, { wh, config }) => {
+export const routes: RouteModule = (app, { wh, config, answers }) => {
   app.get<{ Querystring: Query }>(
     '/v1/frequency-frontier',
     {
@@ -97,46 +97,48 @@ export const routes: RouteModule = (app, { wh, config }) => {
         response: { 200: response200 },
       },
     },
-    async (req) => {
-      const { from, to, channel, horizon_days: horizon } = req.query;
-      const range = dayRange(from, to, ANALYSIS_DAYS);
-      const rows = await frontierRows(wh, {
-        fromMs: range.fromMs,
-        endMs: range.endMs,
-        channel: channel ?? null,
-        attributionWindowHours: config.attributionWindowHours,
-      });
-      const frequencies = FREQUENCIES.map((frequency) => {
-        const own = rows.filter((r) => r.frequency === frequency);
-        const f = frontierOf(own, horizon);
+    async (req, reply) =>
+      // The query string as checked, defaults filled in; answers also depend on the configured attribution window.
+      answers.reply(reply, { ...req.query, attribution_window_hours: config.attributionWindowHours }, async () => {
+        const { from, to, channel, horizon_days: horizon } = req.query;
+        const range = dayRange(from, to, ANALYSIS_DAYS);
+        const rows = await frontierRows(wh, {
+          fromMs: range.fromMs,
+          endMs: range.endMs,
+          channel: channel ?? null,
+          attributionWindowHours: config.attributionWindowHours,
+        });
+        const frequencies = FREQUENCIES.map((frequency) => {
+          const own = rows.filter((r) => r.frequency === frequency);
+          const f = frontierOf(own, horizon);
+          return {
+            frequency,
+            businesses: f.businesses,
+            subscribers: f.totals.subscribers,
+            sends: f.totals.sends,
+            opt_outs: f.totals.opt_outs,
+            blocks: f.totals.blocks,
+            spam_reports: f.totals.spam_reports,
+            revenue_usd: Math.round(f.totals.revenue_usd * 1e6) / 1e6,
+            cost_usd: Math.round(f.totals.cost_usd * 1e6) / 1e6,
+            ...Object.fromEntries(ESTIMATES.map((k) => [k, { estimate: f.point[k], ci95: f.ci95[k] }])),
+          };
+        });
         return {
-          frequency,
-          businesses: f.businesses,
-          subscribers: f.totals.subscribers,
-          sends: f.totals.sends,
-          opt_outs: f.totals.opt_outs,
-          blocks: f.totals.blocks,
-          spam_reports: f.totals.spam_reports,
-          revenue_usd: Math.round(f.totals.revenue_usd * 1e6) / 1e6,
-          cost_usd: Math.round(f.totals.cost_usd * 1e6) / 1e6,
-          ...Object.fromEntries(ESTIMATES.map((k) => [k, { estimate: f.point[k], ci95: f.ci95[k] }])),
+          from,
+          to,
+          channel: channel ?? null,
+          horizon_days: horizon,
+          attribution_window_hours: config.attributionWindowHours,
+          method: {
+            intervals:
+              'per-send proportions: Wilson score on the business-cluster effective sample size; hazard, survival and spam per 1k subscribers: that interval carried through the formula; the rest: cluster bootstrap by business, percentile',
+            bootstrap_replicates: DEFAULT_BOOTSTRAP.replicates,
+            bootstrap_seed: DEFAULT_BOOTSTRAP.seed,
+            lapse_periods: LAPSE_PERIODS,
+          },
+          frequencies,
         };
-      });
-      return {
-        from,
-        to,
-        channel: channel ?? null,
-        horizon_days: horizon,
-        attribution_window_hours: config.attributionWindowHours,
-        method: {
-          intervals:
-            'per-send proportions: Wilson score on the business-cluster effective sample size; hazard, survival and spam per 1k subscribers: that interval carried through the formula; the rest: cluster bootstrap by business, percentile',
-          bootstrap_replicates: DEFAULT_BOOTSTRAP.replicates,
-          bootstrap_seed: DEFAULT_BOOTSTRAP.seed,
-          lapse_periods: LAPSE_PERIODS,
-        },
-        frequencies,
-      };
-    },
+      }),
   );
 };

@@ -133,7 +133,7 @@ function boundaryWarnings(regimes: Regime[], treated: string, control: string, c
   return out;
 }
 
-export const routes: RouteModule = (app, { wh, config }) => {
+export const routes: RouteModule = (app, { wh, config, answers }) => {
   app.get<{ Querystring: Query }>(
     '/v1/policy-impact',
     {
@@ -147,93 +147,95 @@ export const routes: RouteModule = (app, { wh, config }) => {
         response: { 200: response200, 422: errorSchema },
       },
     },
-    async (req) => {
-      const { metric: metricName, treated, control, change, window_days: windowDays } = req.query;
-      const metric = Object.hasOwn(IMPACT_METRICS, metricName) ? IMPACT_METRICS[metricName] : null;
-      if (!metric) throw new ApiError('UNKNOWN_METRIC', `metric must be one of ${Object.keys(IMPACT_METRICS).join(', ')}.`);
-      if (treated === control) throw new ApiError('BAD_REQUEST', 'treated and control must be different channels.');
+    async (req, reply) =>
+      // The query string as checked, defaults filled in; answers also depend on the configured attribution window.
+      answers.reply(reply, { ...req.query, attribution_window_hours: config.attributionWindowHours }, async () => {
+        const { metric: metricName, treated, control, change, window_days: windowDays } = req.query;
+        const metric = Object.hasOwn(IMPACT_METRICS, metricName) ? IMPACT_METRICS[metricName] : null;
+        if (!metric) throw new ApiError('UNKNOWN_METRIC', `metric must be one of ${Object.keys(IMPACT_METRICS).join(', ')}.`);
+        if (treated === control) throw new ApiError('BAD_REQUEST', 'treated and control must be different channels.');
 
-      const regimes = (await readRegimes(wh)).filter((r) => r.channel === treated || r.channel === control);
-      let changeMs: number;
-      let regimeName: string | null = null;
-      if (/^\d{4}-\d{2}-\d{2}$/.test(change)) {
-        changeMs = parseDay(change, 'change');
-        regimeName = regimes.find((r) => r.channel === treated && r.start === change)?.regime ?? null;
-      } else {
-        const found = regimes.filter((r) => r.channel === treated && r.regime === change).sort((a, b) => a.start.localeCompare(b.start))[0];
-        if (!found) throw new ApiError('UNKNOWN_REGIME', `No regime ${change} on channel ${treated}.`);
-        changeMs = parseDay(found.start, 'change');
-        regimeName = found.regime;
-      }
+        const regimes = (await readRegimes(wh)).filter((r) => r.channel === treated || r.channel === control);
+        let changeMs: number;
+        let regimeName: string | null = null;
+        if (/^\d{4}-\d{2}-\d{2}$/.test(change)) {
+          changeMs = parseDay(change, 'change');
+          regimeName = regimes.find((r) => r.channel === treated && r.start === change)?.regime ?? null;
+        } else {
+          const found = regimes.filter((r) => r.channel === treated && r.regime === change).sort((a, b) => a.start.localeCompare(b.start))[0];
+          if (!found) throw new ApiError('UNKNOWN_REGIME', `No regime ${change} on channel ${treated}.`);
+          changeMs = parseDay(found.start, 'change');
+          regimeName = found.regime;
+        }
 
-      const preWeeks = Math.ceil(windowDays / 7);
-      const rows = await impactRows(wh, { metric, treated, control, changeMs, windowDays, preWeeks, attributionWindowHours: config.attributionWindowHours });
+        const preWeeks = Math.ceil(windowDays / 7);
+        const rows = await impactRows(wh, { metric, treated, control, changeMs, windowDays, preWeeks, attributionWindowHours: config.attributionWindowHours });
 
-      // One vector per business: (numerator, denominator) per group and bucket.
-      const len = vectorLength(preWeeks);
-      const byBusiness = new Map<string, Float64Array>();
-      for (const r of rows) {
-        const group = r.channel === treated ? 0 : 1;
-        let v = byBusiness.get(r.business_id);
-        if (!v) byBusiness.set(r.business_id, (v = new Float64Array(len)));
-        const i = numIndex(group, r.bucket, preWeeks);
-        v[i] += metric.numerator(r);
-        v[i + 1] += metric.denominator(r);
-      }
-      const clusters = [...byBusiness.keys()].sort().map((b) => byBusiness.get(b)!);
-      const result = differenceInDifferences(clusters, preWeeks, metric.scale, DEFAULT_BOOTSTRAP);
-      const p = result.point;
-      if (p.did === null) {
-        const empty = (['treated_before', 'treated_after', 'control_before', 'control_after'] as const).filter((k) => p[k] === null);
-        throw new ApiError('INSUFFICIENT_DATA', `The denominator of ${metricName} is 0 in: ${empty.join(', ')}.`);
-      }
+        // One vector per business: (numerator, denominator) per group and bucket.
+        const len = vectorLength(preWeeks);
+        const byBusiness = new Map<string, Float64Array>();
+        for (const r of rows) {
+          const group = r.channel === treated ? 0 : 1;
+          let v = byBusiness.get(r.business_id);
+          if (!v) byBusiness.set(r.business_id, (v = new Float64Array(len)));
+          const i = numIndex(group, r.bucket, preWeeks);
+          v[i] += metric.numerator(r);
+          v[i + 1] += metric.denominator(r);
+        }
+        const clusters = [...byBusiness.keys()].sort().map((b) => byBusiness.get(b)!);
+        const result = differenceInDifferences(clusters, preWeeks, metric.scale, DEFAULT_BOOTSTRAP);
+        const p = result.point;
+        if (p.did === null) {
+          const empty = (['treated_before', 'treated_after', 'control_before', 'control_after'] as const).filter((k) => p[k] === null);
+          throw new ApiError('INSUFFICIENT_DATA', `The denominator of ${metricName} is 0 in: ${empty.join(', ')}.`);
+        }
 
-      const cell = (group: 0 | 1, after: boolean) => {
-        const [from, to] = after ? [preWeeks, preWeeks + 1] : [0, preWeeks];
-        const { num: numerator, den: denominator } = cellSums(result.totals, group, from, to, preWeeks);
-        // Denominators are counts, never negative: a business is in the cell when its own denominator there is not 0.
-        const businesses = clusters.filter((c) => cellSums(c, group, from, to, preWeeks).den > 0).length;
-        const key = `${group === 0 ? 'treated' : 'control'}_${after ? 'after' : 'before'}` as const;
-        return { channel: group === 0 ? treated : control, value: p[key]!, numerator, denominator, businesses };
-      };
+        const cell = (group: 0 | 1, after: boolean) => {
+          const [from, to] = after ? [preWeeks, preWeeks + 1] : [0, preWeeks];
+          const { num: numerator, den: denominator } = cellSums(result.totals, group, from, to, preWeeks);
+          // Denominators are counts, never negative: a business is in the cell when its own denominator there is not 0.
+          const businesses = clusters.filter((c) => cellSums(c, group, from, to, preWeeks).den > 0).length;
+          const key = `${group === 0 ? 'treated' : 'control'}_${after ? 'after' : 'before'}` as const;
+          return { channel: group === 0 ? treated : control, value: p[key]!, numerator, denominator, businesses };
+        };
 
-      const fromMs = changeMs - windowDays * DAY_MS;
-      const endMs = changeMs + windowDays * DAY_MS;
-      const warnings = boundaryWarnings(regimes, treated, control, isoDay(changeMs), isoDay(fromMs), isoDay(endMs));
-      if (p.pretrend_slope === null) warnings.push('Fewer than 3 weeks before the change have data on both channels: the pre-trend cannot be checked.');
-      if (result.clusters < 20) warnings.push(`Only ${result.clusters} businesses: the cluster bootstrap interval is rough.`);
-      if (result.did_ci95 === null) warnings.push('The DiD was undefined in more than half the bootstrap replicates: no interval.');
+        const fromMs = changeMs - windowDays * DAY_MS;
+        const endMs = changeMs + windowDays * DAY_MS;
+        const warnings = boundaryWarnings(regimes, treated, control, isoDay(changeMs), isoDay(fromMs), isoDay(endMs));
+        if (p.pretrend_slope === null) warnings.push('Fewer than 3 weeks before the change have data on both channels: the pre-trend cannot be checked.');
+        if (result.clusters < 20) warnings.push(`Only ${result.clusters} businesses: the cluster bootstrap interval is rough.`);
+        if (result.did_ci95 === null) warnings.push('The DiD was undefined in more than half the bootstrap replicates: no interval.');
 
-      const slopeCi = result.pretrend_ci95;
-      return {
-        metric: metricName,
-        metric_description: metric.description,
-        treated,
-        control,
-        change: { input: change, date: isoDay(changeMs), regime: regimeName },
-        window_days: windowDays,
-        windows: {
-          before: { from: isoDay(fromMs), to: isoDay(changeMs - DAY_MS) },
-          after: { from: isoDay(changeMs), to: isoDay(endMs - DAY_MS) },
-        },
-        cells: { treated_before: cell(0, false), treated_after: cell(0, true), control_before: cell(1, false), control_after: cell(1, true) },
-        estimate: p.did,
-        ci95: result.did_ci95,
-        pre_trend: {
-          weeks: p.pretrend_weeks,
-          slope_per_week: p.pretrend_slope,
-          ci95: slopeCi,
-          parallel_trends_plausible: slopeCi !== null && slopeCi[0] <= 0 && slopeCi[1] >= 0,
-        },
-        method: {
-          interval: 'cluster bootstrap by business (all of a business’s rows resampled together), percentile 2.5–97.5',
-          clusters: result.clusters,
-          replicates: result.replicates,
-          replicates_used: result.replicates_used,
-          seed: DEFAULT_BOOTSTRAP.seed,
-        },
-        warnings,
-      };
-    },
+        const slopeCi = result.pretrend_ci95;
+        return {
+          metric: metricName,
+          metric_description: metric.description,
+          treated,
+          control,
+          change: { input: change, date: isoDay(changeMs), regime: regimeName },
+          window_days: windowDays,
+          windows: {
+            before: { from: isoDay(fromMs), to: isoDay(changeMs - DAY_MS) },
+            after: { from: isoDay(changeMs), to: isoDay(endMs - DAY_MS) },
+          },
+          cells: { treated_before: cell(0, false), treated_after: cell(0, true), control_before: cell(1, false), control_after: cell(1, true) },
+          estimate: p.did,
+          ci95: result.did_ci95,
+          pre_trend: {
+            weeks: p.pretrend_weeks,
+            slope_per_week: p.pretrend_slope,
+            ci95: slopeCi,
+            parallel_trends_plausible: slopeCi !== null && slopeCi[0] <= 0 && slopeCi[1] >= 0,
+          },
+          method: {
+            interval: 'cluster bootstrap by business (all of a business’s rows resampled together), percentile 2.5–97.5',
+            clusters: result.clusters,
+            replicates: result.replicates,
+            replicates_used: result.replicates_used,
+            seed: DEFAULT_BOOTSTRAP.seed,
+          },
+          warnings,
+        };
+      }),
   );
 };

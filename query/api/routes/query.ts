@@ -1,10 +1,17 @@
 // POST /v1/query: metrics by dimensions over a date range, shaped like the Plausible Stats API v2.
 import type { RouteModule } from '../route-module.js';
 import { warehouseExtent } from '../../metrics/extent.js';
-import { needsExtent, normalizeQuery, queryRequestSchema, queryResponseSchema, type QueryRequest } from '../../metrics/request.js';
+import { needsExtent, normalizeQuery, queryRequestSchema, queryResponseSchema, type NormalizedQuery, type QueryRequest } from '../../metrics/request.js';
 import { runMetricsQuery } from '../../metrics/query.js';
 
-export const routes: RouteModule = (app, { wh, config }) => {
+/** The request as the answer depends on it: a filter's values are a set, so their order does not matter. */
+const answerKey = (q: NormalizedQuery, attributionWindowHours: number) => ({
+  ...q,
+  filters: q.filters.map((f) => ({ ...f, values: [...new Set(f.values)].sort() })),
+  attributionWindowHours,
+});
+
+export const routes: RouteModule = (app, { wh, config, answers }) => {
   app.post<{ Body: QueryRequest }>(
     '/v1/query',
     {
@@ -19,9 +26,11 @@ export const routes: RouteModule = (app, { wh, config }) => {
         response: { 200: queryResponseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const extent = needsExtent(req.body) ? await warehouseExtent(wh) : undefined;
-      return runMetricsQuery(wh, normalizeQuery(req.body, { extent }), { attributionWindowHours: config.attributionWindowHours });
+      const q = normalizeQuery(req.body, { extent });
+      const opts = { attributionWindowHours: config.attributionWindowHours };
+      return answers.reply(reply, answerKey(q, opts.attributionWindowHours), () => runMetricsQuery(wh, q, opts));
     },
   );
 };

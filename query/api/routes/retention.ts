@@ -85,7 +85,7 @@ interface Query {
   max_days?: number;
 }
 
-export const routes: RouteModule = (app, { wh, config }) => {
+export const routes: RouteModule = (app, { wh, config, answers }) => {
   app.get<{ Querystring: Query }>(
     '/v1/retention',
     {
@@ -99,47 +99,57 @@ export const routes: RouteModule = (app, { wh, config }) => {
         response: { 200: response200 },
       },
     },
-    async (req) => {
-      const { by, channel, from, to, censor, max_days: maxDays } = req.query;
-      if (!Object.hasOwn(RETENTION_GROUPS, by)) throw new ApiError('UNKNOWN_DIMENSION', `by must be one of ${Object.keys(RETENTION_GROUPS).join(', ')}.`);
-      if ((from === undefined) !== (to === undefined)) throw new ApiError('INVALID_DATE_RANGE', 'Give both from and to, or neither.');
-      const range = from !== undefined && to !== undefined ? dayRange(from, to, ANALYSIS_DAYS) : null;
-      const { counts, endOfData } = await retentionCounts(wh, {
-        group: by as RetentionGroup,
-        censoring: censor,
-        channel: channel ?? null,
-        fromMs: range?.fromMs ?? 0,
-        endMs: range?.endMs ?? Date.UTC(2200, 0, 1),
-        attributionWindowHours: config.attributionWindowHours,
-      });
-      const names = [...new Set(counts.map((c) => c.group))].sort();
-      const groups = names.map((group) => {
-        const km = kaplanMeier(
-          counts.filter((c) => c.group === group).map((c) => ({ time: c.day, events: c.events, censored: c.censored })),
-          { interval: INTERVAL },
-        );
+    async (req, reply) =>
+      // The query string as checked, defaults filled in; answers also depend on the configured attribution window.
+      answers.reply(reply, { ...req.query, attribution_window_hours: config.attributionWindowHours }, async () => {
+        const { by, channel, from, to, censor, max_days: maxDays } = req.query;
+        if (!Object.hasOwn(RETENTION_GROUPS, by)) throw new ApiError('UNKNOWN_DIMENSION', `by must be one of ${Object.keys(RETENTION_GROUPS).join(', ')}.`);
+        if ((from === undefined) !== (to === undefined)) throw new ApiError('INVALID_DATE_RANGE', 'Give both from and to, or neither.');
+        const range = from !== undefined && to !== undefined ? dayRange(from, to, ANALYSIS_DAYS) : null;
+        const { counts, endOfData } = await retentionCounts(wh, {
+          group: by as RetentionGroup,
+          censoring: censor,
+          channel: channel ?? null,
+          fromMs: range?.fromMs ?? 0,
+          endMs: range?.endMs ?? Date.UTC(2200, 0, 1),
+          attributionWindowHours: config.attributionWindowHours,
+        });
+        const names = [...new Set(counts.map((c) => c.group))].sort();
+        const groups = names.map((group) => {
+          const km = kaplanMeier(
+            counts.filter((c) => c.group === group).map((c) => ({ time: c.day, events: c.events, censored: c.censored })),
+            { interval: INTERVAL },
+          );
+          return {
+            group,
+            subjects: km.subjects,
+            events: km.events,
+            censored: km.censored,
+            median_days: km.median,
+            median_ci95: km.median_ci95,
+            steps: km.steps
+              .filter((s) => maxDays === undefined || s.time <= maxDays)
+              .map((s) => ({
+                day: s.time,
+                at_risk: s.at_risk,
+                events: s.events,
+                censored: s.censored,
+                survival: s.survival,
+                std_err: s.std_err,
+                ci95: s.ci95,
+              })),
+          };
+        });
         return {
-          group,
-          subjects: km.subjects,
-          events: km.events,
-          censored: km.censored,
-          median_days: km.median,
-          median_ci95: km.median_ci95,
-          steps: km.steps
-            .filter((s) => maxDays === undefined || s.time <= maxDays)
-            .map((s) => ({ day: s.time, at_risk: s.at_risk, events: s.events, censored: s.censored, survival: s.survival, std_err: s.std_err, ci95: s.ci95 })),
+          by,
+          channel: channel ?? null,
+          from: range ? isoDay(range.fromMs) : null,
+          to: to ?? null,
+          censoring: censor,
+          end_of_data: endOfData,
+          interval: INTERVAL,
+          groups,
         };
-      });
-      return {
-        by,
-        channel: channel ?? null,
-        from: range ? isoDay(range.fromMs) : null,
-        to: to ?? null,
-        censoring: censor,
-        end_of_data: endOfData,
-        interval: INTERVAL,
-        groups,
-      };
-    },
+      }),
   );
 };

@@ -1,0 +1,140 @@
+// Answers kept for reuse: dashboards and product teams ask the same questions again and again. An answer is keyed by
+// its route, the request as the route checked it (names resolved, defaults filled in, so that requests that mean the
+// same share an entry), and the warehouse version (warehouse/version.ts), which every write moves. Nothing is ever
+// stale: a request is answered from a version read that began after it arrived, and an answer is kept only when the
+// version did not move while it was computed. Bounded by entries and bytes, least recently used first out.
+import type { FastifyReply } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Config } from '../../common/config.js';
+import type { Warehouse } from '../../warehouse/client.js';
+import { VersionReader } from '../../warehouse/version.js';
+
+export const CACHE_HEADER = 'x-policylens-cache';
+
+interface Entry {
+  version: string;
+  body: string;
+  bytes: number;
+}
+
+/** JSON with object keys sorted, so that key order in a request never makes two entries. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export class AnswerCache {
+  private readonly entries = new Map<string, Entry>();
+  /** Answers being computed, by version and key: identical requests meanwhile wait for the one computation. */
+  private readonly computing = new Map<string, Promise<string>>();
+  private bytes = 0;
+  private readonly versions: VersionReader;
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private readonly hits: Counter<'route'>;
+  private readonly misses: Counter<'route'>;
+
+  constructor(wh: Warehouse, settings: Config['answerCache'], registry: Registry, versions = new VersionReader(wh)) {
+    this.versions = versions;
+    this.maxEntries = settings.entries;
+    this.maxBytes = settings.maxBytes;
+    this.hits = new Counter({
+      name: 'policylens_api_cache_hits_total',
+      help: 'Answers served without running their query: kept from before, or shared with an identical request running at the same time, by route pattern',
+      labelNames: ['route'],
+      registers: [registry],
+    });
+    this.misses = new Counter({
+      name: 'policylens_api_cache_misses_total',
+      help: 'Answers computed by running their query (every answer while the cache is off), by route pattern',
+      labelNames: ['route'],
+      registers: [registry],
+    });
+    const entries = () => this.entries.size;
+    const bytes = () => this.bytes;
+    new Gauge({
+      name: 'policylens_api_cache_entries',
+      help: 'Answers kept',
+      registers: [registry],
+      collect() {
+        this.set(entries());
+      },
+    });
+    new Gauge({
+      name: 'policylens_api_cache_bytes',
+      help: 'Bytes of the answers kept (their JSON text)',
+      registers: [registry],
+      collect() {
+        this.set(bytes());
+      },
+    });
+  }
+
+  get enabled(): boolean {
+    return this.maxEntries > 0;
+  }
+
+  /**
+   * Sends the answer to `request` (what the answer depends on, as the route checked it) on the reply's route: kept,
+   * shared, or computed by `compute` and serialised with the route's response schema. Sets the x-policylens-cache header to hit or miss.
+   */
+  async reply(reply: FastifyReply, request: unknown, compute: () => Promise<unknown>): Promise<FastifyReply> {
+    const route = reply.request.routeOptions.url ?? reply.request.url;
+    const { body, hit } = await this.answer(route, request, async () => reply.serialize(await compute()) as string);
+    (hit ? this.hits : this.misses).inc({ route });
+    return reply
+      .header(CACHE_HEADER, hit ? 'hit' : 'miss')
+      .type('application/json; charset=utf-8')
+      .send(body);
+  }
+
+  /** The answer's JSON text, and whether it was had without computing it here. */
+  async answer(route: string, request: unknown, compute: () => Promise<string>): Promise<{ body: string; hit: boolean }> {
+    if (!this.enabled) return { body: await compute(), hit: false };
+    const key = `${route}\n${canonicalJson(request)}`;
+    const version = await this.versions.current();
+    const kept = this.entries.get(key);
+    if (kept?.version === version) {
+      // Most recently used goes last; eviction takes from the front.
+      this.entries.delete(key);
+      this.entries.set(key, kept);
+      return { body: kept.body, hit: true };
+    }
+    const id = `${version}\n${key}`;
+    const shared = this.computing.get(id);
+    if (shared) return { body: await shared, hit: true };
+    const computed = compute();
+    this.computing.set(id, computed);
+    // Shared until it is kept or known too late to keep, so that no identical request computes it again meanwhile.
+    void computed
+      .then((body) => this.keepIfCurrent(key, version, body))
+      .catch(() => undefined)
+      .finally(() => this.computing.delete(id));
+    return { body: await computed, hit: false };
+  }
+
+  /** Keeps an answer only if no write ended while it was computed (the version is the same after as before). */
+  private async keepIfCurrent(key: string, version: string, body: string): Promise<void> {
+    const after = await this.versions.current().catch(() => null);
+    if (after !== version) return;
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.maxBytes) return;
+    this.remove(key);
+    this.entries.set(key, { version, body, bytes });
+    this.bytes += bytes;
+    for (const [oldest] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      this.remove(oldest);
+    }
+  }
+
+  private remove(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    this.bytes -= e.bytes;
+  }
+}
