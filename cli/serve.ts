@@ -6,7 +6,8 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { runIngest } from '../ingest/run-ingest.js';
-import { createKeyRing, parseKeySpec, type KeyRing } from '../query/api/keys.js';
+import { startCollect } from '../collect/run-collect.js';
+import { createKeyRing, parseKeySpec, type KeyRing } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
 import type { FastifyInstance } from 'fastify';
@@ -59,6 +60,9 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
   const ingestStop = new AbortController();
   const ingest = opts.withIngest ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal }) : null;
   const address = await app.listen({ port: config.port, host: config.host });
+  // With a broker configured, collect (webhooks, POST /v1/events) runs beside the API, with the same keys.
+  const collect = config.kafka.brokersConfigured ? await startCollect(config, keys, log.child({ component: 'collect' })) : null;
+  if (collect) console.log(`policylens collect on ${collect.address}  (docs/collect.md)`);
   const stopDashboards = opts.dashboards === false ? () => undefined : scheduleDashboards(app, internal, config, log);
   console.log(`policylens API on ${address}  (docs: ${address}/docs)`);
   if (generated) {
@@ -70,6 +74,7 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
       if (err) log.error('stopping after an error', { error: err.message });
       else log.info('stopping', { signal });
       stopDashboards();
+      await collect?.close();
       ingestStop.abort();
       await ingest?.catch((e: Error) => log.error('ingest failed', { error: e.message }));
       await app.close();

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../query/api/keys.js';
+import type { Role } from '../common/api-keys.js';
 import {
   clusteredWilson,
   DAYS_PER_MONTH,

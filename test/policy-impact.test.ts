@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
-import type { Role } from '../query/api/keys.js';
+import type { Role } from '../common/api-keys.js';
 import { clusterBootstrap, mulberry32, percentileInterval, quantileSorted } from '../query/analyses/bootstrap.js';
 import { didFromTotals, differenceInDifferences, numIndex, olsSlope, vectorLength } from '../query/analyses/did.js';
 import { queryRows } from '../warehouse/client.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../query/api/keys.js';
+import type { Role } from '../common/api-keys.js';
 import { kaplanMeier, survivalAt, Z95, type KmStep } from '../query/analyses/kaplan-meier.js';
 import { queryRows } from '../warehouse/client.js';
 import type { Truth } from '../simulator/index.js';

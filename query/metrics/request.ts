@@ -1,7 +1,7 @@
 // The /v1/query request: its JSON Schema (shape only) and the checks that need the catalog (names, dates, order).
 // What comes out is a NormalizedQuery whose names are all catalog entries; values stay values (never SQL).
 import { documentedEnum } from '../documented-enum.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../common/errors.js';
 import { checkDayRange, MAX_RANGE_DAYS, type DayLimits } from '../sql/days.js';
 import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './catalog.js';
 

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readRegimes } from '../../../warehouse/migrate.js';
 import type { RouteModule } from '../route-module.js';
 import { documentedEnum } from '../../documented-enum.js';
-import { errorSchema } from '../../errors.js';
+import { errorSchema } from '../../../common/errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
 import { configuredExportQuery, resolveExport, type ResolvedExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
