@@ -34,7 +34,11 @@ async function produced(tag: string): Promise<[string, string | null, Record<str
 
 const batchOf = (tag: string) => {
   const send = sendEvent({ event_id: `${tag}-s`, user_id: `${tag}-user` });
-  return [send, engagementEvent(`${tag}-s`, 'read', { event_id: `${tag}-e`, user_id: `${tag}-user` }), subscriptionEvent('opt_out', { event_id: `${tag}-u`, user_id: `${tag}-user` })];
+  return [
+    send,
+    engagementEvent(`${tag}-s`, 'read', { event_id: `${tag}-e`, user_id: `${tag}-user` }),
+    subscriptionEvent('opt_out', { event_id: `${tag}-u`, user_id: `${tag}-user` }),
+  ];
 };
 
 describe('POST /v1/events', () => {
@@ -53,7 +57,9 @@ describe('POST /v1/events', () => {
   });
 
   it('takes NDJSON, blank lines and CRLF allowed, whatever the content type', async () => {
-    const body = `${batchOf('nd').map((e) => JSON.stringify(e)).join('\r\n')}\n\n`;
+    const body = `${batchOf('nd')
+      .map((e) => JSON.stringify(e))
+      .join('\r\n')}\n\n`;
     const res = await post(body, { 'content-type': 'application/x-ndjson' });
     expect(res.json()).toEqual({ accepted: 3, rejected: [] });
     expect(await produced('nd-')).toHaveLength(3);
@@ -126,7 +132,7 @@ describe('POST /v1/events', () => {
 
   it('needs a key (401) whose role has the ingest permission (403 otherwise)', async () => {
     const body = JSON.stringify(batchOf('auth'));
-    for (const headers of [{}, { authorization: 'Bearer not-a-key-at-all-000000' }]) {
+    for (const headers of [{}, { authorization: 'Bearer not-a-key-at-all-000000' }] as Record<string, string>[]) {
       const res = await post(body, headers, null);
       expect(res.statusCode).toBe(401);
       expect(res.json().error.code).toBe('UNAUTHORIZED');
@@ -145,8 +151,7 @@ describe('rate limit', () => {
   it('answers 429 RATE_LIMITED past POLICYLENS_COLLECT_RATE_LIMIT per key, counting each key on its own', async () => {
     const limited = await openTestCollect({ POLICYLENS_COLLECT_RATE_LIMIT: '2' });
     try {
-      const as = (role: 'producer' | 'admin') =>
-        limited.app.inject({ method: 'POST', url: '/v1/events', headers: authAs(role), payload: '[]' });
+      const as = (role: 'producer' | 'admin') => limited.app.inject({ method: 'POST', url: '/v1/events', headers: authAs(role), payload: '[]' });
       for (let i = 0; i < 2; i++) expect((await as('producer')).statusCode).toBe(200);
       const over = await as('producer');
       expect(over.statusCode).toBe(429);
