@@ -1,13 +1,14 @@
 // npm run bench:collect — `policylens collect` as its own process against the Kafka broker: (1) webhook POSTs of
 // 10 updates each, signed, and (2) POST /v1/events batches of 1,000 events; requests/s, events/s and p50/p99 latency
 // as the client sees them (every answer came after Kafka's acknowledgement, acks=all). The load generator runs in
-// this process over kept-alive connections (collect/replay.ts), on the same machine.
+// this process over kept-alive connections (collect/replay.ts), on the same machine; collect's own CPU seconds per
+// phase are reported beside the rates, since on a shared machine they say more about collect than the rates do.
 // Usage: npm run bench:collect -- [webhooks=20000] [batches=300] [--concurrency=32] [--cpu-prof (of collect, into $TMPDIR/policylens-collect-profile/)]
 //   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set; topics get a fresh prefix, deleted after)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config.js';
@@ -70,10 +71,18 @@ function batch(b: number): OutgoingRequest {
   return { path: '/v1/events', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify(events) };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc: collect's own cost, apart from the machine's load. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
-async function run(base: string, name: string, requests: OutgoingRequest[], concurrency: number, eventsPerRequest: number) {
+async function run(base: string, pid: number, name: string, requests: OutgoingRequest[], concurrency: number, eventsPerRequest: number) {
   const ms: number[] = [];
+  const cpu0 = cpuSeconds(pid);
+  const load0 = loadavg()[0];
   const summary = await postAll(base, requests, { concurrency, retries: 0, onDone: (_r, o) => o.status === 200 && ms.push(o.ms) });
   ms.sort((a, b) => a - b);
   const seconds = summary.ms / 1000;
@@ -87,6 +96,9 @@ async function run(base: string, name: string, requests: OutgoingRequest[], conc
     events_per_s: Math.round((ms.length * eventsPerRequest) / seconds),
     p50_ms: Number(quantile(ms, 0.5).toFixed(1)),
     p99_ms: Number(quantile(ms, 0.99).toFixed(1)),
+    collect_cpu_seconds: Number((cpuSeconds(pid) - cpu0).toFixed(2)),
+    requests_per_collect_cpu_second: Math.round(ms.length / (cpuSeconds(pid) - cpu0)),
+    load_average_1m: [Number(load0.toFixed(1)), Number(loadavg()[0].toFixed(1))],
   };
   console.log(JSON.stringify(result));
   return result;
@@ -118,9 +130,9 @@ async function main() {
   try {
     const hooks = Array.from({ length: WEBHOOKS }, (_, i) => webhook(i));
     const batches = Array.from({ length: BATCHES }, (_, b) => batch(b));
-    await run(base, 'warm-up', hooks.slice(0, 2_000), CONCURRENCY, UPDATES_PER_WEBHOOK);
-    const webhooks = await run(base, 'webhooks (10 updates each)', hooks, CONCURRENCY, UPDATES_PER_WEBHOOK);
-    const events = await run(base, 'POST /v1/events (1,000 events each)', batches, 8, EVENTS_PER_BATCH);
+    await run(base, child.pid!, 'warm-up', [...hooks.slice(0, 2_000), ...batches.slice(0, 20)], CONCURRENCY, UPDATES_PER_WEBHOOK);
+    const webhooks = WEBHOOKS > 0 ? await run(base, child.pid!, 'webhooks (10 updates each)', hooks, CONCURRENCY, UPDATES_PER_WEBHOOK) : null;
+    const events = BATCHES > 0 ? await run(base, child.pid!, 'POST /v1/events (1,000 events each)', batches, 8, EVENTS_PER_BATCH) : null;
     const result = { date: new Date().toISOString(), webhooks, events, targets: { webhook_posts_per_s: 2_000, webhook_p99_ms: 100, events_per_s: 50_000 } };
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     writeFileSync(new URL('./results/collect.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);

@@ -13,6 +13,7 @@ export interface TopicMessages {
 interface Waiting {
   batch: TopicMessages[];
   bytes: number;
+  count: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -20,6 +21,11 @@ interface Waiting {
 export interface SinkOptions {
   /** Most bytes of message values in one send: the broker refuses a partition's batch over max.message.bytes. */
   maxSendBytes?: number;
+  /**
+   * Most messages in one send (a request with more goes alone). kafkajs 2.2.4 groups a send's messages by partition
+   * by copying each partition's list once per message, so a send's cost grows with the square of its size.
+   */
+  maxSendMessages?: number;
   /** Most bytes waiting for a send; past it, append() fails at once rather than hold memory without bound. */
   maxQueuedBytes?: number;
   /** A send not acknowledged within this long fails (its messages may still arrive: a retry is a duplicate). */
@@ -44,6 +50,7 @@ export class SinkUnavailableError extends Error {}
 
 export function createKafkaSink(kafka: Kafka, log: Logger, opts: SinkOptions = {}): KafkaSink {
   const maxSendBytes = opts.maxSendBytes ?? 8 * MIB;
+  const maxSendMessages = opts.maxSendMessages ?? 2_000;
   const maxQueuedBytes = opts.maxQueuedBytes ?? 256 * MIB;
   const sendTimeoutMs = opts.sendTimeoutMs ?? 10_000;
   const queue: Waiting[] = [];
@@ -104,10 +111,13 @@ export function createKafkaSink(kafka: Kafka, log: Logger, opts: SinkOptions = {
       while (queue.length > 0) {
         const taken: Waiting[] = [];
         let bytes = 0;
-        while (queue.length > 0 && (taken.length === 0 || bytes + queue[0].bytes <= maxSendBytes)) {
+        let messages = 0;
+        const fits = (w: Waiting) => bytes + w.bytes <= maxSendBytes && messages + w.count <= maxSendMessages;
+        while (queue.length > 0 && (taken.length === 0 || fits(queue[0]))) {
           const w = queue.shift()!;
           taken.push(w);
           bytes += w.bytes;
+          messages += w.count;
         }
         queuedBytes -= bytes;
         const byTopic = new Map<string, Message[]>();
@@ -144,7 +154,7 @@ export function createKafkaSink(kafka: Kafka, log: Logger, opts: SinkOptions = {
       const bytes = size(batch);
       if (queuedBytes + bytes > maxQueuedBytes) return Promise.reject(new SinkUnavailableError('too much is waiting for Kafka'));
       return new Promise<void>((resolve, reject) => {
-        queue.push({ batch, bytes, resolve, reject });
+        queue.push({ batch, bytes, count: batch.reduce((n, t) => n + t.messages.length, 0), resolve, reject });
         queuedBytes += bytes;
         void pump();
       });
