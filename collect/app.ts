@@ -14,6 +14,7 @@ import type { CollectDeps } from './deps.js';
 import { eventRoutes } from './events.js';
 import type { KafkaSink } from './kafka-sink.js';
 import { createCollectMetrics, type CollectMetrics } from './metrics.js';
+import { registerOpenApi, SCHEMAS } from './openapi.js';
 import { webhookRoutes } from './webhooks.js';
 
 export interface CollectAppDeps {
@@ -66,9 +67,10 @@ export async function buildCollectApp(deps: CollectAppDeps): Promise<FastifyInst
     route.onRequest = [limited, guard];
   });
 
+  await registerOpenApi(app);
   const full: CollectDeps = { config, keys, sink: deps.sink, topics: topicNames(config.kafka.topicPrefix), metrics, log };
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/healthz', { schema: SCHEMAS.health }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   webhookRoutes(app, full);
   eventRoutes(app, full);
   return app;

@@ -9,6 +9,7 @@ import { ApiError } from '../common/errors.js';
 import type { EventFamily } from '../events/types.js';
 import { parseStep } from '../ingest/steps.js';
 import { appendOr503, type CollectDeps } from './deps.js';
+import { SCHEMAS } from './openapi.js';
 
 export const EVENTS_PATH = '/v1/events';
 
@@ -59,7 +60,7 @@ function splitEvents(bytes: Buffer): string[] {
 
 export function eventRoutes(app: FastifyInstance, deps: CollectDeps): void {
   const { maxBytes, maxEvents } = deps.config.collect;
-  app.post(EVENTS_PATH, { bodyLimit: maxBytes, config: { permission: 'ingest' } }, async (req, reply) => {
+  app.post(EVENTS_PATH, { bodyLimit: maxBytes, config: { permission: 'ingest' }, schema: SCHEMAS.events }, async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const lines = splitEvents(await decoded(body, req.headers['content-encoding'], maxBytes));
     if (lines.length > maxEvents) throw new ApiError('TOO_MANY_EVENTS', `${lines.length} events; the limit is ${maxEvents}.`);

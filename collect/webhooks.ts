@@ -6,6 +6,7 @@ import { RAW_HEADERS } from '../events/topics.js';
 import { ApiError } from '../common/errors.js';
 import { signatureHolds, SIGNATURE_HEADER } from './signature.js';
 import { objectLabel } from './metrics.js';
+import { SCHEMAS } from './openapi.js';
 import { appendOr503, type CollectDeps } from './deps.js';
 
 export const WEBHOOK_PATH = '/v1/webhooks/meta';
@@ -35,7 +36,7 @@ export function webhookRoutes(app: FastifyInstance, deps: CollectDeps): void {
   // Without an app secret no POST can be checked, so neither route exists (404) rather than half of them.
   if (!secret) return;
 
-  app.get(WEBHOOK_PATH, async (req, reply: FastifyReply) => {
+  app.get(WEBHOOK_PATH, { schema: SCHEMAS.verify }, async (req, reply: FastifyReply) => {
     const q = req.query as Record<string, string | undefined>;
     const token = config.collect.metaVerifyToken;
     if (!token || q['hub.mode'] !== 'subscribe' || q['hub.verify_token'] !== token || typeof q['hub.challenge'] !== 'string') {
@@ -44,7 +45,7 @@ export function webhookRoutes(app: FastifyInstance, deps: CollectDeps): void {
     return reply.type('text/plain; charset=utf-8').send(q['hub.challenge']);
   });
 
-  app.post(WEBHOOK_PATH, { bodyLimit: config.collect.webhookMaxBytes }, async (req, reply) => {
+  app.post(WEBHOOK_PATH, { bodyLimit: config.collect.webhookMaxBytes, schema: SCHEMAS.webhook }, async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!signatureHolds(body, req.headers[SIGNATURE_HEADER], secret)) {
       metrics.badSignatures.inc();

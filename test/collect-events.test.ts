@@ -1,6 +1,7 @@
 // POST /v1/events: a business's own events, as a JSON array, NDJSON or gzip, each checked by the ingest's parse
 // step; the valid ones are in their family's topic, keyed by user_id, before the answer.
 import { gzipSync } from 'node:zlib';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authAs } from './helpers/api.js';
 import { openTestCollect, type TestCollect } from './helpers/collect.js';
@@ -160,5 +161,16 @@ describe('rate limit', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('validates against the OpenAPI 3.1 schema and lists every route of collect', async () => {
+    const doc = (await c.app.inject({ url: '/openapi.json' })).json();
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? [], JSON.stringify(result.errors ?? []).slice(0, 2000)).toEqual([]);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/events', '/v1/webhooks/meta']);
+    expect(Object.keys(doc.paths['/v1/webhooks/meta']).sort()).toEqual(['get', 'post']);
+    expect(doc.paths['/v1/events'].post.responses['413']).toBeDefined();
   });
 });
