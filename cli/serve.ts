@@ -60,15 +60,15 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
   const ingestStop = new AbortController();
   const ingest = opts.withIngest ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal }) : null;
   const address = await app.listen({ port: config.port, host: config.host });
-  // With a broker configured, collect (webhooks, POST /v1/events) runs beside the API, with the same keys.
-  const collect = config.kafka.brokersConfigured ? await startCollect(config, keys, log.child({ component: 'collect' })) : null;
-  if (collect) console.log(`policylens collect on ${collect.address}  (docs/collect.md)`);
   const stopDashboards = opts.dashboards === false ? () => undefined : scheduleDashboards(app, internal, config, log);
   console.log(`policylens API on ${address}  (docs: ${address}/docs)`);
   if (generated) {
     console.log(`POLICYLENS_API_KEYS is not set; an admin key for this run only: ${generated}`);
     if (opts.dashboards !== false) console.log(`dashboards: ${address}/dashboards/?key=${generated}`);
   } else if (opts.dashboards !== false) console.log(`dashboards: ${address}/dashboards/?key=<an analyst or admin key>`);
+  // With a broker configured, collect (webhooks, POST /v1/events) runs beside the API, with the same keys.
+  const collect = config.kafka.brokersConfigured ? await startCollect(config, keys, log.child({ component: 'collect' })) : null;
+  if (collect) console.log(`policylens collect on ${collect.address}  (docs/collect.md)`);
   await new Promise<void>((resolve) => {
     closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
       if (err) log.error('stopping after an error', { error: err.message });
