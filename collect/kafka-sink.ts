@@ -23,7 +23,8 @@ export interface SinkOptions {
   maxSendBytes?: number;
   /**
    * Most messages in one send (a request with more goes alone). kafkajs 2.2.4 groups a send's messages by partition
-   * by copying each partition's list once per message, so a send's cost grows with the square of its size.
+   * by copying each partition's list once per message, so a send's cost grows with the square of its size; but a
+   * small cap means more round trips, which is what limits the rate when the broker answers slowly.
    */
   maxSendMessages?: number;
   /** Most bytes waiting for a send; past it, append() fails at once rather than hold memory without bound. */
@@ -50,7 +51,7 @@ export class SinkUnavailableError extends Error {}
 
 export function createKafkaSink(kafka: Kafka, log: Logger, opts: SinkOptions = {}): KafkaSink {
   const maxSendBytes = opts.maxSendBytes ?? 8 * MIB;
-  const maxSendMessages = opts.maxSendMessages ?? 2_000;
+  const maxSendMessages = opts.maxSendMessages ?? 10_000;
   const maxQueuedBytes = opts.maxQueuedBytes ?? 256 * MIB;
   const sendTimeoutMs = opts.sendTimeoutMs ?? 10_000;
   const queue: Waiting[] = [];
