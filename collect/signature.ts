@@ -1,7 +1,7 @@
 // Meta signs each webhook POST: X-Hub-Signature-256 is `sha256=` and the hex HMAC-SHA256 of the body's bytes as
 // sent, keyed with the app secret. The bytes as received are what is hashed: parsed and re-serialised JSON differs
 // (Meta escapes non-ASCII as \u00e9, for one), so a body is never parsed before its signature holds.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-hub-signature-256';
 
@@ -15,4 +15,11 @@ export function signatureHolds(body: Buffer, header: string | string[] | undefin
   if (!m) return false;
   const expected = createHmac('sha256', secret).update(body).digest();
   return timingSafeEqual(Buffer.from(m[1], 'hex'), expected);
+}
+
+/** Whether two strings are equal, compared in constant time (their digests are, so lengths say nothing either). */
+export function sameSecret(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

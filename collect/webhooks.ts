@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RAW_HEADERS } from '../events/topics.js';
 import { ApiError } from '../common/errors.js';
-import { signatureHolds, SIGNATURE_HEADER } from './signature.js';
+import { sameSecret, signatureHolds, SIGNATURE_HEADER } from './signature.js';
 import { objectLabel } from './metrics.js';
 import { SCHEMAS } from './openapi.js';
 import { appendOr503, type CollectDeps } from './deps.js';
@@ -39,7 +39,7 @@ export function webhookRoutes(app: FastifyInstance, deps: CollectDeps): void {
   app.get(WEBHOOK_PATH, { schema: SCHEMAS.verify }, async (req, reply: FastifyReply) => {
     const q = req.query as Record<string, string | undefined>;
     const token = config.collect.metaVerifyToken;
-    if (!token || q['hub.mode'] !== 'subscribe' || q['hub.verify_token'] !== token || typeof q['hub.challenge'] !== 'string') {
+    if (!token || q['hub.mode'] !== 'subscribe' || !sameSecret(q['hub.verify_token'], token) || typeof q['hub.challenge'] !== 'string') {
       throw new ApiError('VERIFY_TOKEN_MISMATCH');
     }
     return reply.type('text/plain; charset=utf-8').send(q['hub.challenge']);
