@@ -24,7 +24,7 @@ commands:
                       build the static dashboards (default .policylens/dashboards, served at /dashboards/)
   collect [--port N]  Meta's webhooks and POST /v1/events into Kafka (POLICYLENS_COLLECT_PORT, default 8788;
                       docs/collect.md); also run by serve/up when POLICYLENS_KAFKA_BROKERS is set
-  replay-webhooks FILE --url URL [--concurrency N]
+  replay-webhooks FILE --url URL [--concurrency N] [--retries N]
                       post a file of signed webhook requests to collect, retrying 5xx and connection errors
   serve [--port N]    the HTTP API (POLICYLENS_PORT, default 8787; keys from POLICYLENS_API_KEYS)
   up [--port N]       ingest and API in one process (how embedded mode runs both)
