@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
+COPY collect ./collect
 COPY common ./common
 COPY events ./events
 COPY ingest ./ingest

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { loadConfig, type Config } from '../common/config.js';
 import { startClickHouse, stopClickHouse } from '../devtools/clickhouse/local-clickhouse.js';
 import { buildApp } from '../query/api/app.js';
-import { createKeyRing } from '../query/api/keys.js';
+import { createKeyRing } from '../common/api-keys.js';
 import type { Warehouse } from '../warehouse/client.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { freePort } from '../test/helpers/local-server.js';

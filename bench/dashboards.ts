@@ -11,7 +11,7 @@ import { loadConfig } from '../common/config.js';
 import { buildSite, type Manifest } from '../dashboards/build.js';
 import { injectSource } from '../dashboards/source.js';
 import { loadFile } from '../ingest/load-file.js';
-import { createKeyRing } from '../query/api/keys.js';
+import { createKeyRing } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { simulateToFile } from '../simulator/index.js';
 import { openReadyWarehouse } from '../warehouse/open.js';

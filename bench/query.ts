@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config.js';
 import { loadFile } from '../ingest/load-file.js';
-import { createKeyRing } from '../query/api/keys.js';
+import { createKeyRing } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { normalizeQuery, type QueryRequest } from '../query/metrics/request.js';
 import { runMetricsQuery } from '../query/metrics/query.js';

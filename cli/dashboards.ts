@@ -119,7 +119,7 @@ export async function runDashboards(argv: string[]): Promise<number> {
   // In-process: the same app `serve` runs, with an admin key that exists only in this process.
   const [{ buildApp }, { createKeyRing }, { openReadyWarehouse }] = await Promise.all([
     import('../query/api/app.js'),
-    import('../query/api/keys.js'),
+    import('../common/api-keys.js'),
     import('../warehouse/open.js'),
   ]);
   const ready = await openReadyWarehouse(config);

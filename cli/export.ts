@@ -12,7 +12,7 @@ import { createProgress } from '../common/progress.js';
 import { queryRows, type Warehouse } from '../warehouse/client.js';
 import { readRegimes } from '../warehouse/migrate.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
-import { ApiError } from '../query/errors.js';
+import { ApiError } from '../common/errors.js';
 import { buildDataPackage } from '../query/exports/datapackage.js';
 import { DATASET_SPECS } from '../query/exports/datasets.js';
 import { configuredExportQuery, countQuery, type ResolvedExport, resolveExport } from '../query/exports/request.js';

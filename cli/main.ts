@@ -27,6 +27,10 @@ commands:
                       identifiers pseudonymised (needs POLICYLENS_EXPORT_SECRET, except daily_metrics)
   dashboards build [--out DIR] [--api URL] [--from D --to D]
                       build the static dashboards (default .policylens/dashboards, served at /dashboards/)
+  collect [--port N]  Meta's webhooks and POST /v1/events into Kafka (POLICYLENS_COLLECT_PORT, default 8788;
+                      docs/collect.md); also run by serve/up when POLICYLENS_KAFKA_BROKERS is set
+  replay-webhooks FILE --url URL [--concurrency N] [--retries N]
+                      post a file of signed webhook requests to collect, retrying 5xx and connection errors
   serve [--port N]    the HTTP API (POLICYLENS_PORT, default 8787; keys from POLICYLENS_API_KEYS)
   up [--port N]       ingest, mapping stage and API in one process (how embedded mode runs them)
   migrate             apply warehouse migrations (also done on every start)
@@ -49,6 +53,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   summary: async () => (await import('./summary.js')).runSummary(),
   export: async (argv) => (await import('./export.js')).runExport(argv),
   dashboards: async (argv) => (await import('./dashboards.js')).runDashboards(argv),
+  collect: async (argv) => (await import('./collect.js')).runCollect(argv),
+  'replay-webhooks': async (argv) => (await import('./replay-webhooks.js')).runReplayWebhooks(argv),
   serve: async (argv) => (await import('./serve.js')).runServe(argv, false),
   up: async (argv) => (await import('./serve.js')).runServe(argv, true),
   demo: async (argv) => (await import('./demo.js')).runDemo(argv),

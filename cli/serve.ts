@@ -7,7 +7,8 @@ import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { runIngest } from '../ingest/run-ingest.js';
 import { keepMapping } from '../sources/map-stage.js';
-import { createKeyRing, parseKeySpec, type KeyRing } from '../query/api/keys.js';
+import { startCollect } from '../collect/run-collect.js';
+import { createKeyRing, parseKeySpec, type KeyRing } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
 import type { FastifyInstance } from 'fastify';
@@ -70,11 +71,15 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
     console.log(`POLICYLENS_API_KEYS is not set; an admin key for this run only: ${generated}`);
     if (opts.dashboards !== false) console.log(`dashboards: ${address}/dashboards/?key=${generated}`);
   } else if (opts.dashboards !== false) console.log(`dashboards: ${address}/dashboards/?key=<an analyst or admin key>`);
+  // With a broker configured, collect (webhooks, POST /v1/events) runs beside the API, with the same keys.
+  const collect = config.kafka.brokersConfigured ? await startCollect(config, keys, log.child({ component: 'collect' })) : null;
+  if (collect) console.log(`policylens collect on ${collect.address}  (docs/collect.md)`);
   await new Promise<void>((resolve) => {
     closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
       if (err) log.error('stopping after an error', { error: err.message });
       else log.info('stopping', { signal });
       stopDashboards();
+      await collect?.close();
       ingestStop.abort();
       await ingest?.catch((e: Error) => log.error('ingest failed', { error: e.message }));
       await mapping?.catch(() => undefined);

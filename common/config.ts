@@ -70,6 +70,21 @@ export interface Config {
     /** At most this many bytes of answers (JSON text). */
     maxBytes: number;
   };
+  collect: {
+    /** Where `collect` listens (docs/collect.md); beside the API, on a port of its own. */
+    port: number;
+    host: string;
+    /** Meta's webhooks: the token of the verification handshake and the app secret that signs each POST; unset, the webhook routes are off. */
+    metaVerifyToken: string | null;
+    metaAppSecret: string | null;
+    /** Largest webhook body accepted (Meta's batches are up to 3 MB). */
+    webhookMaxBytes: number;
+    /** POST /v1/events: most events, and most bytes after gzip is undone, in one request. */
+    maxEvents: number;
+    maxBytes: number;
+    /** Requests per minute per API key (per address without a valid key) on POST /v1/events. */
+    rateLimitPerMinute: number;
+  };
   dashboards: {
     /** Where dashboards are built and served from. */
     dir: string;
@@ -175,7 +190,9 @@ const DEFAULT_MAX_CONNECTIONS = 16;
 const DEFAULT_MAX_EXPORTS = 2;
 const DEFAULT_CACHE_ENTRIES = 1_000;
 const DEFAULT_CACHE_MB = 64;
-const MB = 1024 * 1024;
+const MIB = 1024 * 1024;
+/** A webhook is one Kafka message, which the raw topic caps at 10 MiB (ingest/kafka.ts); a request body is held in memory. */
+const MAX_COLLECT_BYTES = 10 * MIB - 64 * 1024;
 
 /**
  * POLICYLENS_DEBUG: print the stack of a failed command. Not part of Config: the command's error handler needs it
@@ -227,7 +244,17 @@ export function loadConfig(env: Env = process.env): Config {
     },
     answerCache: {
       entries: boundedInt(env, 'POLICYLENS_ANSWER_CACHE_ENTRIES', DEFAULT_CACHE_ENTRIES, 0, 1_000_000),
-      maxBytes: boundedInt(env, 'POLICYLENS_ANSWER_CACHE_MB', DEFAULT_CACHE_MB, 1, 65_536) * MB,
+      maxBytes: boundedInt(env, 'POLICYLENS_ANSWER_CACHE_MB', DEFAULT_CACHE_MB, 1, 65_536) * MIB,
+    },
+    collect: {
+      port: boundedInt(env, 'POLICYLENS_COLLECT_PORT', 8788, 1, MAX_PORT),
+      host: env.POLICYLENS_COLLECT_HOST || '127.0.0.1',
+      metaVerifyToken: env.POLICYLENS_META_VERIFY_TOKEN || null,
+      metaAppSecret: env.POLICYLENS_META_APP_SECRET || null,
+      webhookMaxBytes: boundedInt(env, 'POLICYLENS_COLLECT_WEBHOOK_MAX_BYTES', 8 * MIB, 1024, MAX_COLLECT_BYTES),
+      maxEvents: boundedInt(env, 'POLICYLENS_COLLECT_MAX_EVENTS', 10_000, 1, 1_000_000),
+      maxBytes: boundedInt(env, 'POLICYLENS_COLLECT_MAX_BYTES', 5 * MIB, 1024, MAX_COLLECT_BYTES),
+      rateLimitPerMinute: positiveInt(env, 'POLICYLENS_COLLECT_RATE_LIMIT', 6_000),
     },
     dashboards: {
       dir: env.POLICYLENS_DASHBOARDS_DIR ? resolve(env.POLICYLENS_DASHBOARDS_DIR) : join(dirname(dataDir), 'dashboards'),

@@ -11,6 +11,9 @@ const { Kafka, logLevel, Partitioners } = kafkajs;
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 const EXPECTED_DURING_REBALANCE = /rebalancing|group coordinator is not available|not the correct coordinator|member id is not valid/i;
+// collect's producer is idempotent with few retries on purpose: a request waits on them, and past them the sender is
+// told 503 and sends again (a repeat is dropped by event id downstream), so kafkajs's warning about it is not news.
+const CHOSEN_RETRY_LIMIT = /Limiting retries for the idempotent producer/;
 
 // Group errors after which the partition will be read again from its committed offset by whoever owns it.
 const GROUP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
@@ -24,7 +27,7 @@ function kafkaLogs(log: Logger): logCreator {
       const { message, ...rest } = entry;
       const fields = { component: 'kafkajs', ...rest };
       // kafkajs logs these at error level although it handles them itself by rejoining or retrying.
-      if (EXPECTED_DURING_REBALANCE.test(String((rest as { error?: unknown }).error ?? ''))) log.debug(message, fields);
+      if (EXPECTED_DURING_REBALANCE.test(String((rest as { error?: unknown }).error ?? '')) || CHOSEN_RETRY_LIMIT.test(message)) log.debug(message, fields);
       else if (level === logLevel.ERROR) log.error(message, fields);
       else if (level === logLevel.WARN) log.warn(message, fields);
     };

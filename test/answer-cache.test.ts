@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
 import { AnswerCache, CACHE_HEADER } from '../query/api/answer-cache.js';
 import { buildApp } from '../query/api/app.js';
-import { createKeyRing, ROLES } from '../query/api/keys.js';
+import { createKeyRing, ROLES } from '../common/api-keys.js';
 import type { Warehouse } from '../warehouse/client.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { loadDefaultRegimes, type Regime } from '../warehouse/regimes.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyRing, parseKeySpec } from '../query/api/keys.js';
+import { createKeyRing, parseKeySpec } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
-import { ERRORS } from '../query/errors.js';
+import { ERRORS } from '../common/errors.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 describe('error catalog', () => {

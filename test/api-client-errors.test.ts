@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../common/log.js';
-import { ERRORS } from '../query/errors.js';
+import { ERRORS } from '../common/errors.js';
 import { authAs, useTestApi } from './helpers/api.js';
 
 const logged: { level: string; msg: string }[] = [];

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
 import { buildApp } from '../query/api/app.js';
-import { createKeyRing } from '../query/api/keys.js';
-import { ERRORS } from '../query/errors.js';
+import { createKeyRing } from '../common/api-keys.js';
+import { ERRORS } from '../common/errors.js';
 import { authAs, useTestApi } from './helpers/api.js';
 
 const LIMIT = 3;

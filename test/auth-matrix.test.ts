@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, createKeyRing, roleMay } from '../query/api/keys.js';
+import { ROLES, createKeyRing, roleMay } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { TEST_KEYS, openTestApi, type TestApi } from './helpers/api.js';
 

@@ -39,6 +39,16 @@ describe('loadConfig', () => {
     expect([c.port, c.host, c.apiKeys, c.trustedProxies, c.rateLimitPerMinute]).toEqual([8787, '127.0.0.1', null, [], 600]);
     expect(c.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
     expect(c.sessions).toEqual({ secret: null, hours: 12 });
+    expect(c.collect).toEqual({
+      port: 8788,
+      host: '127.0.0.1',
+      metaVerifyToken: null,
+      metaAppSecret: null,
+      webhookMaxBytes: 8 * 1024 * 1024,
+      maxEvents: 10_000,
+      maxBytes: 5 * 1024 * 1024,
+      rateLimitPerMinute: 6_000,
+    });
     expect(c.dashboards).toEqual({ dir: resolve('.policylens/dashboards'), everySeconds: 300, apiKey: null });
     expect(c.exports).toEqual({ secret: null, tmpDir: tmpdir(), minCell: 10, maxRunning: 2 });
     expect(c.log).toEqual({ level: 'info' });
@@ -63,6 +73,24 @@ describe('loadConfig', () => {
       POLICYLENS_EXPORTS_MAX: '39',
       POLICYLENS_ANSWER_CACHE_ENTRIES: '0',
       POLICYLENS_ANSWER_CACHE_MB: '2',
+      POLICYLENS_COLLECT_PORT: '9000',
+      POLICYLENS_COLLECT_HOST: '0.0.0.0',
+      POLICYLENS_META_VERIFY_TOKEN: 'verify-me',
+      POLICYLENS_META_APP_SECRET: 'app-secret',
+      POLICYLENS_COLLECT_WEBHOOK_MAX_BYTES: '4194304',
+      POLICYLENS_COLLECT_MAX_EVENTS: '500',
+      POLICYLENS_COLLECT_MAX_BYTES: '1048576',
+      POLICYLENS_COLLECT_RATE_LIMIT: '60',
+    });
+    expect(c.collect).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      metaVerifyToken: 'verify-me',
+      metaAppSecret: 'app-secret',
+      webhookMaxBytes: 4_194_304,
+      maxEvents: 500,
+      maxBytes: 1_048_576,
+      rateLimitPerMinute: 60,
     });
     expect([c.clickhouse.maxConnections, c.exports.maxRunning]).toEqual([40, 39]);
     expect(c.answerCache).toEqual({ entries: 0, maxBytes: 2 * 1024 * 1024 });
@@ -110,6 +138,11 @@ describe('loadConfig', () => {
     ['POLICYLENS_ATTRIBUTION_WINDOW_HOURS', ['0', '72h', '2.5', String(MAX_ATTRIBUTION_WINDOW_HOURS + 1)], expected.window],
     ['POLICYLENS_PORT', ['0', '65536', '80a'], expected.port],
     ['POLICYLENS_METRICS_PORT', ['-1', '100000'], expected.port],
+    ['POLICYLENS_COLLECT_PORT', ['0', '65536'], expected.port],
+    ['POLICYLENS_COLLECT_MAX_EVENTS', ['0', '1000001', 'ten'], 'a whole number from 1 to 1000000'],
+    ['POLICYLENS_COLLECT_MAX_BYTES', ['1023', '10485760', '5MB'], 'a whole number from 1024 to 10420224'],
+    ['POLICYLENS_COLLECT_WEBHOOK_MAX_BYTES', ['10'], 'a whole number from 1024 to 10420224'],
+    ['POLICYLENS_COLLECT_RATE_LIMIT', ['0', '-1'], expected.positive],
     ['POLICYLENS_DASHBOARDS_EVERY', ['-1', '2147484', 'hourly'], expected.every],
     ['POLICYLENS_EXPORT_MIN_CELL', ['0', '1000001', '10) OR (1=1'], expected.minCell],
     ['POLICYLENS_LOG_LEVEL', ['verbose', 'INFO', 'warning'], expected.level],

@@ -11,7 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../dashboards/build.js';
 import { parseCsv } from '../dashboards/csv.js';
-import { createKeyRing } from '../query/api/keys.js';
+import { createKeyRing } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { buildFromFixtures } from './fixtures/dashboards/fixture-build.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';

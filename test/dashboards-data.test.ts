@@ -21,7 +21,7 @@ import {
 } from '../dashboards/data.js';
 import { injectSource, requestKey } from '../dashboards/source.js';
 import { loadFile } from '../ingest/load-file.js';
-import { createKeyRing } from '../query/api/keys.js';
+import { createKeyRing } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { simulateToFile } from '../simulator/index.js';
 import { loadDefaultRegimes } from '../warehouse/regimes.js';

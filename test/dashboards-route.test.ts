@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../dashboards/csv.js';
-import { createKeyRing } from '../query/api/keys.js';
+import { createKeyRing } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { DASHBOARDS_COOKIE, resolveStatic } from '../query/api/routes/dashboards.js';
 import { buildFromFixtures } from './fixtures/dashboards/fixture-build.js';

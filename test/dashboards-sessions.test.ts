@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../common/config.js';
-import { createKeyRing, type Role } from '../query/api/keys.js';
+import { createKeyRing, type Role } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { DASHBOARDS_COOKIE } from '../query/api/routes/dashboards.js';
 import { createSessions } from '../query/api/sessions.js';

@@ -63,7 +63,7 @@ describe('Dockerfile', () => {
 
   it('copies every folder the server commands load, and runs them with no build step', () => {
     const copied = new Set([...dockerfile.matchAll(/^COPY (\S+) \.\/\1$/gm)].map(([, dir]) => dir));
-    for (const command of ['serve', 'ingest', 'migrate', 'export', 'dashboards', 'summary', 'load']) {
+    for (const command of ['serve', 'collect', 'ingest', 'migrate', 'export', 'dashboards', 'summary', 'load']) {
       for (const file of loadedFiles(`cli/${command}.ts`)) expect(copied, `${command} loads ${file}`).toContain(file.split('/')[0]);
     }
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/policylens\.js"\]$/m);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../common/log.js';
-import { createKeyRing, parseKeySpec } from '../query/api/keys.js';
+import { createKeyRing, parseKeySpec } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { DATASET_SPECS } from '../query/exports/datasets.js';
 import { parquetFooterRows } from '../query/exports/parquet-rows.js';

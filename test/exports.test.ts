@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngagementRow, SendRow, SubscriptionRow } from '../events/types.js';
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
-import { createKeyRing, parseKeySpec } from '../query/api/keys.js';
+import { createKeyRing, parseKeySpec } from '../common/api-keys.js';
 import { buildApp } from '../query/api/app.js';
 import { DATASET_SPECS } from '../query/exports/datasets.js';
 import { exportQuery } from '../query/exports/request.js';

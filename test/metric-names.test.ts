@@ -2,6 +2,13 @@
 // (https://prometheus.io/docs/practices/naming/), as `promtool check metrics` does: `_total` only on counters, and
 // on every counter.
 import { describe, expect, it } from 'vitest';
+import { createKeyRing } from '../common/api-keys.js';
+import { loadConfig } from '../common/config.js';
+import { buildCollectApp } from '../collect/app.js';
+import { createKafkaSink } from '../collect/kafka-sink.js';
+import { createLogger } from '../common/log.js';
+import { createKafka } from '../ingest/kafka.js';
+import { brokers } from './helpers/kafka.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { useTestApi } from './helpers/api.js';
 
@@ -41,5 +48,23 @@ describe('metric names', () => {
     expect(text).toContain('# TYPE policylens_ingest_consumer_lag gauge');
     expect(text).toContain('# TYPE policylens_nodejs_active_handles gauge');
     expect(namingProblems(text)).toEqual([]);
+  });
+
+  it('holds for collect, process metrics included', async () => {
+    const config = loadConfig({ POLICYLENS_META_APP_SECRET: 'x', POLICYLENS_KAFKA_BROKERS: brokers() });
+    const log = createLogger({}, 'error');
+    const sink = createKafkaSink(createKafka(config, log), log);
+    const app = await buildCollectApp({ config, keys: createKeyRing([]), sink, log });
+    try {
+      await app.inject({ method: 'POST', url: '/v1/webhooks/meta', payload: '{}' });
+      const text = (await app.inject({ url: '/metrics' })).body;
+      expect(text).toContain('# TYPE policylens_collect_requests_total counter');
+      expect(text).toContain('# TYPE policylens_collect_webhook_bad_signatures_total counter');
+      expect(text).toContain('# TYPE policylens_collect_nodejs_active_handles gauge');
+      expect(namingProblems(text)).toEqual([]);
+    } finally {
+      await app.close();
+      await sink.close();
+    }
   });
 });

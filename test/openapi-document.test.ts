@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { IMPACT_METRICS } from '../query/analyses/policy-impact-sql.js';
 import { RETENTION_GROUPS } from '../query/analyses/retention-sql.js';
 import { errorStatusesOf } from '../query/api/openapi.js';
-import { errorSchema } from '../query/errors.js';
+import { errorSchema } from '../common/errors.js';
 import { DATASETS, FORMATS } from '../query/exports/spec.js';
 import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES } from '../query/metrics/catalog.js';
 import { RELATIVE_RANGES } from '../query/metrics/date-range.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../query/api/keys.js';
+import { roleMay, type Role } from '../common/api-keys.js';
 import { kaplanMeier, survivalAt, Z95, type KmStep } from '../query/analyses/kaplan-meier.js';
 import { queryRows } from '../warehouse/client.js';
 import type { Truth } from '../simulator/index.js';
@@ -225,13 +225,14 @@ describe('GET /v1/retention on a hand-made cohort (loaded first, so it sets the 
 });
 
 describe('GET /v1/retention: access and input safety', () => {
-  it('needs a key; every role has "query"', async () => {
+  it('needs a key; every role with "query" may (all but producer)', async () => {
     const none = await api.app.inject({ url: '/v1/retention' });
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
     const wrong = await api.app.inject({ url: '/v1/retention', headers: { authorization: 'Bearer not-a-key-0123456789' } });
     expect(wrong.statusCode).toBe(401);
-    for (const role of Object.keys(TEST_KEYS) as Role[]) expect((await api.app.inject({ url: '/v1/retention', headers: auth(role) })).statusCode).toBe(200);
+    for (const role of Object.keys(TEST_KEYS) as Role[])
+      expect((await api.app.inject({ url: '/v1/retention', headers: auth(role) })).statusCode, role).toBe(roleMay(role, 'query') ? 200 : 403);
   });
 
   it('answers every injection attempt and bad value with a 400 in the error shape', async () => {

@@ -8,12 +8,12 @@ import type { Config } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { collectProcessMetrics } from '../../common/process-metrics.js';
 import type { Warehouse } from '../../warehouse/client.js';
-import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from './keys.js';
-import { ApiError } from '../errors.js';
+import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from '../../common/api-keys.js';
+import { ApiError } from '../../common/errors.js';
+import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from '../../common/error-replies.js';
 import { AnswerCache } from './answer-cache.js';
-import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from './error-replies.js';
 import { addErrorResponses, forDocument } from './openapi.js';
-import { createRequestMetrics, installRequestMetrics } from './request-metrics.js';
+import { createRequestMetrics, installRequestMetrics } from '../../common/request-metrics.js';
 import { ROUTE_MODULES } from './routes/index.js';
 import { schemaController } from './validators.js';
 
@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One registry per app, so that tests building several apps each read their own counts.
   const metrics = new Registry();
   collectProcessMetrics(metrics, 'policylens_api_');
-  const recordRequest = createRequestMetrics(metrics);
+  const recordRequest = createRequestMetrics(metrics, 'policylens_api_');
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,

@@ -2,7 +2,7 @@
 // that follow from what the route is, and the enums of allow-lists that are checked in code (query/documented-enum.ts).
 import type { RouteOptions } from 'fastify';
 import { DOCUMENTED_ENUM } from '../documented-enum.js';
-import { errorSchema } from '../errors.js';
+import { errorSchema } from '../../common/errors.js';
 
 /**
  * The error statuses a route can answer because of what it is, each with the catalog's error schema:

@@ -5,14 +5,14 @@ import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import type { AnswerCache } from './answer-cache.js';
-import type { KeyRing } from './keys.js';
+import type { KeyRing } from '../../common/api-keys.js';
 
 export interface RouteDeps {
   config: Config;
   wh: Warehouse;
   keys: KeyRing;
   log: Logger;
-  /** What GET /metrics serves: process metrics and request counts (query/api/request-metrics.ts). */
+  /** What GET /metrics serves: process metrics and request counts (common/request-metrics.ts). */
   metrics: Registry;
   /** Answers kept for reuse until the warehouse changes (query/api/answer-cache.ts). */
   answers: AnswerCache;

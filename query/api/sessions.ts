@@ -3,7 +3,7 @@
 // seconds, and an HMAC under the session secret signs both. It is no API key (the bearer check never reads it),
 // so it opens the dashboards only; and its key is looked up at every request, so a revoked key's sessions end.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KeyRing, Role } from './keys.js';
+import type { KeyRing, Role } from '../../common/api-keys.js';
 
 export interface Sessions {
   /** Milliseconds a new session lasts. */

@@ -1,7 +1,7 @@
 // An export request, from names and dates to the query that produces it: checked before any work, with every
 // value as a typed query parameter.
 import type { Config } from '../../common/config.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../common/errors.js';
 import { attributionWindowParam } from '../sql/attribution.js';
 import { DATASET_SPECS } from './datasets.js';
 import { checkExportSecret } from './pseudonym.js';

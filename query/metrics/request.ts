@@ -3,7 +3,7 @@
 // values stay values (never SQL). normalizeQuery is the one place a request becomes a query: two requests that
 // normalise alike get the same answer.
 import { documentedEnum } from '../documented-enum.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../common/errors.js';
 import { checkDayRange, type DayLimits } from '../sql/days.js';
 import { DIMENSIONS, DIMENSION_NAMES, METRIC_NAMES, isDimension, isMetric } from './catalog.js';
 import {

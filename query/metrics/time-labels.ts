@@ -2,7 +2,7 @@
 // dimensions that has data in it. A bucket without data gets the metrics of nothing: counts and amounts 0, rates and
 // per-1k values null (a zero denominator), intervals null. The filled groups are ordered here by the rule the SQL
 // orders by (query.ts), so that pages of a filled answer concatenate too.
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../common/errors.js';
 import { BASE_MEASURE_NAMES, computeMetrics, DIMENSIONS, type BaseValues, type MetricValue } from './catalog.js';
 import { timeLabels } from './date-range.js';
 import { MAX_GROUPS, type NormalizedQuery } from './request.js';

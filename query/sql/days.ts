@@ -2,7 +2,7 @@
 // their dates go through. Endpoints differ only in the limits they pass (the types their SQL binds the dates
 // to hold different spans); the codes are the same everywhere: INVALID_DATE_RANGE, DATE_RANGE_TOO_LONG.
 import { DAY_MS, isoDay } from '../../common/days.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../common/errors.js';
 
 export { DAY_MS, isoDay };
 /** "Date range ≤ 10 years": 10 × 365.25 days, counting both ends. */

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Logger } from '../../common/log.js';
 import { loadFile } from '../../ingest/load-file.js';
-import { ROLES, createKeyRing, type Role } from '../../query/api/keys.js';
+import { ROLES, createKeyRing, type Role } from '../../common/api-keys.js';
 import { buildApp } from '../../query/api/app.js';
 import { simulateToFile, type SimulateOptions, type Truth } from '../../simulator/index.js';
 import { openTestWarehouse, type TestWarehouse } from './warehouse.js';

@@ -4,7 +4,7 @@ import { createLogger } from '../../common/log.js';
 import type { Config } from '../../common/config.js';
 import type { EventFamily } from '../../events/types.js';
 import { createKafka, ensureTopics } from '../../ingest/kafka.js';
-import { topicNames } from '../../events/topics.js';
+import { allTopics, topicNames } from '../../events/topics.js';
 import { IngestConsumer } from '../../ingest/consumer.js';
 import { createIngestMetrics, type IngestMetrics } from '../../ingest/metrics.js';
 import type { BatchWriter } from '../../warehouse/writer.js';
@@ -12,6 +12,7 @@ import type { BatchWriter } from '../../warehouse/writer.js';
 export interface TestTopics {
   topics: Record<EventFamily, string>;
   dlqTopic: string;
+  rawTopic: string;
   groupId: string;
 }
 
@@ -24,9 +25,9 @@ export async function makeTestTopics(config: Config, partitions = 3): Promise<Te
   const kafka = createKafka(config, createLogger({ test: id }, 'error'));
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, partitions, [...Object.values(topics), dlqTopic]);
+  await ensureTopics(admin, partitions, allTopics(names));
   await admin.disconnect();
-  return { kafka, topics, dlqTopic, groupId: `g${id}`, prefix: `t${id}` };
+  return { kafka, topics, dlqTopic, rawTopic: names.raw, groupId: `g${id}`, prefix: `t${id}` };
 }
 
 export function brokers(): string {

@@ -8,10 +8,10 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { assertRoleMay, bearer } from '../keys.js';
+import { assertRoleMay, bearer } from '../../../common/api-keys.js';
 import type { RouteModule } from '../route-module.js';
 import { createSessions } from '../sessions.js';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../../../common/errors.js';
 
 export const DASHBOARDS_PREFIX = '/dashboards';
 export const DASHBOARDS_COOKIE = 'policylens_dashboards';

@@ -7,7 +7,7 @@ import { readRegimes } from '../../../warehouse/migrate.js';
 import type { RouteModule } from '../route-module.js';
 import { Slots } from '../slots.js';
 import { documentedEnum } from '../../documented-enum.js';
-import { ApiError, errorSchema } from '../../errors.js';
+import { ApiError, errorSchema } from '../../../common/errors.js';
 import { buildDataPackage } from '../../exports/datapackage.js';
 import { configuredExportQuery, exportFileName, resolveExport } from '../../exports/request.js';
 import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';

@@ -9,7 +9,7 @@ import { DAY_MS, isoDay, parseDay } from '../../sql/days.js';
 import { channelSchema } from '../analysis-schemas.js';
 import type { RouteModule } from '../route-module.js';
 import { documentedEnum } from '../../documented-enum.js';
-import { ApiError, errorSchema } from '../../errors.js';
+import { ApiError, errorSchema } from '../../../common/errors.js';
 
 export const MAX_WINDOW_DAYS = 365;
 export const MIN_WINDOW_DAYS = 7;

@@ -7,7 +7,7 @@ import { readRegimes, reloadRegimes, replaceRegimes } from '../../../warehouse/m
 import { checkRegimes, type Regime } from '../../../warehouse/regimes.js';
 import type { Warehouse } from '../../../warehouse/client.js';
 import type { RouteModule } from '../route-module.js';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../../../common/errors.js';
 
 export const MAX_REGIMES = 500;
 

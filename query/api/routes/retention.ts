@@ -6,7 +6,7 @@ import { dayRange, isoDay } from '../../sql/days.js';
 import { ANALYSIS_DAYS, channelSchema, dateSchema } from '../analysis-schemas.js';
 import type { RouteModule } from '../route-module.js';
 import { documentedEnum } from '../../documented-enum.js';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../../../common/errors.js';
 
 const INTERVAL: KmInterval = 'log-log';
 export const MAX_DAYS = 3660;

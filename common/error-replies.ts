@@ -1,12 +1,12 @@
-// How the app answers what goes wrong: always in the catalog's shape (query/errors.ts). What a client got wrong (a
+// How the app answers what goes wrong: always in the catalog's shape (common/errors.ts). What a client got wrong (a
 // 4xx from Fastify: a method no route takes, a URL the router cannot take, a body that is not JSON) is answered with
 // its status and logged at debug level only, because anyone can send such requests and an error line for each would
 // let anyone flood the log. Only failures on our side (500, 503) are error lines.
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../../common/log.js';
-import { ApiError, ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import type { Logger } from './log.js';
+import { ApiError, ERRORS, errorBody, type ErrorCode } from './errors.js';
 
 /** Fastify's client errors that have a code of their own in the catalog. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -77,7 +77,7 @@ export function clientErrorReplier(log: Logger) {
 }
 
 /** Sets the error and not-found handlers; call before the routes are added, so it sees every route's methods. */
-export function installErrorReplies(app: FastifyInstance, log: Logger): void {
+export function installErrorReplies(app: FastifyInstance, log: Logger, unreachable: ErrorCode = 'WAREHOUSE_UNAVAILABLE'): void {
   const methods = new Set<string>();
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) methods.add(method);
@@ -104,7 +104,7 @@ export function installErrorReplies(app: FastifyInstance, log: Logger): void {
       if (req.is404) return notFound(req, reply);
       return replyClientError(fe, req, reply, log);
     }
-    const code: ErrorCode = /ECONNREFUSED|socket hang up|ETIMEDOUT/.test(fe.message) ? 'WAREHOUSE_UNAVAILABLE' : 'INTERNAL';
+    const code: ErrorCode = /ECONNREFUSED|socket hang up|ETIMEDOUT/.test(fe.message) ? unreachable : 'INTERNAL';
     log.error('request failed', { url: req.url, error: fe.message });
     return reply.status(ERRORS[code].status).send(errorBody(code));
   });

@@ -12,15 +12,16 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 /** Counts one answered request. */
 export type RecordRequest = (req: FastifyRequest, reply: FastifyReply) => void;
 
-export function createRequestMetrics(registry: Registry): RecordRequest {
+/** `prefix` names the service: `policylens_api_` or `policylens_collect_`. */
+export function createRequestMetrics(registry: Registry, prefix: string): RecordRequest {
   const requests = new Counter({
-    name: 'policylens_api_requests_total',
+    name: `${prefix}requests_total`,
     help: 'Requests answered, by method, route pattern (or unmatched) and status code',
     labelNames: ['method', 'route', 'status'],
     registers: [registry],
   });
   const duration = new Histogram({
-    name: 'policylens_api_request_duration_seconds',
+    name: `${prefix}request_duration_seconds`,
     help: 'Time from receiving a request to the end of its response, by method and route pattern (or unmatched)',
     labelNames: ['method', 'route'],
     buckets: DURATION_BUCKETS,

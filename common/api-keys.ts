@@ -1,17 +1,21 @@
-// API keys: read from POLICYLENS_API_KEYS (a file of key:role lines, or key:role,key:role), held only as hashes.
+// API keys of the API and collect: read from POLICYLENS_API_KEYS (a file of key:role lines, or key:role,key:role),
+// held only as hashes.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { ApiError } from '../errors.js';
+import { ApiError } from './errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 
-export const ROLES = ['analyst', 'product', 'researcher', 'admin'] as const;
+export const ROLES = ['analyst', 'product', 'researcher', 'admin', 'producer'] as const;
 export type Role = (typeof ROLES)[number];
-export type Permission = 'query' | 'dashboards' | 'exports' | 'regimes';
+/** `ingest` is collect's POST /v1/events; every other permission is the API's. */
+export type Permission = 'query' | 'dashboards' | 'exports' | 'regimes' | 'ingest';
 
+// A producer (a shop, a send log) may only write events: a key that sits in another system reads nothing back.
 const GRANTS: Record<Role, Permission[]> = {
   analyst: ['query', 'dashboards'],
   product: ['query'],
   researcher: ['query', 'exports'],
-  admin: ['query', 'dashboards', 'exports', 'regimes'],
+  admin: ['query', 'dashboards', 'exports', 'regimes', 'ingest'],
+  producer: ['ingest'],
 };
 
 export const roleMay = (role: Role, permission: Permission): boolean => GRANTS[role].includes(permission);
