@@ -60,6 +60,7 @@ export default defineConfig({
           ...shared,
           name: 'server',
           include: [...new Set([...WAREHOUSE_TESTS, ...SERVER_ONLY])],
+          exclude: ['test/cluster.test.ts'],
           globalSetup: ['test/global-setup.ts', 'test/server-setup.ts'],
           env: { POLICYLENS_TEST_WAREHOUSE: 'server' },
         },

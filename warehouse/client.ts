@@ -151,7 +151,8 @@ async function openServer(config: Config): Promise<Warehouse> {
       try {
         await c.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
       } catch (err) {
-        throw new WarehouseUnavailableError(`The ClickHouse server at ${serverUrl} could not be used: ${describeServerError(err)}`);
+        const which = serverUrl === url ? `${url} (POLICYLENS_CLICKHOUSE_URL)` : `${serverUrl} (POLICYLENS_CLICKHOUSE_NODES)`;
+        throw new WarehouseUnavailableError(`The ClickHouse server at ${which} could not be used: ${describeServerError(err)}`);
       } finally {
         if (c !== bootstrap) await c.close();
       }
