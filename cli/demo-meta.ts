@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { Config } from '../common/config.js';
 import { createKeyRing } from '../common/api-keys.js';
 import { createLogger } from '../common/log.js';
-import { eventRequests } from '../collect/event-batches.js';
-import { postAll, type PostAllSummary } from '../collect/replay.js';
+import { postEventLog, type EventLogSummary } from '../collect/event-batches.js';
+import { postAll, statusCounts, type PostAllSummary } from '../collect/replay.js';
 import { startCollect } from '../collect/run-collect.js';
 import { fileLines, webhookRequest } from '../collect/webhook-file.js';
 import { WEBHOOK_PATH } from '../collect/webhooks.js';
@@ -17,17 +17,10 @@ import { sendLogPathFor, simulateMetaToFile } from '../sources/meta/simulate-to-
 
 export interface ThroughCollect {
   webhooks: PostAllSummary;
-  events: PostAllSummary;
-  accepted: number;
-  rejected: number;
+  events: EventLogSummary;
 }
 
 const secret = () => randomBytes(24).toString('hex');
-
-const statuses = (s: PostAllSummary) =>
-  Object.entries(s.byStatus)
-    .map(([status, n]) => `${status === '0' ? 'no answer' : status}: ${n}`)
-    .join(', ');
 
 /** Simulates to files beside the demo's others, then posts them to a collect of this process; throws unless all were taken. */
 async function postThroughCollect(config: Config, dir: string, sim: { events: number; seed: number; dupRatio: number }): Promise<ThroughCollect> {
@@ -51,34 +44,21 @@ async function postThroughCollect(config: Config, dir: string, sim: { events: nu
       })(),
       { concurrency: 8, retries: 8 },
     );
-    let accepted = 0;
-    let rejected = 0;
-    const events = await postAll(
+    const events = await postEventLog(
       collect.address,
-      eventRequests(
-        (function* () {
-          for (const { line } of fileLines(sendLogPathFor(file))) yield line;
-        })(),
-        producerKey,
-      ),
-      {
-        concurrency: 2,
-        retries: 8,
-        onDone: (_req, outcome) => {
-          if (outcome.status !== 200) return;
-          const answer = JSON.parse(outcome.body) as { accepted: number; rejected: unknown[] };
-          accepted += answer.accepted;
-          rejected += answer.rejected.length;
-        },
-      },
+      (function* () {
+        for (const { line } of fileLines(sendLogPathFor(file))) yield line;
+      })(),
+      producerKey,
+      { concurrency: 2, retries: 8 },
     );
     for (const [what, s] of [
       ['webhook POSTs', webhooks],
       ['POST /v1/events requests', events],
     ] as const) {
-      if ((s.byStatus['200'] ?? 0) !== s.requests) throw new Error(`collect did not take every one of the ${what}: ${statuses(s)}`);
+      if ((s.byStatus['200'] ?? 0) !== s.requests) throw new Error(`collect did not take every one of the ${what}: ${statusCounts(s)}`);
     }
-    return { webhooks, events, accepted, rejected };
+    return { webhooks, events };
   } finally {
     await collect.close();
   }
@@ -92,7 +72,7 @@ export async function metaThroughCollect(config: Config, dir: string, sim: { eve
   const s = (n: number) => n.toLocaleString('en-US');
   return (
     `through collect: ${s(c.webhooks.requests)} webhook POSTs (${s(mapped.bodies)} bodies mapped to ${s(mapped.events)} events, ` +
-    `${s(mapped.deadLettered)} dead-lettered) and ${s(c.events.requests)} POST /v1/events requests (${s(c.accepted)} events accepted, ` +
-    `${s(c.rejected)} rejected) in ${((c.webhooks.ms + c.events.ms) / 1000).toFixed(1)} s`
+    `${s(mapped.deadLettered)} dead-lettered) and ${s(c.events.requests)} POST /v1/events requests (${s(c.events.accepted)} events accepted, ` +
+    `${s(c.events.rejected)} rejected) in ${((c.webhooks.ms + c.events.ms) / 1000).toFixed(1)} s`
   );
 }
