@@ -35,7 +35,9 @@ commands:
   up [--port N]       ingest, mapping stage and API in one process (how embedded mode runs them)
   migrate             apply warehouse migrations (also done on every start)
   summary             print counts and engagement by frequency and regime
-  demo                simulate, load and summarise (what \`npm run demo\` runs)
+  demo [--source simulator|meta-webhooks] [--events N] [--no-serve]
+                      simulate, load and summarise, then serve (what \`npm run demo\` runs);
+                      meta-webhooks: the same world as Meta's webhooks and a send log through collect (needs Kafka)
 
 environment: POLICYLENS_DATA_DIR (embedded data, default ./.policylens/data),
   POLICYLENS_CLICKHOUSE_URL, _USER, _PASSWORD, _DATABASE (use a ClickHouse server instead),

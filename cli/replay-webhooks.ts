@@ -3,7 +3,7 @@
 // backoff and jitter, as Meta does; prints progress and a summary, and fails when any request was not taken.
 import { parseArgs } from 'node:util';
 import { createProgress } from '../common/progress.js';
-import { postAll } from '../collect/replay.js';
+import { postAll, statusCounts } from '../collect/replay.js';
 import { fileLines, webhookRequest } from '../collect/webhook-file.js';
 import { WEBHOOK_PATH } from '../collect/webhooks.js';
 import { positiveInt, UsageError } from './usage-error.js';
@@ -47,9 +47,7 @@ export async function runReplayWebhooks(argv: string[]): Promise<number> {
   });
   const ok = summary.byStatus['200'] ?? 0;
   progress.finish();
-  const statuses = Object.entries(summary.byStatus)
-    .map(([s, n]) => `${s === '0' ? 'no answer' : s}: ${n}`)
-    .join(', ');
+  const statuses = statusCounts(summary);
   console.log(
     `replayed ${summary.requests} requests in ${(summary.ms / 1000).toFixed(1)} s (${Math.round(summary.requests / (summary.ms / 1000 || 1))}/s): ${statuses}; ${summary.retries} retries`,
   );

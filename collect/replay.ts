@@ -38,6 +38,12 @@ export interface PostAllSummary {
   ms: number;
 }
 
+/** The final answers by status, as the commands print them: `200: 950, no answer: 2`. */
+export const statusCounts = (s: PostAllSummary): string =>
+  Object.entries(s.byStatus)
+    .map(([status, n]) => `${status === '0' ? 'no answer' : status}: ${n}`)
+    .join(', ');
+
 const retried = (status: number) => status === 0 || status === 429 || status >= 500;
 
 function once(agent: Agent, base: URL, req: OutgoingRequest): Promise<{ status: number; body: string }> {
