@@ -1,7 +1,8 @@
-// Per (business, channel, bucket) sums for the policy-impact difference-in-differences, aggregated in the
-// warehouse. Buckets: the weeks before the change (0 = oldest, counted back from the change date) and one
-// bucket for the whole after-window. Everything a send causes counts in its send's bucket: engagements
-// through send_id, spam-risk events through attribution, cost and revenue with the send.
+// Per (business, channel, week) sums for the policy-impact estimators (the weekly panel of weekly-panel.ts),
+// aggregated in the warehouse. Weeks are counted from the change date: back from it inside the window (the oldest
+// may be shorter), forward from it after (the last may be shorter), and back from the window's start for the
+// earlier weeks placebo boundaries read. Everything a send causes counts in its send's week: engagements through
+// send_id, spam-risk events through attribution, cost and revenue with the send.
 import { queryRows, type Warehouse } from '../../warehouse/client.js';
 import { attributedRiskSql, attributionWindowParam } from '../sql/attribution.js';
 import { DAY_MS } from '../sql/days.js';
@@ -112,27 +113,37 @@ export const IMPACT_METRICS: Record<string, ImpactMetric> = {
 export interface ImpactRow extends SendSums {
   business_id: string;
   channel: string;
-  bucket: number;
+  week: number;
 }
 
 const FROM = timeParam('a_from');
 const TO = timeParam('a_to');
 const CHANGE = timeParam('change');
+const WINDOW_FROM = timeParam('w_from');
+const WEEK_MS = 7 * DAY_MS;
+
+/** Week index of a time column: `boundary` is the change's week; weeks before w_from are counted back from it. */
+function weekSql(column: string): string {
+  const ms = (t: string) => `toUnixTimestamp64Milli(${t})`;
+  return `multiIf(${column} >= ${CHANGE}, {boundary:Int32} + intDiv(${ms(column)} - ${ms(CHANGE)}, ${WEEK_MS}),
+    ${column} >= ${WINDOW_FROM}, {boundary:Int32} - 1 - intDiv(${ms(CHANGE)} - ${ms(column)} - 1, ${WEEK_MS}),
+    {boundary:Int32} - {window_pre_weeks:Int32} - 1 - intDiv(${ms(WINDOW_FROM)} - ${ms(column)} - 1, ${WEEK_MS}))`;
+}
 
 function impactSql(parts: ReadonlySet<Part>): string {
-  const bucket = `if(occurred_at < ${CHANGE}, {pre_weeks:Int32} - 1 - intDiv(toUnixTimestamp64Milli(${CHANGE}) - toUnixTimestamp64Milli(occurred_at) - 1, ${7 * DAY_MS}), {pre_weeks:Int32})`;
-  const channels = `channel IN ({treated:String}, {control:String})`;
+  const week = weekSql('occurred_at');
+  const channels = `channel IN {channels:Array(String)}`;
   const eng = parts.has('engagements');
   const risk = parts.has('risk');
   return `
 WITH
   win_sends AS (
-    SELECT event_id, business_id, channel, ${bucket} AS bucket, cost_usd
+    SELECT event_id, business_id, channel, ${week} AS week, cost_usd
     FROM sends
     WHERE ${channels} AND occurred_at >= ${FROM} AND occurred_at < ${TO}
   ),
   per_send AS (
-    SELECT business_id, channel, bucket, count() AS sends, sum(cost_usd) AS cost${
+    SELECT business_id, channel, week, count() AS sends, sum(cost_usd) AS cost${
       eng
         ? `,
            sum(e.delivered) AS delivered, sum(e.read) AS read, sum(e.clicked) AS clicked, sum(e.converted) AS converted, sum(e.revenue) AS revenue`
@@ -145,44 +156,58 @@ WITH
       ON e.send_id = s.event_id`
         : ''
     }
-    GROUP BY business_id, channel, bucket
+    GROUP BY business_id, channel, week
   )${
     risk
       ? `,
   risk AS (
-    SELECT send_business_id AS business_id, send_channel AS channel, ${bucket.replaceAll('occurred_at', 'send_occurred_at')} AS bucket,
+    SELECT send_business_id AS business_id, send_channel AS channel, ${weekSql('send_occurred_at')} AS week,
            countIf(risk_type = 'opt_out') AS opt_outs, countIf(risk_type = 'block') AS blocks, countIf(risk_type = 'spam_report') AS spam_reports
     FROM (${attributedRiskSql({ sendColumns: ['business_id', 'channel'], from: FROM, to: TO, channelFilter: channels })})
-    GROUP BY business_id, channel, bucket
+    GROUP BY business_id, channel, week
   )`
       : ''
   }
-SELECT p.business_id AS business_id, p.channel AS channel, p.bucket AS bucket, sends, toFloat64(cost) AS cost_usd${
+SELECT p.business_id AS business_id, p.channel AS channel, p.week AS week, sends, toFloat64(cost) AS cost_usd${
     eng ? ', delivered, read, clicked, converted, toFloat64(revenue) AS revenue_usd' : ''
   }${risk ? ', r.opt_outs AS opt_outs, r.blocks AS blocks, r.spam_reports AS spam_reports' : ''}
-FROM per_send AS p${risk ? '\nLEFT JOIN risk AS r ON r.business_id = p.business_id AND r.channel = p.channel AND r.bucket = p.bucket' : ''}
-ORDER BY business_id, channel, bucket
+FROM per_send AS p${risk ? '\nLEFT JOIN risk AS r ON r.business_id = p.business_id AND r.channel = p.channel AND r.week = p.week' : ''}
+ORDER BY business_id, channel, week
 SETTINGS join_use_nulls = 0`;
 }
 
-export async function impactRows(
-  wh: Warehouse,
-  q: { metric: ImpactMetric; treated: string; control: string; changeMs: number; windowDays: number; preWeeks: number; attributionWindowHours: number },
-): Promise<ImpactRow[]> {
+export interface ImpactPanelQuery {
+  metric: ImpactMetric;
+  channels: readonly string[];
+  changeMs: number;
+  /** The window: [change − windowDays, change + afterDays). */
+  windowDays: number;
+  afterDays: number;
+  /** Whole weeks read before the window's start, for placebo boundaries. */
+  placeboWeeks: number;
+  attributionWindowHours: number;
+}
+
+/** The panel's week count before the change: the window's weeks (the oldest may be shorter) plus the placebo weeks. */
+export const weeksBefore = (q: Pick<ImpactPanelQuery, 'windowDays' | 'placeboWeeks'>): number => Math.ceil(q.windowDays / 7) + q.placeboWeeks;
+
+export async function impactRows(wh: Warehouse, q: ImpactPanelQuery): Promise<ImpactRow[]> {
+  const windowFrom = q.changeMs - q.windowDays * DAY_MS;
   const rows = await queryRows<Record<string, unknown>>(wh, impactSql(new Set(q.metric.needs)), {
-    a_from: chTime(q.changeMs - q.windowDays * DAY_MS),
-    a_to: chTime(q.changeMs + q.windowDays * DAY_MS),
+    a_from: chTime(windowFrom - q.placeboWeeks * WEEK_MS),
+    a_to: chTime(q.changeMs + q.afterDays * DAY_MS),
+    w_from: chTime(windowFrom),
     ...attributionWindowParam(q.attributionWindowHours),
     change: chTime(q.changeMs),
-    pre_weeks: q.preWeeks,
-    treated: q.treated,
-    control: q.control,
+    boundary: weeksBefore(q),
+    window_pre_weeks: Math.ceil(q.windowDays / 7),
+    channels: [...q.channels],
     engagement_types: q.metric.engagementTypes ?? ['delivered', 'read', 'clicked', 'converted'],
   });
   return rows.map((r) => ({
     business_id: String(r.business_id),
     channel: String(r.channel),
-    bucket: num(r.bucket),
+    week: num(r.week),
     sends: num(r.sends),
     cost_usd: num(r.cost_usd),
     delivered: num(r.delivered),

@@ -122,6 +122,7 @@ export function twoWayFixedEffects(t: Float64Array, l: PanelLayout, cohorts: rea
   }
   const demean = (v: Float64Array) => {
     const out = Float64Array.from(v);
+    const tol = 1e-14 * Math.max(1, ...out.map(Math.abs));
     for (let iter = 0; iter < 10_000; iter++) {
       let moved = 0;
       for (let c = 0; c < cs; c++) {
@@ -148,7 +149,7 @@ export function twoWayFixedEffects(t: Float64Array, l: PanelLayout, cohorts: rea
         for (let c = 0; c < cs; c++) out[c * l.weeks + w] -= m;
         moved = Math.max(moved, Math.abs(m));
       }
-      if (moved < 1e-14) break;
+      if (moved < tol) break;
     }
     return out;
   };
