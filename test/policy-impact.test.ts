@@ -2,7 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
 import type { Role } from '../query/api/keys.js';
 import { clusterBootstrap, mulberry32, percentileInterval, quantileSorted } from '../query/analyses/bootstrap.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { didOfPanel, eventStudyEffects } from '../query/analyses/event-study.js';
 import { WARNINGS } from '../query/analyses/impact-design.js';
+import { clustersFromRows, panelLength, sumClusters, type PanelLayout } from '../query/analyses/weekly-panel.js';
+import { exportQuery } from '../query/exports/request.js';
+import { openExportStream } from '../query/exports/stream.js';
+import { parseWindow } from '../query/exports/window.js';
 import { didFromTotals, differenceInDifferences, numIndex, olsSlope, vectorLength } from '../query/analyses/did.js';
 import { queryRows } from '../warehouse/client.js';
 import { cellRates } from '../simulator/index.js';
@@ -373,6 +380,47 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
       expect(res.statusCode, qs).toBe(400);
       expect(res.json().error.code, qs).toBe('BAD_REQUEST');
     }
+  });
+
+  it('is reproduced from the analysis_panel export: the same DiD and event study from its rows', async () => {
+    const secret = 'reproduce-secret-0123456789';
+    const tmpDir = join(api.t.dir, 'export-tmp');
+    mkdirSync(tmpDir, { recursive: true });
+    const q = exportQuery({
+      dataset: 'analysis_panel',
+      format: 'jsonl',
+      window: parseWindow('2020-05-04', '2020-06-28'),
+      secret,
+      minCell: 10,
+      attributionWindowHours: 72,
+    });
+    const ex = await openExportStream(api.t.wh, q, 'jsonl', { secret, tmpDir });
+    let text = '';
+    for await (const c of ex.stream) text += (c as Buffer).toString('utf8');
+    await ex.done;
+    const rows = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Body);
+    // Weeks counted from 2020-05-04: 0–3 before the change, 4–7 after.
+    const layout: PanelLayout = { channels: ['messenger', 'whatsapp'], weeks: 8 };
+    const { clusters } = clustersFromRows(
+      rows.map((r) => ({
+        cluster: r.business_id,
+        channel: r.channel,
+        week: (Date.parse(`${r.week}T00:00:00Z`) - Date.parse('2020-05-04T00:00:00Z')) / (7 * DAY),
+        numerator: r.opt_outs,
+        denominator: r.sends,
+      })),
+      layout,
+    );
+    const totals = sumClusters(clusters, panelLength(layout));
+    const spec = { treated: [0], control: [1], boundary: 4, leads: 4, lags: 4, scale: 1000 };
+    const url = '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28';
+    const did: Body = (await api.app.inject({ url, headers: auth() })).json();
+    expect(didOfPanel(totals, layout, spec)).toBeCloseTo(did.estimate, 10);
+    const es: Body = (await api.app.inject({ url: `${url}&method=event_study`, headers: auth() })).json();
+    expect(eventStudyEffects(totals, layout, spec)).toEqual(es.event_study.weeks.map((w: Body) => w.estimate));
   });
 
   it('says INSUFFICIENT_DATA (422) when a cell is empty', async () => {
