@@ -756,7 +756,7 @@ describe('exports', () => {
         const a = sums(panel, (r) => String(r.week));
         const b = sums(daily, (r) => weekOf(String(r.day)));
         expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-        for (const [k, v] of a) v.forEach((x, i) => expect(x, `${k} ${MEASURES[i]}`).toBeCloseTo(b.get(k)![i], 9));
+        for (const [k, v] of a) for (const [i, x] of v.entries()) expect(x, `${k} ${MEASURES[i]}`).toBeCloseTo(b.get(k)![i], 9);
         // No from date: Monday weeks.
         const all = jsonl((await body('/v1/exports/analysis_panel?format=jsonl', at1)).toString('utf8'));
         for (const r of all) expect(new Date(`${r.week}T00:00:00Z`).getUTCDay(), String(r.week)).toBe(1);

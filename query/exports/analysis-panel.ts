@@ -38,7 +38,10 @@ function weekSql(window: ExportWindow, column: string): string {
 
 function panelSelect({ window }: SelectContext): string {
   const bounds = windowBounds(window);
-  const measures = PANEL_MEASURES.map((m) => (m.name === 'cost_usd' || m.name === 'revenue_usd' ? `n_${m.name}` : `toUInt64(n_${m.name})`) + ` AS ${m.name}`);
+  const measures = PANEL_MEASURES.map((m) => {
+    const sum = m.name === 'cost_usd' || m.name === 'revenue_usd' ? `n_${m.name}` : `toUInt64(n_${m.name})`;
+    return `${sum} AS ${m.name}`;
+  });
   const engagements = perSendEngagementSql(engagementTimeFilter(bounds.from, null));
   const risk = attributedRiskSql({ sendColumns: ['business_id', 'channel', 'regime'], ...bounds });
   return `${SQL_KEY_PADS}
