@@ -2,6 +2,7 @@
 // loads (N simulated events, default 10M, kept in .policylens/bench-query-N). Results in docs/performance.md.
 // Usage: npm run bench:policy-impact -- [events=10000000] [runs=30]
 import { existsSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config.js';
 import { createKeyRing } from '../query/api/keys.js';
@@ -43,15 +44,23 @@ const result = {
   date: new Date().toISOString(),
   events,
   runs,
+  // The machine is shared: the load average says how much (2 cores).
+  load_average_before: loadavg().map((x) => +x.toFixed(1)),
+  // The request bench/query.ts times (one control, no placebos: what /v1/policy-impact did before it had methods),
+  // as the yardstick for how loaded the machine is during this run.
+  did_90_days_one_control_no_placebos: await time(`${base}&treated=whatsapp&control=messenger&change=2022-02-01&placebos=0`),
   // WhatsApp's conversation pricing, Messenger and Instagram as controls, 19 placebo boundaries (the defaults).
   event_study_90_days: await time(`${base}&change=2022-02-01&method=event_study`),
+  event_study_90_days_no_placebos: await time(`${base}&change=2022-02-01&method=event_study&placebos=0`),
   // 2025-07-01 changes every channel: the default is an interrupted time series.
   its_90_days_all_channels: await time(`${base}&change=2025-07-01`),
+  its_90_days_all_channels_no_placebos: await time(`${base}&change=2025-07-01&placebos=0`),
   did_90_days: await time(`${base}&change=2022-02-01&method=did`),
   event_study_365_days: await time(`${base}&change=2022-02-01&control=messenger&method=event_study&window_days=365`),
   staggered_90_days: await time(`${base}&change=whatsapp_conversation_pricing,recurring_all_frequencies&method=staggered`),
 };
-console.log(JSON.stringify(result, null, 2));
-writeFileSync(new URL(`./results/policy-impact-${events}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+const out = { ...result, load_average_after: loadavg().map((x) => +x.toFixed(1)) };
+console.log(JSON.stringify(out, null, 2));
+writeFileSync(new URL(`./results/policy-impact-${events}.json`, import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
 await app.close();
 await ready.wh.close();

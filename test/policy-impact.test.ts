@@ -375,6 +375,7 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
       'metric=opt_outs_per_1k&change=2020-06-01',
       'metric=opt_outs_per_1k&change=2020-06-01&method=magic',
       'metric=opt_outs_per_1k&change=2020-06-01&treated=messenger&placebos=53',
+      'metric=opt_outs_per_1k&change=2025-07-01&control=messenger',
     ]) {
       const res = await api.app.inject({ url: `/v1/policy-impact?${qs}`, headers: auth() });
       expect(res.statusCode, qs).toBe(400);

@@ -8,6 +8,7 @@ import { attributedRiskSql, attributionWindowParam } from '../sql/attribution.js
 import { DAY_MS } from '../sql/days.js';
 import { engagementTimeFilter, perSendEngagementSql } from '../sql/engagement.js';
 import { chTime, num, timeParam } from '../sql/values.js';
+import { BASE_MEASURE_NAMES, BASE_MEASURES, METRICS, type BaseMeasure, type BaseValues } from '../metrics/catalog.js';
 
 export interface SendSums {
   sends: number;
@@ -35,79 +36,51 @@ export interface ImpactMetric {
   engagementTypes?: readonly EngagementType[];
 }
 
+/** A send sum as the catalog's base values (measures policy impact does not read are 0). */
+const baseValues = (s: SendSums): BaseValues => ({
+  ...(Object.fromEntries(BASE_MEASURE_NAMES.map((m) => [m, 0])) as BaseValues),
+  ...s,
+});
+
+/** A /v1/query metric with a ratio (query/metrics/catalog.ts) as a policy-impact metric: the same definition. */
+function fromCatalog(name: string): ImpactMetric {
+  const def = METRICS[name];
+  const r = def.ratio;
+  if (!r) throw new Error(`${name} is not a ratio metric`);
+  const uses = new Set<BaseMeasure>([...def.uses, r.denominator]);
+  const types = (['delivered', 'read', 'clicked', 'converted'] as const).filter((t) => uses.has(t) || (t === 'converted' && uses.has('revenue_usd')));
+  const needs: Part[] = [];
+  if (types.length) needs.push('engagements');
+  if ([...uses].some((m) => BASE_MEASURES[m].group === 'spam')) needs.push('risk');
+  if (uses.has('cost_usd')) needs.push('cost');
+  return {
+    description: def.description,
+    numerator: (s) => r.numerator(baseValues(s)),
+    denominator: (s) => baseValues(s)[r.denominator],
+    scale: r.scale,
+    needs,
+    ...(types.length ? { engagementTypes: types } : {}),
+  };
+}
+
 /** The metrics policy-impact accepts: per business per period, ratio of sums over sends of the period. */
 export const IMPACT_METRICS: Record<string, ImpactMetric> = {
-  opt_outs_per_1k: {
-    description: 'attributed opt-outs per 1,000 sends',
-    numerator: (s) => s.opt_outs,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['risk'],
-  },
-  blocks_per_1k: { description: 'attributed blocks per 1,000 sends', numerator: (s) => s.blocks, denominator: (s) => s.sends, scale: 1000, needs: ['risk'] },
-  spam_reports_per_1k: {
-    description: 'attributed spam reports per 1,000 sends',
-    numerator: (s) => s.spam_reports,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['risk'],
-  },
-  spam_risk_per_1k: {
-    description: 'attributed opt-outs + blocks + spam reports per 1,000 sends',
-    numerator: (s) => s.opt_outs + s.blocks + s.spam_reports,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['risk'],
-  },
-  revenue_per_1k: {
-    description: 'revenue of converted engagements per 1,000 sends (USD)',
-    numerator: (s) => s.revenue_usd,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['engagements'],
-    engagementTypes: ['converted'],
-  },
-  net_revenue_per_1k: {
-    description: 'revenue of converted engagements minus send cost, per 1,000 sends (USD)',
-    numerator: (s) => s.revenue_usd - s.cost_usd,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['engagements', 'cost'],
-    engagementTypes: ['converted'],
-  },
-  cost_per_1k: { description: 'send cost per 1,000 sends (USD)', numerator: (s) => s.cost_usd, denominator: (s) => s.sends, scale: 1000, needs: ['cost'] },
-  delivery_rate: {
-    description: 'delivered sends / sends',
-    numerator: (s) => s.delivered,
-    denominator: (s) => s.sends,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered'],
-  },
-  read_rate: {
-    description: 'read sends / delivered sends',
-    numerator: (s) => s.read,
-    denominator: (s) => s.delivered,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered', 'read'],
-  },
-  click_rate: {
-    description: 'clicked sends / delivered sends',
-    numerator: (s) => s.clicked,
-    denominator: (s) => s.delivered,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered', 'clicked'],
-  },
-  conversion_rate: {
-    description: 'converted sends / delivered sends',
-    numerator: (s) => s.converted,
-    denominator: (s) => s.delivered,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered', 'converted'],
-  },
+  ...Object.fromEntries(
+    [
+      'opt_outs_per_1k',
+      'blocks_per_1k',
+      'spam_reports_per_1k',
+      'spam_risk_per_1k',
+      'revenue_per_1k',
+      'net_revenue_per_1k',
+      'delivery_rate',
+      'read_rate',
+      'click_rate',
+      'conversion_rate',
+    ].map((name) => [name, fromCatalog(name)]),
+  ),
+  // Not a /v1/query metric (there, cost_usd is a sum): the one policy-impact metric defined here.
+  cost_per_1k: { description: 'cost_usd / sends × 1000.', numerator: (s) => s.cost_usd, denominator: (s) => s.sends, scale: 1000, needs: ['cost'] },
 };
 
 export interface ImpactRow extends SendSums {

@@ -119,6 +119,8 @@ export const routes: RouteModule = (app, { wh, config }) => {
       if (q.change.includes(',')) throw new ApiError('BAD_REQUEST', 'A list of changes needs method=staggered.');
 
       const change = resolveChange(regimes, q.change, q.treated);
+      if (q.control && change.treated.includes(q.control))
+        throw new ApiError('BAD_REQUEST', `control ${q.control} is treated: it enters a regime on ${change.day}.`);
       const changeMs = parseDay(change.day, 'change');
       const W = q.window_days;
       const fromMs = changeMs - W * DAY_MS;
