@@ -103,7 +103,13 @@ function weekSql(column: string): string {
     {boundary:Int32} - {window_pre_weeks:Int32} - 1 - intDiv(${ms(WINDOW_FROM)} - ${ms(column)} - 1, ${WEEK_MS}))`;
 }
 
-function impactSql(parts: ReadonlySet<Part>): string {
+/**
+ * The business a row counts under: its own inside the window; '' (every business summed) before the window, where
+ * only placebo boundaries read the weekly totals, or everywhere when `perBusiness` is false (no bootstrap).
+ */
+const businessSql = (column: string, time: string, perBusiness: boolean) => (perBusiness ? `if(${time} >= ${WINDOW_FROM}, ${column}, '')` : "''");
+
+function impactSql(parts: ReadonlySet<Part>, perBusiness: boolean): string {
   const week = weekSql('occurred_at');
   const channels = `channel IN {channels:Array(String)}`;
   const eng = parts.has('engagements');
@@ -111,7 +117,7 @@ function impactSql(parts: ReadonlySet<Part>): string {
   return `
 WITH
   win_sends AS (
-    SELECT event_id, business_id, channel, ${week} AS week, cost_usd
+    SELECT event_id, ${businessSql('business_id', 'occurred_at', perBusiness)} AS business_id, channel, ${week} AS week, cost_usd
     FROM sends
     WHERE ${channels} AND occurred_at >= ${FROM} AND occurred_at < ${TO}
   ),
@@ -134,7 +140,7 @@ WITH
     risk
       ? `,
   risk AS (
-    SELECT send_business_id AS business_id, send_channel AS channel, ${weekSql('send_occurred_at')} AS week,
+    SELECT ${businessSql('send_business_id', 'send_occurred_at', perBusiness)} AS business_id, send_channel AS channel, ${weekSql('send_occurred_at')} AS week,
            countIf(risk_type = 'opt_out') AS opt_outs, countIf(risk_type = 'block') AS blocks, countIf(risk_type = 'spam_report') AS spam_reports
     FROM (${attributedRiskSql({ sendColumns: ['business_id', 'channel'], from: FROM, to: TO, channelFilter: channels })})
     GROUP BY business_id, channel, week
@@ -158,6 +164,11 @@ export interface ImpactPanelQuery {
   afterDays: number;
   /** Whole weeks read before the window's start, for placebo boundaries. */
   placeboWeeks: number;
+  /**
+   * False: one row per channel and week, every business summed (business_id ''), for methods without a bootstrap.
+   * True: per business inside the window; the placebo weeks before it are summed over businesses either way.
+   */
+  perBusiness: boolean;
   attributionWindowHours: number;
 }
 
@@ -166,7 +177,7 @@ export const weeksBefore = (q: Pick<ImpactPanelQuery, 'windowDays' | 'placeboWee
 
 export async function impactRows(wh: Warehouse, q: ImpactPanelQuery): Promise<ImpactRow[]> {
   const windowFrom = q.changeMs - q.windowDays * DAY_MS;
-  const rows = await queryRows<Record<string, unknown>>(wh, impactSql(new Set(q.metric.needs)), {
+  const rows = await queryRows<Record<string, unknown>>(wh, impactSql(new Set(q.metric.needs), q.perBusiness), {
     a_from: chTime(windowFrom - q.placeboWeeks * WEEK_MS),
     a_to: chTime(q.changeMs + q.afterDays * DAY_MS),
     w_from: chTime(windowFrom),

@@ -56,7 +56,7 @@ export async function staggered(
     throw new ApiError('NO_CONTROL_GROUP', 'Every channel changes in this list: there is no never-treated channel; use control_group=not_yet_treated.');
   }
   const afterDays = (endMs - firstMs) / DAY_MS;
-  const pq: ImpactPanelQuery = { metric, channels, changeMs: firstMs, windowDays: W, afterDays, placeboWeeks: 0, attributionWindowHours };
+  const pq: ImpactPanelQuery = { metric, channels, changeMs: firstMs, windowDays: W, afterDays, placeboWeeks: 0, attributionWindowHours, perBusiness: true };
   const { layout, clusters } = await panel(wh, pq, channels);
   const boundary = weeksBefore(pq);
   const weekOf = (day: string) => boundary + Math.floor((parseDay(day, 'change') - firstMs) / WEEK_MS);

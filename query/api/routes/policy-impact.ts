@@ -89,7 +89,9 @@ export const routes: RouteModule = (app, { wh, config }) => {
       const weeks = Math.ceil(W / 7);
       const placeboWeeks = placeboPreWeeks(weeks, weeks, q.placebos) - weeks;
       const channels = [...design.treated, ...design.control];
-      const pq: ImpactPanelQuery = { metric, channels, changeMs, windowDays: W, afterDays: W, placeboWeeks, attributionWindowHours };
+      // An interrupted time series reads only the weekly totals (its interval is Newey–West, not a bootstrap).
+      const perBusiness = design.method !== 'its';
+      const pq: ImpactPanelQuery = { metric, channels, changeMs, windowDays: W, afterDays: W, placeboWeeks, attributionWindowHours, perBusiness };
       const { layout, clusters } = await panel(wh, pq, channels);
       const boundary = weeksBefore(pq);
       const spec: TwoGroupSpec = {
@@ -221,7 +223,6 @@ export const routes: RouteModule = (app, { wh, config }) => {
         method: {
           ...method,
           interval: `Newey–West (HAC, Bartlett kernel, ${its.fit.lags} lag${its.fit.lags === 1 ? '' : 's'}) standard error × 1.96 over ${its.fit.n} weeks`,
-          clusters: clusters.length,
         },
         placebo: q.placebos ? placeboBody(its.placebo, changeMs, boundary) : null,
         warnings,
