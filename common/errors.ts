@@ -31,6 +31,10 @@ export const ERRORS = {
   URL_TOO_LONG: { status: 414, message: 'A part of the URL path is longer than allowed (100 characters).' },
   UNSUPPORTED_ENCODING: { status: 415, message: 'The Content-Encoding is not one this endpoint takes (gzip or identity).' },
   INSUFFICIENT_DATA: { status: 422, message: 'There is not enough data for this analysis in the requested window.' },
+  NO_CONTROL_GROUP: {
+    status: 422,
+    message: 'The method needs a control channel with no regime boundary inside the window, and there is none.',
+  },
   RATE_LIMITED: {
     status: 429,
     message: 'Too many requests for this API key, or from this address without a valid key; retry after the time in the Retry-After header.',

@@ -64,15 +64,24 @@ export interface ImpactCell {
 export interface ImpactResponse {
   metric: string;
   metric_description: string;
+  /** The treated channels, comma-separated. */
   treated: string;
-  control: string;
+  /** The control channels, comma-separated; null without a control (an interrupted time series). */
+  control: string | null;
   change: { input: string; date: string; regime: string | null };
   window_days: number;
   windows: { before: { from: string; to: string }; after: { from: string; to: string } };
-  cells: { treated_before: ImpactCell; treated_after: ImpactCell; control_before: ImpactCell; control_after: ImpactCell };
+  /** Difference in differences only. */
+  cells?: { treated_before: ImpactCell; treated_after: ImpactCell; control_before: ImpactCell; control_after: ImpactCell };
   estimate: number;
   ci95: [number, number] | null;
-  pre_trend: { weeks: number; slope_per_week: number | null; ci95: [number, number] | null; parallel_trends_plausible: boolean };
+  pre_trend?: { weeks: number; slope_per_week: number | null; ci95: [number, number] | null; parallel_trends_plausible: boolean };
+  method?: { name?: string; chosen?: string; reason?: string; interval?: string };
+  /** Event study: effects by week relative to the change (reference week −1). */
+  event_study?: { reference_week: number; weeks: { relative_week: number; estimate: number | null; ci95: [number, number] | null }[] };
+  /** Interrupted time series: observed, fitted and counterfactual by week relative to the change. */
+  its?: { weeks: { relative_week: number; observed: number | null; fitted: number; counterfactual: number }[] };
+  placebo?: { randomisation_p: number | null } | null;
   warnings: string[];
 }
 

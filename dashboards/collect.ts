@@ -6,11 +6,11 @@ import { CHANNELS, channelOrder, FREQUENCY_METRICS, IMPACT_METRICS, type Frequen
 import { frequencyFrontierRows, frequencyQueryRows, type FrequencyRow } from './frequency-rows.js';
 import { funnelRows, type FunnelRow } from './funnel-rows.js';
 import { RegimeBook, type BandRow, type BoundaryRow } from './regime-book.js';
-import { controlFor, IMPACT_WINDOW_DAYS, QUERY_LIMIT, requests, type Variant } from './requests.js';
+import { IMPACT_WINDOW_DAYS, QUERY_LIMIT, requests, type Variant } from './requests.js';
 import { retentionRows, type RetentionRow } from './retention-rows.js';
 import { ApiRequestError, type ApiRequest, type Source } from './source.js';
 import { scatterBusinessRows, scatterFrontierRows, type ScatterRow } from './spam-risk-rows.js';
-import { impactRow, timelineRows, type ImpactRow, type TimelineRow } from './timeline-rows.js';
+import { eventStudyRows, impactRow, timelineRows, type EventStudyRow, type ImpactRow, type TimelineRow } from './timeline-rows.js';
 
 export interface Loaded<T> {
   rows: T | null;
@@ -29,6 +29,7 @@ export interface VariantData {
   bands: BandRow[];
   boundaries: BoundaryRow[];
   impact: Loaded<ImpactRow[]>;
+  eventStudy: Loaded<EventStudyRow[]>;
   retention: Loaded<RetentionRow[]>;
   funnel: Loaded<FunnelRow[]>;
 }
@@ -172,8 +173,9 @@ export async function collectVariant(src: Source, book: RegimeBook, v: Variant, 
   ) as Record<ImpactMetric, Loaded<TimelineRow[]>>;
 
   const boundaries = book.boundaries(channels, v.from, v.to);
-  const impact = load(now, async () => {
+  const impactAll = load(now, async () => {
     const rows: ImpactRow[] = [];
+    const weeks: EventStudyRow[] = [];
     const skipped: string[] = [];
     await Promise.all(
       boundaries.flatMap((b) => {
@@ -183,7 +185,11 @@ export async function collectVariant(src: Source, book: RegimeBook, v: Variant, 
         }
         return IMPACT_METRICS.map(async (metric) => {
           try {
-            rows.push(impactRow(await src.request(requests.impact(metric, b.channel, controlFor(b.channel, b.date, book), b.date)), book));
+            const body = await src.request(requests.impact(metric, b.channel, b.date));
+            const row = impactRow(body, book);
+            rows.push(row);
+            // A DiD's week-by-week view is an event study of the same design; an interrupted time series has its own weeks.
+            weeks.push(...eventStudyRows(row.method === 'did' ? await src.request(requests.eventStudy(metric, b.channel, b.date)) : body, row));
           } catch (err) {
             skipped.push(`${b.date} ${b.channel} ${metric}: ${message(err)}`);
           }
@@ -192,8 +198,17 @@ export async function collectVariant(src: Source, book: RegimeBook, v: Variant, 
     );
     if (!rows.length && skipped.length) throw new Error(skipped.join('; '));
     rows.sort((a, b) => a.metric.localeCompare(b.metric) || a.change_date.localeCompare(b.change_date) || channelOrder(a.treated) - channelOrder(b.treated));
-    return { rows, skipped };
-  }).then((l): Loaded<ImpactRow[]> => ({ ...l, rows: l.rows?.rows ?? null, notes: l.rows?.skipped.sort() ?? [] }));
+    weeks.sort(
+      (a, b) =>
+        a.metric.localeCompare(b.metric) ||
+        a.change_date.localeCompare(b.change_date) ||
+        channelOrder(a.treated) - channelOrder(b.treated) ||
+        a.relative_week - b.relative_week,
+    );
+    return { rows, weeks, skipped: skipped.sort() };
+  });
+  const impact = impactAll.then((l): Loaded<ImpactRow[]> => ({ ...l, rows: l.rows?.rows ?? null, notes: l.rows?.skipped ?? [] }));
+  const eventStudy = impactAll.then((l): Loaded<EventStudyRow[]> => ({ ...l, rows: l.rows?.weeks ?? null, notes: l.rows?.skipped ?? [] }));
 
   const retention = load(now, async () => retentionRows(await src.request(requests.retention(v))));
   const funnel = load(now, async (notes) => funnelRows(await ask(src, requests.funnel(v), notes)));
@@ -206,6 +221,7 @@ export async function collectVariant(src: Source, book: RegimeBook, v: Variant, 
     bands: book.bands(channels, v.from, v.to),
     boundaries,
     impact: await impact,
+    eventStudy: await eventStudy,
     retention: await retention,
     funnel: await funnel,
   };

@@ -24,7 +24,7 @@ export { CHANNELS, FREQUENCIES, FREQUENCY_METRICS, FUNNEL_STAGES, IMPACT_METRICS
 export { type FrequencyRow, frequencyFrontierRows, frequencyQueryRows, groupLabel } from './frequency-rows.js';
 export { type FunnelRow, funnelRows } from './funnel-rows.js';
 export { type BandRow, type BoundaryRow, RegimeBook } from './regime-book.js';
-export { HORIZON_DAYS, IMPACT_WINDOW_DAYS, QUERY_LIMIT, type Variant, controlFor, requests } from './requests.js';
+export { HORIZON_DAYS, IMPACT_WINDOW_DAYS, QUERY_LIMIT, type Variant, requests } from './requests.js';
 export { type RetentionRow, retentionRows } from './retention-rows.js';
 export { type ScatterRow, scatterBusinessRows, scatterFrontierRows } from './spam-risk-rows.js';
-export { type ImpactRow, type TimelineRow, impactRow, timelineRows } from './timeline-rows.js';
+export { type EventStudyRow, type ImpactRow, type TimelineRow, eventStudyRows, impactRow, timelineRows } from './timeline-rows.js';

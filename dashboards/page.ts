@@ -5,6 +5,7 @@ import type { ChartDef, PageDef } from './pages.js';
 import { PAGES, TIMELINE_DEFS } from './pages.js';
 import type { ImpactMetric, ImpactRow, Variant } from './data.js';
 import { fmtNumber, fmtUnit } from './charts/common.js';
+import { METHOD_NAMES } from './charts/impact.js';
 
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -152,13 +153,20 @@ function impactDetails(rows: readonly ImpactRow[]): string {
       const trs = own
         .map((r) => {
           const u = TIMELINE_DEFS[r.metric as ImpactMetric].unit;
-          return `<tr><th scope="row">${esc(r.metric)}</th><td>${esc(fmtUnit(r.treated_before, u))}</td><td>${esc(fmtUnit(r.treated_after, u))}</td><td>${esc(fmtUnit(r.control_before, u))}</td><td>${esc(fmtUnit(r.control_after, u))}</td><td><strong>${esc(fmtUnit(r.estimate, u))}</strong> (${esc(r.ci95_lo === null || r.ci95_hi === null ? 'no interval' : `${fmtUnit(r.ci95_lo, u)} to ${fmtUnit(r.ci95_hi, u)}`)})</td><td>${r.parallel_trends_plausible ? 'parallel' : 'not shown parallel'}${r.pre_trend_slope_per_week === null ? '' : ` (slope ${esc(fmtNumber(r.pre_trend_slope_per_week))}/week)`}</td></tr>`;
+          const ci = r.ci95_lo === null || r.ci95_hi === null ? 'no interval' : `${fmtUnit(r.ci95_lo, u)} to ${fmtUnit(r.ci95_hi, u)}`;
+          const trend =
+            r.parallel_trends_plausible === null
+              ? '–'
+              : `${r.parallel_trends_plausible ? 'parallel' : 'not shown parallel'}${r.pre_trend_slope_per_week === null ? '' : ` (slope ${fmtNumber(r.pre_trend_slope_per_week)}/week)`}`;
+          return `<tr><th scope="row">${esc(r.metric)}</th><td>${esc(METHOD_NAMES[r.method] ?? r.method)}</td><td>${esc(fmtUnit(r.treated_before, u))}</td><td>${esc(fmtUnit(r.treated_after, u))}</td><td>${esc(fmtUnit(r.control_before, u))}</td><td>${esc(fmtUnit(r.control_after, u))}</td><td><strong>${esc(fmtUnit(r.estimate, u))}</strong> (${esc(ci)})</td><td>${esc(trend)}</td><td>${esc(r.randomisation_p === null ? '–' : fmtNumber(r.randomisation_p, 2))}</td></tr>`;
         })
         .join('');
+      const reasons = [...new Set(own.map((r) => r.method_reason).filter(Boolean))];
       const warnings = [...new Set(own.flatMap((r) => (r.warnings ? [r.warnings] : [])))];
       return `<div class="impact-detail" data-boundary="${esc(key)}">
-<h3>${esc(`${k.change_date}: ${k.label}`)} <span class="muted">(${esc(k.treated)} treated, ${esc(k.control)} control)</span></h3>
-<div class="table-scroll"><table><thead><tr><th scope="col">metric</th><th scope="col">treated before</th><th scope="col">treated after</th><th scope="col">control before</th><th scope="col">control after</th><th scope="col">difference-in-differences (95%)</th><th scope="col">pre-trend</th></tr></thead><tbody>${trs}</tbody></table></div>
+<h3>${esc(`${k.change_date}: ${k.label}`)} <span class="muted">(${esc(k.treated)} treated, ${esc(k.control ? `${k.control} control` : 'no control')})</span></h3>
+${reasons.map((w) => `<p class="method">Method: ${esc(w)}</p>`).join('')}
+<div class="table-scroll"><table><thead><tr><th scope="col">metric</th><th scope="col">method</th><th scope="col">treated before</th><th scope="col">treated after</th><th scope="col">control before</th><th scope="col">control after</th><th scope="col">estimate (95%)</th><th scope="col">pre-trend</th><th scope="col">placebo p</th></tr></thead><tbody>${trs}</tbody></table></div>
 ${warnings.map((w) => `<p class="warning">${esc(w)}</p>`).join('')}
 </div>`;
     })

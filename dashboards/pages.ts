@@ -3,6 +3,7 @@
 import type { Unit } from './charts/common.js';
 import { describeFrequency, frequencyChart } from './charts/frequency.js';
 import { describeFunnel, funnelChart } from './charts/funnel.js';
+import { describeEventStudy, eventStudyChart } from './charts/event-study.js';
 import { describeImpact, impactChart } from './charts/impact.js';
 import { describeRetention, retentionChart } from './charts/retention.js';
 import { describeSpamRevenue, spamRevenueChart } from './charts/spam-revenue.js';
@@ -30,7 +31,7 @@ export interface PageDef {
   title: string;
   summary: string;
   charts: ChartDef[];
-  /** Only the timeline has one: the chosen boundary's difference-in-differences in detail. */
+  /** Only the timeline has one: the chosen boundary's estimates in detail. */
   impactDetails?: ImpactRow[];
 }
 
@@ -117,6 +118,8 @@ const cols = {
     'control',
     'regime',
     'label',
+    'method',
+    'method_reason',
     'estimate',
     'ci95_lo',
     'ci95_hi',
@@ -126,8 +129,10 @@ const cols = {
     'control_after',
     'pre_trend_slope_per_week',
     'parallel_trends_plausible',
+    'randomisation_p',
     'warnings',
   ],
+  eventStudy: ['metric', 'change_date', 'treated', 'label', 'method', 'relative_week', 'estimate', 'ci95_lo', 'ci95_hi'],
   retention: ['frequency', 'day', 'survival', 'ci95_lo', 'ci95_hi', 'at_risk', 'events', 'censored'],
   funnel: ['channel', 'category', 'stage', 'stage_index', 'count', 'share_of_sends'],
 } as const;
@@ -141,6 +146,10 @@ export function pagesFor(data: VariantData, opts: { minSends: number; width?: nu
   const recurringOnly = v.channel === 'whatsapp' ? ' WhatsApp sends carry no frequency (only recurring notifications on Messenger and Instagram do).' : '';
 
   const impactFor = (metric: ImpactMetric): Loaded<Row[]> => ({ ...data.impact, rows: data.impact.rows?.filter((r) => r.metric === metric) ?? null });
+  const eventStudyFor = (metric: ImpactMetric): Loaded<Row[]> => ({
+    ...data.eventStudy,
+    rows: data.eventStudy.rows?.filter((r) => r.metric === metric) ?? null,
+  });
 
   return [
     {
@@ -208,11 +217,24 @@ export function pagesFor(data: VariantData, opts: { minSends: number; width?: nu
           return {
             id: `impact-${metric.replace(/_/g, '-')}`,
             title: `Policy impact on ${d.label}`,
-            about: `Difference-in-differences at each boundary: the treated channel’s change over the ${IMPACT_WINDOW_DAYS} days after against the ${IMPACT_WINDOW_DAYS} days before, minus the control channel’s; 95% cluster-bootstrap interval by business. GET /v1/policy-impact.`,
+            about: `The effect at each boundary, ${IMPACT_WINDOW_DAYS} days either side, by the method the API chose and names in each label: a difference in differences (the treated channel’s change minus that of the channels with no boundary in the window; 95% cluster-bootstrap interval by business) or, when every channel changed, an interrupted time series (the level change against the channel’s own trend; Newey–West interval). The table gives each method’s reason and the placebo p-value. GET /v1/policy-impact.`,
             loaded: impactFor(metric),
             columns: cols.impact,
             render: anyRows((rows, document) => impactChart(rows as never, { document, width, label: d.label, unit: d.unit })),
             describe: anyDescribe((rows) => describeImpact(rows as never, { label: d.label, unit: d.unit })),
+            empty: `No boundary in this selection has ${IMPACT_WINDOW_DAYS} days of data on both sides.`,
+          } satisfies ChartDef;
+        }),
+        ...(Object.keys(TIMELINE_DEFS) as ImpactMetric[]).map((metric) => {
+          const d = TIMELINE_DEFS[metric];
+          return {
+            id: `event-study-${metric.replace(/_/g, '-')}`,
+            title: `Event study of ${d.label}`,
+            about: `Week by week around each boundary (dashed line: the change): for a difference in differences, the treated minus control gap relative to the week before the change, with 95% cluster-bootstrap intervals (weeks before the change near 0 support parallel trends); for an interrupted time series, each week’s value minus the pre-change trend carried on. GET /v1/policy-impact?method=event_study.`,
+            loaded: eventStudyFor(metric),
+            columns: cols.eventStudy,
+            render: anyRows((rows, document) => eventStudyChart(rows as never, { document, width, label: d.label, unit: d.unit })),
+            describe: anyDescribe((rows) => describeEventStudy(rows as never, { label: d.label, unit: d.unit })),
             empty: `No boundary in this selection has ${IMPACT_WINDOW_DAYS} days of data on both sides.`,
           } satisfies ChartDef;
         }),

@@ -1,6 +1,4 @@
 // The API requests each page makes for a variant (channel × period), and the constants they are made with.
-import type { RegimeBook } from './regime-book.js';
-import { addDays } from '../common/days.js';
 import { FREQUENCIES, FUNNEL_STAGES } from './dimensions.js';
 import type { ApiRequest } from './source.js';
 
@@ -68,10 +66,17 @@ export const requests = {
       limit: QUERY_LIMIT,
     },
   }),
-  impact: (metric: string, treated: string, control: string, change: string): ApiRequest => ({
+  // No control and no method: the API picks them (a DiD against the channels with no boundary in the window, or an
+  // interrupted time series when there are none) and says why.
+  impact: (metric: string, treated: string, change: string): ApiRequest => ({
     method: 'GET',
     path: '/v1/policy-impact',
-    query: { metric, treated, control, change, window_days: IMPACT_WINDOW_DAYS },
+    query: { metric, treated, change, window_days: IMPACT_WINDOW_DAYS },
+  }),
+  eventStudy: (metric: string, treated: string, change: string): ApiRequest => ({
+    method: 'GET',
+    path: '/v1/policy-impact',
+    query: { metric, treated, change, window_days: IMPACT_WINDOW_DAYS, method: 'event_study' },
   }),
   retention: (v: Variant): ApiRequest => ({
     method: 'GET',
@@ -84,12 +89,3 @@ export const requests = {
     body: { metrics: [...FUNNEL_STAGES], dimensions: ['channel', 'category'], date_range: [v.from, v.to], filters: channelFilter(v), limit: QUERY_LIMIT },
   }),
 };
-
-/** The control channel for a change on `treated`: one without a change of its own inside the window, if any. */
-export function controlFor(treated: string, date: string, book: RegimeBook): string {
-  const candidates = treated === 'whatsapp' ? ['messenger', 'instagram'] : ['whatsapp', treated === 'messenger' ? 'instagram' : 'messenger'];
-  const lo = addDays(date, -IMPACT_WINDOW_DAYS);
-  const hi = addDays(date, IMPACT_WINDOW_DAYS);
-  const quiet = candidates.find((c) => !book.boundaries([c], lo, hi).length);
-  return quiet ?? candidates[0];
-}

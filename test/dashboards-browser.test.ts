@@ -159,11 +159,12 @@ describe('dashboards in Chromium', () => {
         if (p.page === 'funnel') expect(await section.locator('g[aria-label="bar"] rect').count()).toBe(2 * body.length);
         if (p.page === 'retention') expect(await section.locator('g[aria-label="line"] path').count()).toBe(new Set(body.map((r) => r[col('frequency')])).size);
         if (p.page === 'frequency') expect(await section.locator('g[aria-label="dot"] circle').count()).toBe(body.length);
-        if (c.id.startsWith('impact-')) expect(await section.locator('g[aria-label="dot"] circle').count()).toBe(body.length);
+        if (c.id.startsWith('impact-') || c.id.startsWith('event-study-'))
+          expect(await section.locator('g[aria-label="dot"] circle').count()).toBe(body.length);
         checked++;
       }
     }
-    expect(checked).toBe(2 * 12);
+    expect(checked).toBe(2 * 14);
     expect(problems.console).toEqual([]);
     await page.close();
   });

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSite, type Manifest } from '../dashboards/build.js';
 import { csvCell, parseCsv, toCsv } from '../dashboards/csv.js';
 import {
-  controlFor,
   dayOf,
+  eventStudyRows,
+  impactRow,
   frequencyFrontierRows,
   queryResults,
   RegimeBook,
@@ -76,8 +77,56 @@ describe('adapter', () => {
       ['whatsapp_conversation_pricing', '2022-02-01', '2023-05-31'],
       ['whatsapp_category_pricing', '2023-06-01', '2023-12-31'],
     ]);
-    expect(controlFor('messenger', '2022-05-19', book)).toBe('whatsapp');
-    expect(controlFor('whatsapp', '2023-06-01', book)).toBe('messenger');
+  });
+
+  it('turns a policy-impact answer into a row with its method, and its weeks into the event-study plot', () => {
+    const base = {
+      metric: 'opt_outs_per_1k',
+      metric_description: '',
+      treated: 'whatsapp',
+      change: { input: '2025-07-01', date: '2025-07-01', regime: null },
+      window_days: 14,
+      windows: { before: { from: '2025-06-17', to: '2025-06-30' }, after: { from: '2025-07-01', to: '2025-07-14' } },
+      estimate: 2,
+      ci95: [1, 3],
+      warnings: ['No control group: …'],
+    };
+    const its = {
+      ...base,
+      control: null,
+      method: { name: 'its', chosen: 'default', reason: 'No channel stays unchanged.' },
+      its: {
+        weeks: [
+          { relative_week: -2, observed: 5, fitted: 5, counterfactual: 5 },
+          { relative_week: -1, observed: null, fitted: 5, counterfactual: 5 },
+          { relative_week: 0, observed: 7.5, fitted: 7, counterfactual: 5 },
+        ],
+      },
+      placebo: { randomisation_p: 0.05 },
+    };
+    const row = impactRow(its, book);
+    expect(row).toMatchObject({ method: 'its', method_reason: 'No channel stays unchanged.', control: '', regime: 'whatsapp_per_message_pricing' });
+    expect(row).toMatchObject({ treated_before: null, parallel_trends_plausible: null, randomisation_p: 0.05 });
+    expect(eventStudyRows(its, row).map((r) => [r.relative_week, r.estimate, r.method, r.ci95_lo])).toEqual([
+      [-2, 0, 'its', null],
+      [0, 2.5, 'its', null],
+    ]);
+    const es = {
+      ...base,
+      control: 'messenger',
+      event_study: {
+        reference_week: -1,
+        weeks: [
+          { relative_week: -1, estimate: 0, ci95: null },
+          { relative_week: 0, estimate: 3, ci95: [2, 4] },
+        ],
+      },
+    };
+    expect(eventStudyRows(es, row).map((r) => [r.relative_week, r.estimate, r.method, r.ci95_lo, r.ci95_hi])).toEqual([
+      [-1, 0, 'event_study', null, null],
+      [0, 3, 'event_study', 2, 4],
+    ]);
+    expect(() => eventStudyRows(base, row)).toThrow(/event_study.weeks or its.weeks/);
   });
 
   it('sums frontier totals over channels for the scatter, keeps per-channel intervals for the frequency page', () => {
@@ -222,6 +271,8 @@ describe('a build against the API in the tree (in-process, small simulated wareh
       'frequency/expected-net-revenue-per-subscriber',
       'timeline/impact-opt-outs-per-1k',
       'timeline/impact-net-revenue-per-1k',
+      'timeline/event-study-opt-outs-per-1k',
+      'timeline/event-study-net-revenue-per-1k',
     ]) {
       expect(drawn.has(at), at).toBe(true);
     }

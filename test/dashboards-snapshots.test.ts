@@ -90,6 +90,8 @@ describe('dashboard charts match their snapshots', () => {
     ['all', 'timeline', 'weekly-net-revenue-per-1k'],
     ['all', 'timeline', 'impact-opt-outs-per-1k'],
     ['all', 'timeline', 'impact-net-revenue-per-1k'],
+    ['all', 'timeline', 'event-study-opt-outs-per-1k'],
+    ['all', 'timeline', 'event-study-net-revenue-per-1k'],
     ['all', 'retention', 'survival'],
     ['all', 'funnel', 'stages'],
     ['messenger', 'spam-risk', 'scatter'],

@@ -735,6 +735,55 @@ describe('exports', () => {
     });
   });
 
+  describe('analysis_panel', () => {
+    const MEASURES = ['sends', 'cost_usd', 'delivered', 'read', 'clicked', 'replied', 'converted', 'revenue_usd', 'opt_outs', 'blocks', 'spam_reports'];
+
+    it('sums to daily_metrics per channel and regime, with pseudonymised businesses and weeks counted from the from date', async () => {
+      await withApp({ minCell: 1 }, async (at1) => {
+        const panel = jsonl((await body('/v1/exports/analysis_panel?format=jsonl&from=2022-05-28&to=2022-06-10', at1)).toString('utf8'));
+        const daily = jsonl((await body('/v1/exports/daily_metrics?format=jsonl&from=2022-05-28&to=2022-06-10', at1)).toString('utf8'));
+        expect(Object.keys(panel[0])).toEqual(DATASET_SPECS.analysis_panel.fields.map((f) => f.name));
+        expect(new Set(panel.map((r) => r.week))).toEqual(new Set(['2022-05-28', '2022-06-04']));
+        expect(new Set(panel.map((r) => r.business_id))).toEqual(
+          new Set(['raw-biz-alpha', 'raw-biz-beta'].map((b) => pseudonymise(SECRET_A, 'business', b)).filter((p) => panel.some((r) => r.business_id === p))),
+        );
+        expect(panel.some((r) => String(r.business_id).startsWith('raw-'))).toBe(false);
+        const sums = (rows: Record<string, unknown>[], week: (r: Record<string, unknown>) => string) => {
+          const out = new Map<string, number[]>();
+          for (const r of rows) {
+            const k = `${week(r)}|${r.channel}|${r.regime}`;
+            const acc = out.get(k) ?? MEASURES.map(() => 0);
+            MEASURES.forEach((m, i) => {
+              acc[i] += Number(r[m]);
+            });
+            out.set(k, acc);
+          }
+          return out;
+        };
+        const weekOf = (day: string) => (day < '2022-06-04' ? '2022-05-28' : '2022-06-04');
+        const a = sums(panel, (r) => String(r.week));
+        const b = sums(daily, (r) => weekOf(String(r.day)));
+        expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+        for (const [k, v] of a) for (const [i, x] of v.entries()) expect(x, `${k} ${MEASURES[i]}`).toBeCloseTo(b.get(k)![i], 9);
+        // No from date: Monday weeks.
+        const all = jsonl((await body('/v1/exports/analysis_panel?format=jsonl', at1)).toString('utf8'));
+        for (const r of all) expect(new Date(`${r.week}T00:00:00Z`).getUTCDay(), String(r.week)).toBe(1);
+        expect(all.reduce((acc, r) => acc + Number(r.sends), 0)).toBe(await warehouseCount('sends'));
+      });
+    });
+
+    it('needs the secret, and describes itself in its datapackage', async () => {
+      await withApp({ secret: null }, async (without) => {
+        expect((await get('/v1/exports/analysis_panel?format=csv', 'researcher', without)).json().error.code).toBe('EXPORT_SECRET_MISSING');
+      });
+      const pkg = (await get('/v1/exports/analysis_panel/datapackage.json?from=2022-05-31')).json();
+      expect(pkg.resources[0].schema.primaryKey).toEqual(['week', 'business_id', 'channel', 'regime']);
+      expect(pkg.policylens).toMatchObject({ attribution_window_hours: 72, window: { from: '2022-05-31', applies_to: 'send day' } });
+      expect(pkg.policylens.min_cell).toBeUndefined();
+      expect(pkg.policylens.pseudonymisation.fields).toEqual([{ name: 'business_id', domain: 'business' }]);
+    });
+  });
+
   it('exports every dataset in every format through exportQuery without the API too', async () => {
     for (const dataset of Object.keys(DATASET_SPECS) as DatasetName[]) {
       for (const format of ['parquet', 'csv', 'jsonl'] as const) {

@@ -2,6 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Frequency, SendCategory } from '../events/types.js';
 import { roleMay, type Role } from '../common/api-keys.js';
 import { clusterBootstrap, mulberry32, percentileInterval, quantileSorted } from '../query/analyses/bootstrap.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { didOfPanel, eventStudyEffects } from '../query/analyses/event-study.js';
+import { WARNINGS } from '../query/analyses/impact-design.js';
+import { clustersFromRows, panelLength, sumClusters, type PanelLayout } from '../query/analyses/weekly-panel.js';
+import { exportQuery } from '../query/exports/request.js';
+import { openExportStream } from '../query/exports/stream.js';
+import { parseWindow } from '../query/exports/window.js';
 import { didFromTotals, differenceInDifferences, numIndex, olsSlope, vectorLength } from '../query/analyses/did.js';
 import { queryRows } from '../warehouse/client.js';
 import { cellRates } from '../simulator/index.js';
@@ -235,7 +243,13 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
     expect(hi).toBeLessThan(60);
     expect(body.pre_trend).toEqual({ weeks: 4, slope_per_week: 0, ci95: [0, 0], parallel_trends_plausible: true });
     expect(body.method).toMatchObject({ clusters: 12, replicates: 1000, replicates_used: 1000, seed: expect.any(Number) });
-    expect(body.warnings).toEqual(['Only 12 businesses: the cluster bootstrap interval is rough.']);
+    expect(body.method).toMatchObject({ name: 'did', chosen: 'default', reason: 'Difference in differences against the named control whatsapp.' });
+    expect(body.warnings).toEqual([
+      WARNINGS.oneTreated('messenger'),
+      'Only 12 businesses: the cluster bootstrap interval is rough.',
+      'No placebo boundary before the change has data on every side: no randomisation p-value.',
+    ]);
+    expect(body.placebo.randomisation_p).toBeNull();
     // same request, same bytes (seeded bootstrap)
     const again = await api.app.inject({
       url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28',
@@ -298,6 +312,116 @@ describe('GET /v1/policy-impact on a hand-made panel with known effects (2020)',
     ).json();
     expect(ig.change).toEqual({ input: '2020-06-01', date: '2020-06-01', regime: null });
     expect(ig.warnings).toContain('The control channel instagram enters regime 24h_tags_otn on 2020-03-04, inside the window: it is not an unchanged control.');
+  });
+
+  it('method=event_study: the weekly effect is 40 per 1k in every week after the change and 0 before', async () => {
+    const body: Body = (
+      await api.app.inject({
+        url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28&method=event_study',
+        headers: auth(),
+      })
+    ).json();
+    expect(body.method).toMatchObject({ name: 'event_study', chosen: 'request', clusters: 12, replicates: 1000 });
+    expect(body.event_study.reference_week).toBe(-1);
+    expect(body.event_study.weeks.map((w: Body) => [w.relative_week, w.from])).toEqual([
+      [-4, '2020-05-04'],
+      [-3, '2020-05-11'],
+      [-2, '2020-05-18'],
+      [-1, '2020-05-25'],
+      [0, '2020-06-01'],
+      [1, '2020-06-08'],
+      [2, '2020-06-15'],
+      [3, '2020-06-22'],
+    ]);
+    for (const w of body.event_study.weeks) expect(w.estimate, `week ${w.relative_week}`).toBeCloseTo(w.relative_week >= 0 ? 40 : 0, 10);
+    expect(body.event_study.weeks[3].ci95).toBeNull();
+    expect(body.event_study.weeks[5].ci95[0]).toBeLessThan(40);
+    expect(body.event_study.weeks[5].ci95[1]).toBeGreaterThan(40);
+    expect(body.estimate).toBeCloseTo(40, 10);
+    expect(body.pre_trend).toMatchObject({ weeks: 4, slope_per_week: 0, parallel_trends_plausible: true, leads_outside: [] });
+  });
+
+  it('method=its: the treated channel against its own weeks before, with Newey–West intervals', async () => {
+    const body: Body = (
+      await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&change=2020-06-01&window_days=28&method=its', headers: auth() })
+    ).json();
+    expect(body.method).toMatchObject({ name: 'its', chosen: 'request', interval: expect.stringMatching(/^Newey–West/) });
+    expect(body.control).toBeNull();
+    // messenger: 40 per 1k every week before, 80 after: a level change of 40 and no slope.
+    expect(body.estimate).toBeCloseTo(40, 9);
+    expect(body.its.slope_change.estimate).toBeCloseTo(0, 9);
+    expect(body.its.pre_slope_per_week).toBeCloseTo(0, 9);
+    expect(body.its.weeks).toHaveLength(8);
+    expect(body.its.weeks[4]).toMatchObject({ relative_week: 0, from: '2020-06-01' });
+    expect(body.its.weeks[4].observed).toBeCloseTo(80, 9);
+    expect(body.its.weeks[4].counterfactual).toBeCloseTo(40, 9);
+    expect(body.warnings).toContain(WARNINGS.noControl());
+  });
+
+  it('refuses a design without a control (NO_CONTROL_GROUP) and a list of changes outside method=staggered', async () => {
+    // 2025-07-01 changes every channel.
+    const none = await api.app.inject({ url: '/v1/policy-impact?metric=opt_outs_per_1k&change=2025-07-01&method=did', headers: auth() });
+    expect(none.statusCode).toBe(422);
+    expect(none.json().error.code).toBe('NO_CONTROL_GROUP');
+    const never = await api.app.inject({
+      url: '/v1/policy-impact?metric=opt_outs_per_1k&change=whatsapp_conversation_pricing,recurring_all_frequencies&method=staggered&control_group=never_treated',
+      headers: auth(),
+    });
+    expect(never.statusCode).toBe(422);
+    expect(never.json().error.code).toBe('NO_CONTROL_GROUP');
+    for (const qs of [
+      'metric=opt_outs_per_1k&change=2022-02-01,2022-05-19',
+      'metric=opt_outs_per_1k&change=2022-02-01,2022-05-19&method=staggered&treated=whatsapp',
+      'metric=opt_outs_per_1k&change=2020-06-01',
+      'metric=opt_outs_per_1k&change=2020-06-01&method=magic',
+      'metric=opt_outs_per_1k&change=2020-06-01&treated=messenger&placebos=53',
+      'metric=opt_outs_per_1k&change=2025-07-01&control=messenger',
+    ]) {
+      const res = await api.app.inject({ url: `/v1/policy-impact?${qs}`, headers: auth() });
+      expect(res.statusCode, qs).toBe(400);
+      expect(res.json().error.code, qs).toBe('BAD_REQUEST');
+    }
+  });
+
+  it('is reproduced from the analysis_panel export: the same DiD and event study from its rows', async () => {
+    const secret = 'reproduce-secret-0123456789';
+    const tmpDir = join(api.t.dir, 'export-tmp');
+    mkdirSync(tmpDir, { recursive: true });
+    const q = exportQuery({
+      dataset: 'analysis_panel',
+      format: 'jsonl',
+      window: parseWindow('2020-05-04', '2020-06-28'),
+      secret,
+      minCell: 10,
+      attributionWindowHours: 72,
+    });
+    const ex = await openExportStream(api.t.wh, q, 'jsonl', { secret, tmpDir });
+    let text = '';
+    for await (const c of ex.stream) text += (c as Buffer).toString('utf8');
+    await ex.done;
+    const rows = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Body);
+    // Weeks counted from 2020-05-04: 0–3 before the change, 4–7 after.
+    const layout: PanelLayout = { channels: ['messenger', 'whatsapp'], weeks: 8 };
+    const { clusters } = clustersFromRows(
+      rows.map((r) => ({
+        cluster: r.business_id,
+        channel: r.channel,
+        week: (Date.parse(`${r.week}T00:00:00Z`) - Date.parse('2020-05-04T00:00:00Z')) / (7 * DAY),
+        numerator: r.opt_outs,
+        denominator: r.sends,
+      })),
+      layout,
+    );
+    const totals = sumClusters(clusters, panelLength(layout));
+    const spec = { treated: [0], control: [1], boundary: 4, leads: 4, lags: 4, scale: 1000 };
+    const url = '/v1/policy-impact?metric=opt_outs_per_1k&treated=messenger&control=whatsapp&change=2020-06-01&window_days=28';
+    const did: Body = (await api.app.inject({ url, headers: auth() })).json();
+    expect(didOfPanel(totals, layout, spec)).toBeCloseTo(did.estimate, 10);
+    const es: Body = (await api.app.inject({ url: `${url}&method=event_study`, headers: auth() })).json();
+    expect(eventStudyEffects(totals, layout, spec)).toEqual(es.event_study.weeks.map((w: Body) => w.estimate));
   });
 
   it('says INSUFFICIENT_DATA (422) when a cell is empty', async () => {
@@ -422,7 +546,9 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
       expect(res.statusCode, metric).toBe(200);
       const body: Body = res.json();
       expect(body.change).toEqual({ input: 'whatsapp_conversation_pricing', date: '2022-02-01', regime: 'whatsapp_conversation_pricing' });
-      expect(body.warnings).toEqual([]);
+      // No boundary touches either channel in the window; one treated channel is always flagged.
+      expect(body.warnings.filter((w: string) => w.includes('regime'))).toEqual([]);
+      expect(body.warnings).toContain(WARNINGS.oneTreated('whatsapp'));
       const truth = await trueDid(metric, 90);
       const ok = truth >= body.ci95[0] && truth <= body.ci95[1];
       if (ok) inside++;
@@ -437,12 +563,39 @@ describe('GET /v1/policy-impact against the simulator truth (200k events, 2021-0
     expect(inside).toBeGreaterThanOrEqual(metrics.length - 1);
   });
 
+  it('chooses DiD against the unchanged channels by default, and runs the staggered design over two boundaries', async () => {
+    const did: Body = (await api.app.inject({ url: '/v1/policy-impact?metric=read_rate&change=whatsapp_conversation_pricing', headers: auth() })).json();
+    expect(did.method).toMatchObject({ name: 'did', chosen: 'default' });
+    expect(did.treated).toBe('whatsapp');
+    expect(did.control).toBe('messenger,instagram');
+    expect(did.placebo.boundaries.length).toBeGreaterThan(0);
+    expect(did.placebo.randomisation_p).toBeGreaterThan(0);
+    const res = await api.app.inject({
+      url: '/v1/policy-impact?metric=read_rate&change=whatsapp_conversation_pricing,recurring_all_frequencies&method=staggered&window_days=56',
+      headers: auth(),
+    });
+    expect(res.statusCode).toBe(200);
+    const st: Body = res.json();
+    expect(st.staggered.cohorts).toEqual([
+      { date: '2022-02-01', week_from: '2022-02-01', channels: ['whatsapp'] },
+      { date: '2022-05-19', week_from: '2022-05-17', channels: ['messenger', 'instagram'] },
+    ]);
+    expect(st.control).toBeNull();
+    // Not yet treated: WhatsApp's effects are measured against Messenger and Instagram until 2022-05-19; after that
+    // no channel is untreated, so the later group has no identified effect.
+    expect(st.warnings).toContain(WARNINGS.lastCohortNoControl(['2022-05-19']));
+    expect(st.staggered.group_time.every((c: Body) => c.cohort === '2022-02-01')).toBe(true);
+    expect(Number.isFinite(st.estimate)).toBe(true);
+    expect(st.ci95[0]).toBeLessThanOrEqual(st.estimate);
+    expect(typeof st.staggered.twfe_estimate).toBe('number');
+  });
+
   it('warns when the control channel changes regime inside the window', async () => {
     const body: Body = (
       await api.app.inject({ url: '/v1/policy-impact?metric=read_rate&treated=whatsapp&control=messenger&change=2022-02-01&window_days=120', headers: auth() })
     ).json();
     expect(body.change.regime).toBe('whatsapp_conversation_pricing');
-    expect(body.warnings).toEqual([
+    expect(body.warnings.filter((w: string) => w.includes('regime'))).toEqual([
       'The control channel messenger enters regime recurring_all_frequencies on 2022-05-19, inside the window: it is not an unchanged control.',
     ]);
   });

@@ -1,12 +1,14 @@
-// Per (business, channel, bucket) sums for the policy-impact difference-in-differences, aggregated in the
-// warehouse. Buckets: the weeks before the change (0 = oldest, counted back from the change date) and one
-// bucket for the whole after-window. Everything a send causes counts in its send's bucket: engagements
-// through send_id, spam-risk events through attribution, cost and revenue with the send.
+// Per (business, channel, week) sums for the policy-impact estimators (the weekly panel of weekly-panel.ts),
+// aggregated in the warehouse. Weeks are counted from the change date: back from it inside the window (the oldest
+// may be shorter), forward from it after (the last may be shorter), and back from the window's start for the
+// earlier weeks placebo boundaries read. Everything a send causes counts in its send's week: engagements through
+// send_id, spam-risk events through attribution, cost and revenue with the send.
 import { queryRows, type Warehouse } from '../../warehouse/client.js';
 import { attributedRiskSql, attributionWindowParam } from '../sql/attribution.js';
 import { DAY_MS } from '../sql/days.js';
 import { engagementTimeFilter, perSendEngagementSql } from '../sql/engagement.js';
 import { chTime, num, timeParam } from '../sql/values.js';
+import { BASE_MEASURE_NAMES, BASE_MEASURES, METRICS, type BaseMeasure, type BaseValues } from '../metrics/catalog.js';
 
 export interface SendSums {
   sends: number;
@@ -34,105 +36,93 @@ export interface ImpactMetric {
   engagementTypes?: readonly EngagementType[];
 }
 
+/** A send sum as the catalog's base values (measures policy impact does not read are 0). */
+const baseValues = (s: SendSums): BaseValues => ({
+  ...(Object.fromEntries(BASE_MEASURE_NAMES.map((m) => [m, 0])) as BaseValues),
+  ...s,
+});
+
+/** A /v1/query metric with a ratio (query/metrics/catalog.ts) as a policy-impact metric: the same definition. */
+function fromCatalog(name: string): ImpactMetric {
+  const def = METRICS[name];
+  const r = def.ratio;
+  if (!r) throw new Error(`${name} is not a ratio metric`);
+  const uses = new Set<BaseMeasure>([...def.uses, r.denominator]);
+  const types = (['delivered', 'read', 'clicked', 'converted'] as const).filter((t) => uses.has(t) || (t === 'converted' && uses.has('revenue_usd')));
+  const needs: Part[] = [];
+  if (types.length) needs.push('engagements');
+  if ([...uses].some((m) => BASE_MEASURES[m].group === 'spam')) needs.push('risk');
+  if (uses.has('cost_usd')) needs.push('cost');
+  return {
+    description: def.description,
+    numerator: (s) => r.numerator(baseValues(s)),
+    denominator: (s) => baseValues(s)[r.denominator],
+    scale: r.scale,
+    needs,
+    ...(types.length ? { engagementTypes: types } : {}),
+  };
+}
+
 /** The metrics policy-impact accepts: per business per period, ratio of sums over sends of the period. */
 export const IMPACT_METRICS: Record<string, ImpactMetric> = {
-  opt_outs_per_1k: {
-    description: 'attributed opt-outs per 1,000 sends',
-    numerator: (s) => s.opt_outs,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['risk'],
-  },
-  blocks_per_1k: { description: 'attributed blocks per 1,000 sends', numerator: (s) => s.blocks, denominator: (s) => s.sends, scale: 1000, needs: ['risk'] },
-  spam_reports_per_1k: {
-    description: 'attributed spam reports per 1,000 sends',
-    numerator: (s) => s.spam_reports,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['risk'],
-  },
-  spam_risk_per_1k: {
-    description: 'attributed opt-outs + blocks + spam reports per 1,000 sends',
-    numerator: (s) => s.opt_outs + s.blocks + s.spam_reports,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['risk'],
-  },
-  revenue_per_1k: {
-    description: 'revenue of converted engagements per 1,000 sends (USD)',
-    numerator: (s) => s.revenue_usd,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['engagements'],
-    engagementTypes: ['converted'],
-  },
-  net_revenue_per_1k: {
-    description: 'revenue of converted engagements minus send cost, per 1,000 sends (USD)',
-    numerator: (s) => s.revenue_usd - s.cost_usd,
-    denominator: (s) => s.sends,
-    scale: 1000,
-    needs: ['engagements', 'cost'],
-    engagementTypes: ['converted'],
-  },
-  cost_per_1k: { description: 'send cost per 1,000 sends (USD)', numerator: (s) => s.cost_usd, denominator: (s) => s.sends, scale: 1000, needs: ['cost'] },
-  delivery_rate: {
-    description: 'delivered sends / sends',
-    numerator: (s) => s.delivered,
-    denominator: (s) => s.sends,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered'],
-  },
-  read_rate: {
-    description: 'read sends / delivered sends',
-    numerator: (s) => s.read,
-    denominator: (s) => s.delivered,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered', 'read'],
-  },
-  click_rate: {
-    description: 'clicked sends / delivered sends',
-    numerator: (s) => s.clicked,
-    denominator: (s) => s.delivered,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered', 'clicked'],
-  },
-  conversion_rate: {
-    description: 'converted sends / delivered sends',
-    numerator: (s) => s.converted,
-    denominator: (s) => s.delivered,
-    scale: 1,
-    needs: ['engagements'],
-    engagementTypes: ['delivered', 'converted'],
-  },
+  ...Object.fromEntries(
+    [
+      'opt_outs_per_1k',
+      'blocks_per_1k',
+      'spam_reports_per_1k',
+      'spam_risk_per_1k',
+      'revenue_per_1k',
+      'net_revenue_per_1k',
+      'delivery_rate',
+      'read_rate',
+      'click_rate',
+      'conversion_rate',
+    ].map((name) => [name, fromCatalog(name)]),
+  ),
+  // Not a /v1/query metric (there, cost_usd is a sum): the one policy-impact metric defined here.
+  cost_per_1k: { description: 'cost_usd / sends × 1000.', numerator: (s) => s.cost_usd, denominator: (s) => s.sends, scale: 1000, needs: ['cost'] },
 };
 
 export interface ImpactRow extends SendSums {
   business_id: string;
   channel: string;
-  bucket: number;
+  week: number;
 }
 
 const FROM = timeParam('a_from');
 const TO = timeParam('a_to');
 const CHANGE = timeParam('change');
+const WINDOW_FROM = timeParam('w_from');
+const WEEK_MS = 7 * DAY_MS;
 
-function impactSql(parts: ReadonlySet<Part>): string {
-  const bucket = `if(occurred_at < ${CHANGE}, {pre_weeks:Int32} - 1 - intDiv(toUnixTimestamp64Milli(${CHANGE}) - toUnixTimestamp64Milli(occurred_at) - 1, ${7 * DAY_MS}), {pre_weeks:Int32})`;
-  const channels = `channel IN ({treated:String}, {control:String})`;
+/** Week index of a time column: `boundary` is the change's week; weeks before w_from are counted back from it. */
+function weekSql(column: string): string {
+  const ms = (t: string) => `toUnixTimestamp64Milli(${t})`;
+  return `multiIf(${column} >= ${CHANGE}, {boundary:Int32} + intDiv(${ms(column)} - ${ms(CHANGE)}, ${WEEK_MS}),
+    ${column} >= ${WINDOW_FROM}, {boundary:Int32} - 1 - intDiv(${ms(CHANGE)} - ${ms(column)} - 1, ${WEEK_MS}),
+    {boundary:Int32} - {window_pre_weeks:Int32} - 1 - intDiv(${ms(WINDOW_FROM)} - ${ms(column)} - 1, ${WEEK_MS}))`;
+}
+
+/**
+ * The business a row counts under: its own inside the window; '' (every business summed) before the window, where
+ * only placebo boundaries read the weekly totals, or everywhere when `perBusiness` is false (no bootstrap).
+ */
+const businessSql = (column: string, time: string, perBusiness: boolean) => (perBusiness ? `if(${time} >= ${WINDOW_FROM}, ${column}, '')` : "''");
+
+function impactSql(parts: ReadonlySet<Part>, perBusiness: boolean): string {
+  const week = weekSql('occurred_at');
+  const channels = `channel IN {channels:Array(String)}`;
   const eng = parts.has('engagements');
   const risk = parts.has('risk');
   return `
 WITH
   win_sends AS (
-    SELECT event_id, business_id, channel, ${bucket} AS bucket, cost_usd
+    SELECT event_id, ${businessSql('business_id', 'occurred_at', perBusiness)} AS business_id, channel, ${week} AS week, cost_usd
     FROM sends
     WHERE ${channels} AND occurred_at >= ${FROM} AND occurred_at < ${TO}
   ),
   per_send AS (
-    SELECT business_id, channel, bucket, count() AS sends, sum(cost_usd) AS cost${
+    SELECT business_id, channel, week, count() AS sends, sum(cost_usd) AS cost${
       eng
         ? `,
            sum(e.delivered) AS delivered, sum(e.read) AS read, sum(e.clicked) AS clicked, sum(e.converted) AS converted, sum(e.revenue) AS revenue`
@@ -145,44 +135,63 @@ WITH
       ON e.send_id = s.event_id`
         : ''
     }
-    GROUP BY business_id, channel, bucket
+    GROUP BY business_id, channel, week
   )${
     risk
       ? `,
   risk AS (
-    SELECT send_business_id AS business_id, send_channel AS channel, ${bucket.replaceAll('occurred_at', 'send_occurred_at')} AS bucket,
+    SELECT ${businessSql('send_business_id', 'send_occurred_at', perBusiness)} AS business_id, send_channel AS channel, ${weekSql('send_occurred_at')} AS week,
            countIf(risk_type = 'opt_out') AS opt_outs, countIf(risk_type = 'block') AS blocks, countIf(risk_type = 'spam_report') AS spam_reports
     FROM (${attributedRiskSql({ sendColumns: ['business_id', 'channel'], from: FROM, to: TO, channelFilter: channels })})
-    GROUP BY business_id, channel, bucket
+    GROUP BY business_id, channel, week
   )`
       : ''
   }
-SELECT p.business_id AS business_id, p.channel AS channel, p.bucket AS bucket, sends, toFloat64(cost) AS cost_usd${
+SELECT p.business_id AS business_id, p.channel AS channel, p.week AS week, sends, toFloat64(cost) AS cost_usd${
     eng ? ', delivered, read, clicked, converted, toFloat64(revenue) AS revenue_usd' : ''
   }${risk ? ', r.opt_outs AS opt_outs, r.blocks AS blocks, r.spam_reports AS spam_reports' : ''}
-FROM per_send AS p${risk ? '\nLEFT JOIN risk AS r ON r.business_id = p.business_id AND r.channel = p.channel AND r.bucket = p.bucket' : ''}
-ORDER BY business_id, channel, bucket
+FROM per_send AS p${risk ? '\nLEFT JOIN risk AS r ON r.business_id = p.business_id AND r.channel = p.channel AND r.week = p.week' : ''}
+ORDER BY business_id, channel, week
 SETTINGS join_use_nulls = 0`;
 }
 
-export async function impactRows(
-  wh: Warehouse,
-  q: { metric: ImpactMetric; treated: string; control: string; changeMs: number; windowDays: number; preWeeks: number; attributionWindowHours: number },
-): Promise<ImpactRow[]> {
-  const rows = await queryRows<Record<string, unknown>>(wh, impactSql(new Set(q.metric.needs)), {
-    a_from: chTime(q.changeMs - q.windowDays * DAY_MS),
-    a_to: chTime(q.changeMs + q.windowDays * DAY_MS),
+export interface ImpactPanelQuery {
+  metric: ImpactMetric;
+  channels: readonly string[];
+  changeMs: number;
+  /** The window: [change − windowDays, change + afterDays). */
+  windowDays: number;
+  afterDays: number;
+  /** Whole weeks read before the window's start, for placebo boundaries. */
+  placeboWeeks: number;
+  /**
+   * False: one row per channel and week, every business summed (business_id ''), for methods without a bootstrap.
+   * True: per business inside the window; the placebo weeks before it are summed over businesses either way.
+   */
+  perBusiness: boolean;
+  attributionWindowHours: number;
+}
+
+/** The panel's week count before the change: the window's weeks (the oldest may be shorter) plus the placebo weeks. */
+export const weeksBefore = (q: Pick<ImpactPanelQuery, 'windowDays' | 'placeboWeeks'>): number => Math.ceil(q.windowDays / 7) + q.placeboWeeks;
+
+export async function impactRows(wh: Warehouse, q: ImpactPanelQuery): Promise<ImpactRow[]> {
+  const windowFrom = q.changeMs - q.windowDays * DAY_MS;
+  const rows = await queryRows<Record<string, unknown>>(wh, impactSql(new Set(q.metric.needs), q.perBusiness), {
+    a_from: chTime(windowFrom - q.placeboWeeks * WEEK_MS),
+    a_to: chTime(q.changeMs + q.afterDays * DAY_MS),
+    w_from: chTime(windowFrom),
     ...attributionWindowParam(q.attributionWindowHours),
     change: chTime(q.changeMs),
-    pre_weeks: q.preWeeks,
-    treated: q.treated,
-    control: q.control,
+    boundary: weeksBefore(q),
+    window_pre_weeks: Math.ceil(q.windowDays / 7),
+    channels: [...q.channels],
     engagement_types: q.metric.engagementTypes ?? ['delivered', 'read', 'clicked', 'converted'],
   });
   return rows.map((r) => ({
     business_id: String(r.business_id),
     channel: String(r.channel),
-    bucket: num(r.bucket),
+    week: num(r.week),
     sends: num(r.sends),
     cost_usd: num(r.cost_usd),
     delivered: num(r.delivered),

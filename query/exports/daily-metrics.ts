@@ -8,59 +8,71 @@ import { commonFields, type DatasetSpec, type ExportField, type SelectContext } 
 import { windowBounds, windowSql } from './window.js';
 
 /** A measure of daily_metrics: its definition is also the package's metric definition. */
-interface MetricField extends ExportField {
+export interface MetricField extends ExportField {
   unit: string;
 }
 
-const count = (name: string, title: string, description: string): MetricField => ({
+const count = (name: string, title: string, description: string, required: boolean): MetricField => ({
   name,
   title,
   type: 'integer',
   unit: 'count',
   description,
-  constraints: { minimum: 0 },
+  constraints: { ...(required ? { required: true } : {}), minimum: 0 },
 });
 const SUPPRESSED_NOTE = 'Null when the cell is suppressed.';
 
-export const DAILY_METRICS: MetricField[] = [
-  count('sends', 'Sends', `Sends in the cell. ${SUPPRESSED_NOTE}`),
-  {
-    name: 'cost_usd',
-    title: 'Cost',
-    type: 'number',
-    unit: 'USD',
-    description: `Sum of cost_usd of the cell's sends, USD. ${SUPPRESSED_NOTE}`,
-    constraints: { minimum: 0 },
-  },
-  ...(['delivered', 'read', 'clicked', 'replied', 'converted'] as const).map((t) =>
-    count(
-      t,
-      t[0].toUpperCase() + t.slice(1),
-      `Sends of the cell with at least one "${t}" engagement (joined by send_id, however late; with a from date, not earlier than a day before it); a send counts once however many it has. ${SUPPRESSED_NOTE}`,
+/**
+ * The measures of a cell of sends (daily_metrics, analysis_panel): every metric's numerator and denominator. `note`
+ * ends each description; `required` when a measure is never null.
+ */
+export function measureFields(note: string, required: boolean): MetricField[] {
+  const end = note ? ` ${note}` : '';
+  const constraints = { ...(required ? { required: true } : {}), minimum: 0 };
+  return [
+    count('sends', 'Sends', `Sends in the cell.${end}`, required),
+    {
+      name: 'cost_usd',
+      title: 'Cost',
+      type: 'number',
+      unit: 'USD',
+      description: `Sum of cost_usd of the cell's sends, USD.${end}`,
+      constraints,
+    },
+    ...(['delivered', 'read', 'clicked', 'replied', 'converted'] as const).map((t) =>
+      count(
+        t,
+        t[0].toUpperCase() + t.slice(1),
+        `Sends of the cell with at least one "${t}" engagement (joined by send_id, however late; with a from date, not earlier than a day before it); a send counts once however many it has.${end}`,
+        required,
+      ),
     ),
-  ),
-  {
-    name: 'revenue_usd',
-    title: 'Revenue',
-    type: 'number',
-    unit: 'USD',
-    description: `Sum of revenue_usd of the converted engagements of the cell's sends, USD. ${SUPPRESSED_NOTE}`,
-    constraints: { minimum: 0 },
-  },
-  ...(
-    [
-      ['opt_outs', 'Opt-outs', 'opt_out'],
-      ['blocks', 'Blocks', 'block'],
-      ['spam_reports', 'Spam reports', 'spam_report'],
-    ] as const
-  ).map(([name, title, type]) =>
-    count(
-      name,
-      title,
-      `${type} events attributed to the cell's sends: each counts against the latest send from the same business to the same person on the same channel at or before it, if that send is at most the attribution window (package property policylens.attribution_window_hours) earlier; of sends in the same millisecond, the one with the larger event_id. Events with no such send are not in any cell (the subscriptions export has them all). ${SUPPRESSED_NOTE}`,
+    {
+      name: 'revenue_usd',
+      title: 'Revenue',
+      type: 'number',
+      unit: 'USD',
+      description: `Sum of revenue_usd of the converted engagements of the cell's sends, USD.${end}`,
+      constraints,
+    },
+    ...(
+      [
+        ['opt_outs', 'Opt-outs', 'opt_out'],
+        ['blocks', 'Blocks', 'block'],
+        ['spam_reports', 'Spam reports', 'spam_report'],
+      ] as const
+    ).map(([name, title, type]) =>
+      count(
+        name,
+        title,
+        `${type} events attributed to the cell's sends: each counts against the latest send from the same business to the same person on the same channel at or before it, if that send is at most the attribution window (package property policylens.attribution_window_hours) earlier; of sends in the same millisecond, the one with the larger event_id. Events with no such send are not in any cell (the subscriptions export has them all).${end}`,
+        required,
+      ),
     ),
-  ),
-];
+  ];
+}
+
+export const DAILY_METRICS: MetricField[] = measureFields(SUPPRESSED_NOTE, false);
 
 const DIMENSIONS: ExportField[] = [
   { name: 'day', type: 'date', description: 'UTC day of the sends.', constraints: { required: true } },
@@ -87,6 +99,18 @@ const DIMENSIONS: ExportField[] = [
   },
 ];
 
+/**
+ * Engine settings of the datasets of cells of sends: the engagements of every send are aggregated and joined, so
+ * spill to disk past 64 MiB instead of growing with the table (measured on 2M sends and 3M engagements: RSS growth
+ * +560 MB without, about +210 MB with).
+ */
+export const CELL_SETTINGS = {
+  max_bytes_before_external_group_by: 64 * 1024 * 1024,
+  join_algorithm: 'grace_hash',
+  grace_hash_join_initial_buckets: 16,
+  max_bytes_in_join: 64 * 1024 * 1024,
+};
+
 export const DAILY: DatasetSpec = {
   name: 'daily_metrics',
   title: 'Daily metrics',
@@ -94,16 +118,10 @@ export const DAILY: DatasetSpec = {
     'Sends, cost, engagement, revenue and spam-risk events per UTC day, channel, regime, category and frequency of the sends, with small cells suppressed. Engagements and spam-risk events are counted on the day and in the cell of the send they belong to. No identifiers.',
   identifiers: false,
   table: 'sends',
+  aggregated: { by: 'send day', order: 'day, channel, regime, category and frequency', suppressed: true },
   fields: [...DIMENSIONS, ...DAILY_METRICS],
   select: (ctx) => dailyMetricsSelect(ctx),
-  // The engagements of every send are aggregated and joined: spill to disk past 64 MiB instead of growing with
-  // the table (measured on 2M sends and 3M engagements: RSS growth +560 MB without, about +210 MB with).
-  settings: {
-    max_bytes_before_external_group_by: 64 * 1024 * 1024,
-    join_algorithm: 'grace_hash',
-    grace_hash_join_initial_buckets: 16,
-    max_bytes_in_join: 64 * 1024 * 1024,
-  },
+  settings: CELL_SETTINGS,
 };
 
 function dailyMetricsSelect({ window }: SelectContext): string {

@@ -54,7 +54,7 @@ export function buildDataPackage(input: DataPackageInput): Record<string, unknow
     name: spec.name,
     type: 'table',
     title: spec.title,
-    description: `${spec.description} Rows: ${windowText(input.window)}, by ${spec.name === 'daily_metrics' ? 'send day' : 'occurred_at'}; in no particular order${spec.name === 'daily_metrics' ? ' other than by day, channel, regime, category and frequency' : ''}.`,
+    description: `${spec.description} Rows: ${windowText(input.window)}, by ${spec.aggregated?.by ?? 'occurred_at'}; in no particular order${spec.aggregated ? ` other than by ${spec.aggregated.order}` : ''}.`,
     path: input.path,
     format: fmt.extension,
     mediatype: fmt.mediatype,
@@ -124,7 +124,7 @@ export function buildDataPackage(input: DataPackageInput): Record<string, unknow
         to: input.window.to,
         timezone: 'UTC',
         inclusive: true,
-        applies_to: spec.name === 'daily_metrics' ? 'send day' : 'occurred_at',
+        applies_to: spec.aggregated?.by ?? 'occurred_at',
       },
       pseudonymisation: spec.identifiers
         ? {
@@ -135,13 +135,13 @@ export function buildDataPackage(input: DataPackageInput): Record<string, unknow
             note: `Pseudonyms are stable for one secret (the key_fingerprint tells whether two exports share it) and unrelated under another. The secret (at least ${MIN_SECRET_LENGTH} characters) is kept apart from the exports. Pseudonymised data is still personal data: the rows can be linked per person.`,
           }
         : null,
-      ...(spec.name === 'daily_metrics'
+      ...(spec.aggregated?.suppressed
         ? {
             min_cell: input.minCell,
             suppression: `Cells with fewer than ${input.minCell} sends have suppressed = true and every measure null (empty in CSV, null in JSON Lines and Parquet).`,
-            attribution_window_hours: input.attributionWindowHours,
           }
         : {}),
+      ...(spec.aggregated ? { attribution_window_hours: input.attributionWindowHours } : {}),
       metrics: METRIC_DEFINITIONS,
       ...(input.format === 'parquet' ? { parquet: { compression: 'zstd', row_group_rows: PARQUET_ROW_GROUP_ROWS } } : {}),
     },

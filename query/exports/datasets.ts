@@ -1,7 +1,8 @@
 // The exportable datasets: the three event-level ones (rows pseudonymised) here, daily_metrics in
-// daily-metrics.ts. Every piece of SQL text is written in this repository; values from users (dates, the
+// daily-metrics.ts, analysis_panel in analysis-panel.ts. Every piece of SQL text is written in this repository; values from users (dates, the
 // secret) travel only as typed query parameters.
 import { ENGAGEMENT_TYPES, FREQUENCIES, SEND_CATEGORIES, SUBSCRIPTION_TYPES } from '../../events/types.js';
+import { ANALYSIS_PANEL } from './analysis-panel.js';
 import { DAILY } from './daily-metrics.js';
 import { SQL_KEY_PADS, sqlPseudonym } from './pseudonym.js';
 import { commonFields, pseudonymField, PSEUDONYM_NOTE, type DatasetName, type DatasetSpec } from './spec.js';
@@ -134,4 +135,5 @@ export const DATASET_SPECS: Record<DatasetName, DatasetSpec> = {
   engagements: ENGAGEMENTS,
   subscriptions: SUBSCRIPTIONS,
   daily_metrics: DAILY,
+  analysis_panel: ANALYSIS_PANEL,
 };

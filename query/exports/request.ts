@@ -34,16 +34,16 @@ export function exportQuery(req: ExportRequest): ExportQuery {
     if (!req.secret) throw new ApiError('EXPORT_SECRET_MISSING');
     params.pl_secret = req.secret;
   }
-  if (spec.name === 'daily_metrics') {
-    params.pl_min_cell = req.minCell;
+  if (spec.aggregated) {
+    if (spec.aggregated.suppressed) params.pl_min_cell = req.minCell;
     Object.assign(params, attributionWindowParam(req.attributionWindowHours));
   }
   return { sql: spec.select({ window: req.window }), params, settings: spec.settings };
 }
 
-/** A count of the rows an export of a row dataset will hold (cheap: no pseudonyms, no formatting). */
+/** A count of the rows an export of a row dataset will hold (none for an aggregated one) (cheap: no pseudonyms, no formatting). */
 export function countQuery(dataset: DatasetName, window: ExportWindow): { sql: string; params: Record<string, unknown> } | null {
-  if (dataset === 'daily_metrics') return null;
+  if (DATASET_SPECS[dataset].aggregated) return null;
   return { sql: `SELECT count() AS n FROM ${DATASET_SPECS[dataset].table} WHERE ${windowSql(window)}`, params: windowParams(window) };
 }
 

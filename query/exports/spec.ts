@@ -4,7 +4,7 @@ import { CHANNELS } from '../../events/types.js';
 import { PSEUDONYM_PATTERN, type PseudonymDomain } from './pseudonym.js';
 import type { ExportWindow } from './window.js';
 
-export const DATASETS = ['sends', 'engagements', 'subscriptions', 'daily_metrics'] as const;
+export const DATASETS = ['sends', 'engagements', 'subscriptions', 'daily_metrics', 'analysis_panel'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const isDataset = (name: string): name is DatasetName => (DATASETS as readonly string[]).includes(name);
 
@@ -51,8 +51,10 @@ export interface DatasetSpec {
   description: string;
   /** True when rows carry pseudonymised identifiers, so an export needs the secret. */
   identifiers: boolean;
-  /** Raw table (or the sends table for daily_metrics) the rows come from. */
+  /** Raw table (or the sends table for the aggregated datasets) the rows come from. */
   table: string;
+  /** Set for datasets of cells of sends (daily_metrics, analysis_panel): what the window applies to, the row order, and whether small cells are suppressed. */
+  aggregated?: { by: string; order: string; suppressed: boolean };
   fields: ExportField[];
   primaryKey?: string[];
   /** The SELECT (without SETTINGS or FORMAT) and which parameters it uses besides the window's. */

@@ -40,6 +40,14 @@ export type BaseValues = Record<BaseMeasure, number>;
 export type MetricKind = 'count' | 'amount' | 'rate' | 'per_1k';
 export type Interval = [number, number];
 
+/** A rate or per-1k metric as a ratio of sums: what /v1/policy-impact sums per business and week. */
+export interface MetricRatio {
+  numerator(b: BaseValues): number;
+  denominator: BaseMeasure;
+  /** 1000 for per-1k metrics, else 1. */
+  scale: number;
+}
+
 export interface MetricDef {
   name: string;
   kind: MetricKind;
@@ -47,6 +55,8 @@ export interface MetricDef {
   description: string;
   /** Base measures it is computed from. */
   uses: BaseMeasure[];
+  /** Rates and per-1k metrics: the ratio `value` computes. */
+  ratio?: MetricRatio;
   value(b: BaseValues): number | null;
   /** 95% interval (rates and per-1k metrics only); null when undefined (e.g. a zero denominator). */
   interval?(b: BaseValues, z: number): Interval | null;
@@ -54,8 +64,13 @@ export interface MetricDef {
   orderSql: string;
 }
 
-const ratio = (num: number, den: number): number | null => (den === 0 ? null : num / den);
-const per1k = (num: number, sends: number): number | null => (sends === 0 ? null : (num / sends) * 1000);
+/** A metric's ratio and the value it gives (null on a zero denominator). */
+function fromRatio(r: MetricRatio): { ratio: MetricRatio; value: (b: BaseValues) => number | null } {
+  return {
+    ratio: r,
+    value: (b) => (b[r.denominator] === 0 ? null : r.scale === 1 ? r.numerator(b) / b[r.denominator] : (r.numerator(b) / b[r.denominator]) * r.scale),
+  };
+}
 const sqlRatio = (num: string, den: string) => `if(m_${den} = 0, NULL, m_${num} / m_${den})`;
 const sqlPer1k = (num: string) => `if(m_sends = 0, NULL, (${num}) / m_sends * 1000)`;
 
@@ -69,7 +84,7 @@ function rate(name: string, num: BaseMeasure, den: BaseMeasure, description: str
     kind: 'rate',
     description,
     uses: [num, den],
-    value: (b) => ratio(b[num], b[den]),
+    ...fromRatio({ numerator: (b) => b[num], denominator: den, scale: 1 }),
     interval: (b, z) => wilsonOrNull(b[num], b[den], z),
     orderSql: sqlRatio(num, den),
   };
@@ -82,7 +97,7 @@ function eventsPer1k(name: string, events: BaseMeasure[], description: string): 
     kind: 'per_1k',
     description,
     uses: ['sends', ...events],
-    value: (b) => per1k(sum(b), b.sends),
+    ...fromRatio({ numerator: sum, denominator: 'sends', scale: 1000 }),
     interval: (b, z) => (b.sends === 0 ? null : rateIntervalPer1k(Math.max(0, sum(b)), b.sends, z)),
     orderSql: sqlPer1k(events.map((m) => `m_${m}`).join(' + ')),
   };
@@ -106,7 +121,7 @@ const METRIC_LIST: MetricDef[] = [
     kind: 'per_1k',
     description: 'revenue_usd / sends × 1000.',
     uses: ['sends', 'revenue_usd', 'revenue_sq'],
-    value: (b) => per1k(b.revenue_usd, b.sends),
+    ...fromRatio({ numerator: (b) => b.revenue_usd, denominator: 'sends', scale: 1000 }),
     interval: (b, z) => {
       if (b.sends === 0 || b.revenue_sq === 0) return null;
       const [lo, hi] = amountIntervalPer1k(b.revenue_usd, b.revenue_sq, b.sends, z);
@@ -119,7 +134,7 @@ const METRIC_LIST: MetricDef[] = [
     kind: 'per_1k',
     description: '(revenue_usd − cost_usd) / sends × 1000.',
     uses: ['sends', 'revenue_usd', 'revenue_sq', 'cost_usd'],
-    value: (b) => per1k(b.revenue_usd - b.cost_usd, b.sends),
+    ...fromRatio({ numerator: (b) => b.revenue_usd - b.cost_usd, denominator: 'sends', scale: 1000 }),
     interval: (b, z) => (b.sends === 0 || b.revenue_sq === 0 ? null : amountIntervalPer1k(b.revenue_usd - b.cost_usd, b.revenue_sq, b.sends, z)),
     orderSql: sqlPer1k('toFloat64(m_revenue_usd) - toFloat64(m_cost_usd)'),
   },

@@ -1,136 +1,48 @@
-// GET /v1/policy-impact: difference-in-differences of a metric around a regime boundary, treated channel
-// against control channel, with a cluster bootstrap by business and a pre-trend check. docs/analyses.md.
+// GET /v1/policy-impact: how much a regime boundary moved a metric, by difference in differences, event study,
+// interrupted time series or (several boundaries) Callaway–Sant'Anna, with placebo boundaries and a plain-language
+// warning when the design is weak. The statistics are in query/analyses/; docs/analyses.md.
+import { CHANNELS } from '../../../events/types.js';
 import { readRegimes } from '../../../warehouse/migrate.js';
 import type { Regime } from '../../../warehouse/regimes.js';
 import { DEFAULT_BOOTSTRAP } from '../../analyses/bootstrap.js';
-import { cellSums, differenceInDifferences, numIndex, vectorLength } from '../../analyses/did.js';
-import { IMPACT_METRICS, impactRows } from '../../analyses/policy-impact-sql.js';
+import { cellSums } from '../../analyses/did.js';
+import type { TwoGroupSpec } from '../../analyses/event-study.js';
+import { channelsChangingInside, channelsChangingOn, chooseDesign, WARNINGS } from '../../analyses/impact-design.js';
+import { didOnPanel, eventStudyOnPanel, itsOnPanel, type PlaceboResult } from '../../analyses/impact-methods.js';
+import { placeboPreWeeks } from '../../analyses/placebo.js';
+import { IMPACT_METRICS, weeksBefore, type ImpactPanelQuery } from '../../analyses/policy-impact-sql.js';
 import { DAY_MS, isoDay, parseDay } from '../../sql/days.js';
-import { channelSchema } from '../analysis-schemas.js';
-import type { RouteModule } from '../route-module.js';
-import { documentedEnum } from '../../documented-enum.js';
 import { ApiError, errorSchema } from '../../../common/errors.js';
+import { BOOTSTRAP_TEXT, boundaryWarnings, panel, WEEK_MS, isDate, type Query } from '../policy-impact-common.js';
+import { querystring, response200 } from '../policy-impact-schema.js';
+import { staggered } from '../policy-impact-staggered.js';
+import type { RouteModule } from '../route-module.js';
 
-export const MAX_WINDOW_DAYS = 365;
-export const MIN_WINDOW_DAYS = 7;
-
-const querystring = {
-  type: 'object',
-  required: ['metric', 'treated', 'control', 'change'],
-  additionalProperties: false,
-  properties: {
-    // Checked in the handler, which answers UNKNOWN_METRIC (docs/api.md).
-    metric: documentedEnum(Object.keys(IMPACT_METRICS), {
-      type: 'string',
-      pattern: '^[a-z0-9_]{1,64}$',
-      description: `One of ${Object.keys(IMPACT_METRICS).join(', ')}`,
-    }),
-    treated: channelSchema,
-    control: channelSchema,
-    change: {
-      type: 'string',
-      pattern: '^([0-9]{4}-[0-9]{2}-[0-9]{2}|[a-z0-9_]{1,64})$',
-      description: 'A date YYYY-MM-DD, or a regime name: that regime’s start on the treated channel.',
-    },
-    window_days: { type: 'integer', minimum: MIN_WINDOW_DAYS, maximum: MAX_WINDOW_DAYS, default: 90 },
-  },
-} as const;
-
-const interval = { type: ['array', 'null'], items: { type: 'number' }, minItems: 2, maxItems: 2 } as const;
-const cellSchema = {
-  type: 'object',
-  required: ['channel', 'value', 'numerator', 'denominator', 'businesses'],
-  properties: {
-    channel: { type: 'string' },
-    value: { type: 'number' },
-    numerator: { type: 'number' },
-    denominator: { type: 'number' },
-    businesses: { type: 'integer' },
-  },
-} as const;
-const dates = { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } } as const;
-
-const response200 = {
-  type: 'object',
-  required: [
-    'metric',
-    'metric_description',
-    'treated',
-    'control',
-    'change',
-    'window_days',
-    'windows',
-    'cells',
-    'estimate',
-    'ci95',
-    'pre_trend',
-    'method',
-    'warnings',
-  ],
-  properties: {
-    metric: { type: 'string' },
-    metric_description: { type: 'string' },
-    treated: { type: 'string' },
-    control: { type: 'string' },
-    change: {
-      type: 'object',
-      required: ['input', 'date', 'regime'],
-      properties: { input: { type: 'string' }, date: { type: 'string' }, regime: { type: ['string', 'null'] } },
-    },
-    window_days: { type: 'integer' },
-    windows: { type: 'object', required: ['before', 'after'], properties: { before: dates, after: dates } },
-    cells: {
-      type: 'object',
-      required: ['treated_before', 'treated_after', 'control_before', 'control_after'],
-      properties: { treated_before: cellSchema, treated_after: cellSchema, control_before: cellSchema, control_after: cellSchema },
-    },
-    estimate: { type: 'number' },
-    ci95: interval,
-    pre_trend: {
-      type: 'object',
-      required: ['weeks', 'slope_per_week', 'ci95', 'parallel_trends_plausible'],
-      properties: {
-        weeks: { type: 'integer' },
-        slope_per_week: { type: ['number', 'null'] },
-        ci95: interval,
-        parallel_trends_plausible: { type: 'boolean' },
-      },
-    },
-    method: {
-      type: 'object',
-      properties: {
-        interval: { type: 'string' },
-        clusters: { type: 'integer' },
-        replicates: { type: 'integer' },
-        replicates_used: { type: 'integer' },
-        seed: { type: 'integer' },
-      },
-    },
-    warnings: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
-
-interface Query {
-  metric: string;
-  treated: string;
-  control: string;
-  change: string;
-  window_days: number;
+/** The change date and the treated channels of a single change. */
+function resolveChange(regimes: readonly Regime[], change: string, treated: string | undefined): { day: string; regime: string | null; treated: string[] } {
+  if (isDate(change)) {
+    parseDay(change, 'change');
+    const channels = treated ? [treated] : channelsChangingOn(regimes, change);
+    if (!channels.length) throw new ApiError('BAD_REQUEST', `No regime starts on ${change}: name the treated channel.`);
+    return { day: change, regime: regimes.find((r) => r.channel === channels[0] && r.start === change)?.regime ?? null, treated: channels };
+  }
+  const found = regimes.filter((r) => r.regime === change && (!treated || r.channel === treated)).sort((a, b) => a.start.localeCompare(b.start))[0];
+  if (!found) throw new ApiError('UNKNOWN_REGIME', treated ? `No regime ${change} on channel ${treated}.` : `No regime ${change} on any channel.`);
+  const channels = treated ? [treated] : [...new Set(regimes.filter((r) => r.regime === change && r.start === found.start).map((r) => r.channel))].sort();
+  return { day: found.start, regime: found.regime, treated: channels };
 }
 
-/** The treated channel's other boundaries and any control boundary inside the window, in words. */
-function boundaryWarnings(regimes: Regime[], treated: string, control: string, changeDay: string, fromDay: string, endDay: string): string[] {
-  const out: string[] = [];
-  for (const r of regimes) {
-    if (r.start <= fromDay || r.start >= endDay) continue;
-    if (r.channel === treated && treated !== control && r.start !== changeDay) {
-      out.push(`The treated channel ${treated} also enters regime ${r.regime} on ${r.start}, inside the window.`);
-    }
-    if (r.channel === control) {
-      out.push(`The control channel ${control} enters regime ${r.regime} on ${r.start}, inside the window: it is not an unchanged control.`);
-    }
-  }
-  return out;
+function placeboBody(p: PlaceboResult, changeMs: number, boundary: number) {
+  return {
+    boundaries: p.boundaries.map((b) => ({ date: isoDay(changeMs + (b.week - boundary) * WEEK_MS), estimate: b.estimate })),
+    randomisation_p: p.randomisation_p,
+  };
+}
+
+function checkInterval(warnings: string[], ci: [number, number] | null, p: PlaceboResult, requested: number) {
+  const defined = p.boundaries.filter((b) => b.estimate !== null).length;
+  if (requested > 0 && defined < 19) warnings.push(WARNINGS.fewPlacebos(defined));
+  if (ci && (ci[0] > 0 || ci[1] < 0) && p.randomisation_p !== null && p.randomisation_p > 0.1) warnings.push(WARNINGS.placeboLarge(p.randomisation_p, defined));
 }
 
 export const routes: RouteModule = (app, { wh, config, answers }) => {
@@ -140,9 +52,9 @@ export const routes: RouteModule = (app, { wh, config, answers }) => {
       config: { permission: 'query' },
       schema: {
         tags: ['analyses'],
-        summary: 'Difference-in-differences of a metric around a regime boundary',
+        summary: 'Effect of a regime boundary on a metric: difference in differences, event study, interrupted time series or staggered',
         description:
-          'Treated channel against control channel, window_days before and after the change; per business per period from raw tables; 95% interval by cluster bootstrap over businesses; pre-trend check over weekly buckets. See docs/analyses.md.',
+          'Per business, channel and week from raw tables. DiD and event study: treated against control channels, 95% interval by cluster bootstrap over businesses. Interrupted time series (the default when no channel stays unchanged): segmented regression with Newey–West intervals. Staggered: Callaway–Sant’Anna group-time effects. Placebo boundaries before the change with a randomisation p-value; warnings when the design is weak. See docs/analyses.md.',
         querystring,
         response: { 200: response200, 422: errorSchema },
       },
@@ -150,90 +62,171 @@ export const routes: RouteModule = (app, { wh, config, answers }) => {
     async (req, reply) =>
       // The query string as checked, defaults filled in; answers also depend on the configured attribution window.
       answers.reply(reply, { ...req.query, attribution_window_hours: config.attributionWindowHours }, async () => {
-        const { metric: metricName, treated, control, change, window_days: windowDays } = req.query;
-        const metric = Object.hasOwn(IMPACT_METRICS, metricName) ? IMPACT_METRICS[metricName] : null;
+        const q = req.query;
+        const metric = Object.hasOwn(IMPACT_METRICS, q.metric) ? IMPACT_METRICS[q.metric] : null;
         if (!metric) throw new ApiError('UNKNOWN_METRIC', `metric must be one of ${Object.keys(IMPACT_METRICS).join(', ')}.`);
-        if (treated === control) throw new ApiError('BAD_REQUEST', 'treated and control must be different channels.');
+        if (q.treated && q.treated === q.control) throw new ApiError('BAD_REQUEST', 'treated and control must be different channels.');
+        const regimes = await readRegimes(wh);
+        const attributionWindowHours = config.attributionWindowHours;
+        if (q.method === 'staggered') return staggered(wh, q, metric, regimes, attributionWindowHours);
+        if (q.change.includes(',')) throw new ApiError('BAD_REQUEST', 'A list of changes needs method=staggered.');
 
-        const regimes = (await readRegimes(wh)).filter((r) => r.channel === treated || r.channel === control);
-        let changeMs: number;
-        let regimeName: string | null = null;
-        if (/^\d{4}-\d{2}-\d{2}$/.test(change)) {
-          changeMs = parseDay(change, 'change');
-          regimeName = regimes.find((r) => r.channel === treated && r.start === change)?.regime ?? null;
-        } else {
-          const found = regimes.filter((r) => r.channel === treated && r.regime === change).sort((a, b) => a.start.localeCompare(b.start))[0];
-          if (!found) throw new ApiError('UNKNOWN_REGIME', `No regime ${change} on channel ${treated}.`);
-          changeMs = parseDay(found.start, 'change');
-          regimeName = found.regime;
-        }
+        const change = resolveChange(regimes, q.change, q.treated);
+        if (q.control && change.treated.includes(q.control))
+          throw new ApiError('BAD_REQUEST', `control ${q.control} is treated: it enters a regime on ${change.day}.`);
+        const changeMs = parseDay(change.day, 'change');
+        const W = q.window_days;
+        const fromMs = changeMs - W * DAY_MS;
+        const endMs = changeMs + W * DAY_MS;
+        const design = chooseDesign({
+          method: q.method ?? null,
+          treated: change.treated,
+          control: q.control ?? null,
+          channels: CHANNELS,
+          changingInside: channelsChangingInside(regimes, isoDay(fromMs), isoDay(endMs)),
+          changeDay: change.day,
+        });
+        if ('error' in design) throw new ApiError(design.error, design.message);
 
-        const preWeeks = Math.ceil(windowDays / 7);
-        const rows = await impactRows(wh, { metric, treated, control, changeMs, windowDays, preWeeks, attributionWindowHours: config.attributionWindowHours });
-
-        // One vector per business: (numerator, denominator) per group and bucket.
-        const len = vectorLength(preWeeks);
-        const byBusiness = new Map<string, Float64Array>();
-        for (const r of rows) {
-          const group = r.channel === treated ? 0 : 1;
-          let v = byBusiness.get(r.business_id);
-          if (!v) byBusiness.set(r.business_id, (v = new Float64Array(len)));
-          const i = numIndex(group, r.bucket, preWeeks);
-          v[i] += metric.numerator(r);
-          v[i + 1] += metric.denominator(r);
-        }
-        const clusters = [...byBusiness.keys()].sort().map((b) => byBusiness.get(b)!);
-        const result = differenceInDifferences(clusters, preWeeks, metric.scale, DEFAULT_BOOTSTRAP);
-        const p = result.point;
-        if (p.did === null) {
-          const empty = (['treated_before', 'treated_after', 'control_before', 'control_after'] as const).filter((k) => p[k] === null);
-          throw new ApiError('INSUFFICIENT_DATA', `The denominator of ${metricName} is 0 in: ${empty.join(', ')}.`);
-        }
-
-        const cell = (group: 0 | 1, after: boolean) => {
-          const [from, to] = after ? [preWeeks, preWeeks + 1] : [0, preWeeks];
-          const { num: numerator, den: denominator } = cellSums(result.totals, group, from, to, preWeeks);
-          // Denominators are counts, never negative: a business is in the cell when its own denominator there is not 0.
-          const businesses = clusters.filter((c) => cellSums(c, group, from, to, preWeeks).den > 0).length;
-          const key = `${group === 0 ? 'treated' : 'control'}_${after ? 'after' : 'before'}` as const;
-          return { channel: group === 0 ? treated : control, value: p[key]!, numerator, denominator, businesses };
+        const weeks = Math.ceil(W / 7);
+        const placeboWeeks = placeboPreWeeks(weeks, weeks, q.placebos) - weeks;
+        const channels = [...design.treated, ...design.control];
+        // An interrupted time series reads only the weekly totals (its interval is Newey–West, not a bootstrap).
+        const perBusiness = design.method !== 'its';
+        const pq: ImpactPanelQuery = { metric, channels, changeMs, windowDays: W, afterDays: W, placeboWeeks, attributionWindowHours, perBusiness };
+        const { layout, clusters } = await panel(wh, pq, channels);
+        const boundary = weeksBefore(pq);
+        const spec: TwoGroupSpec = {
+          treated: design.treated.map((c) => channels.indexOf(c)),
+          control: design.control.map((c) => channels.indexOf(c)),
+          boundary,
+          leads: weeks,
+          lags: weeks,
+          scale: metric.scale,
         };
+        const weekFrom = (k: number) => isoDay(Math.max(fromMs, changeMs + k * WEEK_MS));
+        const warnings = boundaryWarnings(regimes, design.treated, design.control, [change.day], isoDay(fromMs), isoDay(endMs));
+        if (design.method === 'its' && q.control) warnings.push(`An interrupted time series has no control: control ${q.control} is not used.`);
+        if (design.method !== 'its' && design.treated.length === 1) warnings.push(WARNINGS.oneTreated(design.treated[0]));
+        if (design.method === 'its') warnings.push(WARNINGS.noControl());
 
-        const fromMs = changeMs - windowDays * DAY_MS;
-        const endMs = changeMs + windowDays * DAY_MS;
-        const warnings = boundaryWarnings(regimes, treated, control, isoDay(changeMs), isoDay(fromMs), isoDay(endMs));
-        if (p.pretrend_slope === null) warnings.push('Fewer than 3 weeks before the change have data on both channels: the pre-trend cannot be checked.');
-        if (result.clusters < 20) warnings.push(`Only ${result.clusters} businesses: the cluster bootstrap interval is rough.`);
-        if (result.did_ci95 === null) warnings.push('The DiD was undefined in more than half the bootstrap replicates: no interval.');
-
-        const slopeCi = result.pretrend_ci95;
-        return {
-          metric: metricName,
+        const common = {
+          metric: q.metric,
           metric_description: metric.description,
-          treated,
-          control,
-          change: { input: change, date: isoDay(changeMs), regime: regimeName },
-          window_days: windowDays,
+          treated: design.treated.join(','),
+          control: design.control.length ? design.control.join(',') : null,
+          change: { input: q.change, date: change.day, regime: change.regime },
+          window_days: W,
           windows: {
             before: { from: isoDay(fromMs), to: isoDay(changeMs - DAY_MS) },
             after: { from: isoDay(changeMs), to: isoDay(endMs - DAY_MS) },
           },
-          cells: { treated_before: cell(0, false), treated_after: cell(0, true), control_before: cell(1, false), control_after: cell(1, true) },
-          estimate: p.did,
-          ci95: result.did_ci95,
-          pre_trend: {
-            weeks: p.pretrend_weeks,
-            slope_per_week: p.pretrend_slope,
-            ci95: slopeCi,
-            parallel_trends_plausible: slopeCi !== null && slopeCi[0] <= 0 && slopeCi[1] >= 0,
+        };
+        const method = { name: design.method, chosen: design.chosen, reason: design.reason };
+
+        if (design.method === 'did') {
+          const { result, vectors, placebo } = didOnPanel(clusters, layout, spec, q.placebos, DEFAULT_BOOTSTRAP);
+          const p = result.point;
+          if (p.did === null) {
+            const empty = (['treated_before', 'treated_after', 'control_before', 'control_after'] as const).filter((k) => p[k] === null);
+            throw new ApiError('INSUFFICIENT_DATA', `The denominator of ${q.metric} is 0 in: ${empty.join(', ')}.`);
+          }
+          const cell = (group: 0 | 1, after: boolean) => {
+            const [from, to] = after ? [weeks, weeks + 1] : [0, weeks];
+            const { num: numerator, den: denominator } = cellSums(result.totals, group, from, to, weeks);
+            // Denominators are counts, never negative: a business is in the cell when its own denominator there is not 0.
+            const businesses = vectors.filter((c) => cellSums(c, group, from, to, weeks).den > 0).length;
+            const key = `${group === 0 ? 'treated' : 'control'}_${after ? 'after' : 'before'}` as const;
+            return { channel: (group === 0 ? design.treated : design.control).join(','), value: p[key]!, numerator, denominator, businesses };
+          };
+          if (p.pretrend_slope === null) warnings.push('Fewer than 3 weeks before the change have data on both sides: the pre-trend cannot be checked.');
+          const slopeCi = result.pretrend_ci95;
+          const plausible = slopeCi !== null && slopeCi[0] <= 0 && slopeCi[1] >= 0;
+          if (slopeCi !== null && !plausible) warnings.push(WARNINGS.preTrend('the slope of the weekly gap before the change is not 0'));
+          if (result.clusters < 20) warnings.push(`Only ${result.clusters} businesses: the cluster bootstrap interval is rough.`);
+          if (result.did_ci95 === null) warnings.push('The DiD was undefined in more than half the bootstrap replicates: no interval.');
+          checkInterval(warnings, result.did_ci95, placebo, q.placebos);
+          return {
+            ...common,
+            cells: { treated_before: cell(0, false), treated_after: cell(0, true), control_before: cell(1, false), control_after: cell(1, true) },
+            estimate: p.did,
+            ci95: result.did_ci95,
+            pre_trend: { weeks: p.pretrend_weeks, slope_per_week: p.pretrend_slope, ci95: slopeCi, parallel_trends_plausible: plausible },
+            method: {
+              ...method,
+              interval: BOOTSTRAP_TEXT,
+              clusters: result.clusters,
+              replicates: result.replicates,
+              replicates_used: result.replicates_used,
+              seed: DEFAULT_BOOTSTRAP.seed,
+            },
+            placebo: q.placebos ? placeboBody(placebo, changeMs, boundary) : null,
+            warnings,
+          };
+        }
+
+        if (design.method === 'event_study') {
+          const es = eventStudyOnPanel(clusters, layout, spec, q.placebos, DEFAULT_BOOTSTRAP);
+          if (es.estimate === null)
+            throw new ApiError('INSUFFICIENT_DATA', `The denominator of ${q.metric} is 0 in the reference week (−1) or in every week after the change.`);
+          const slopeCi = es.pretrend_ci95;
+          const plausible = slopeCi !== null && slopeCi[0] <= 0 && slopeCi[1] >= 0 && es.leads_outside.length === 0;
+          if (es.pretrend_slope === null) warnings.push('Fewer than 3 weeks before the change have data on both sides: the pre-trend cannot be checked.');
+          if (slopeCi !== null && !plausible) {
+            warnings.push(
+              WARNINGS.preTrend(
+                es.leads_outside.length
+                  ? `weeks ${es.leads_outside.join(', ')} differ from week −1 beyond their joint 95% band`
+                  : 'the slope of the weekly gap before the change is not 0',
+              ),
+            );
+          }
+          if (es.clusters < 20) warnings.push(`Only ${es.clusters} businesses: the cluster bootstrap interval is rough.`);
+          checkInterval(warnings, es.ci95, es.placebo, q.placebos);
+          return {
+            ...common,
+            estimate: es.estimate,
+            ci95: es.ci95,
+            pre_trend: {
+              weeks: es.weeks.filter((w) => w.relative_week < 0 && w.estimate !== null).length,
+              slope_per_week: es.pretrend_slope,
+              ci95: slopeCi,
+              parallel_trends_plausible: plausible,
+              leads_outside: es.leads_outside,
+            },
+            event_study: { reference_week: -1, weeks: es.weeks.map((w) => ({ ...w, from: weekFrom(w.relative_week) })) },
+            method: {
+              ...method,
+              interval: BOOTSTRAP_TEXT,
+              clusters: es.clusters,
+              replicates: es.replicates,
+              replicates_used: es.replicates_used,
+              seed: DEFAULT_BOOTSTRAP.seed,
+            },
+            placebo: q.placebos ? placeboBody(es.placebo, changeMs, boundary) : null,
+            warnings,
+          };
+        }
+
+        const its = itsOnPanel(clusters, layout, spec, q.placebos);
+        if (!its.fit) throw new ApiError('INSUFFICIENT_DATA', `Fewer than 2 weeks with data on either side of the change for ${q.metric}.`);
+        checkInterval(warnings, its.fit.level_change_ci95, its.placebo, q.placebos);
+        return {
+          ...common,
+          estimate: its.fit.level_change,
+          ci95: its.fit.level_change_ci95,
+          its: {
+            level_change: { estimate: its.fit.level_change, ci95: its.fit.level_change_ci95 },
+            slope_change: { estimate: its.fit.slope_change, ci95: its.fit.slope_change_ci95 },
+            pre_slope_per_week: its.fit.pre_slope,
+            newey_west_lags: its.fit.lags,
+            weeks: its.weeks.map((w) => ({ ...w, from: weekFrom(w.relative_week) })),
           },
           method: {
-            interval: 'cluster bootstrap by business (all of a business’s rows resampled together), percentile 2.5–97.5',
-            clusters: result.clusters,
-            replicates: result.replicates,
-            replicates_used: result.replicates_used,
-            seed: DEFAULT_BOOTSTRAP.seed,
+            ...method,
+            interval: `Newey–West (HAC, Bartlett kernel, ${its.fit.lags} lag${its.fit.lags === 1 ? '' : 's'}) standard error × 1.96 over ${its.fit.n} weeks`,
           },
+          placebo: q.placebos ? placeboBody(its.placebo, changeMs, boundary) : null,
           warnings,
         };
       }),
