@@ -7,7 +7,6 @@
 //   (starts the local broker unless POLICYLENS_KAFKA_BROKERS is set; topics get a fresh prefix, deleted after)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { signBody } from '../sources/meta/signature.js';
 import { startBroker } from '../devtools/kafka/local-broker.js';
 import { allTopics, topicNames } from '../events/topics.js';
 import { createKafka, withAdmin } from '../ingest/kafka.js';
+import { freePort } from '../test/helpers/local-server.js';
 
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
@@ -29,15 +29,6 @@ const EVENTS_PER_BATCH = 1_000;
 const SECRET = 'bench-app-secret-0123456789abcdef';
 const KEY = 'bench-producer-key-0123456789';
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 function webhook(i: number): OutgoingRequest {
   const page = `page-${i % 50}`;

@@ -2,7 +2,6 @@
 // every request answered 200 is in Kafka (raw topic, event topics), and after the ingest each acknowledged event is
 // in the warehouse exactly once (the generator retries what got no answer, as Meta and producers do).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
@@ -18,20 +17,12 @@ import { brokers, makeTestTopics } from './helpers/kafka.js';
 import { distinctAndTotal } from './helpers/truth.js';
 import { waitFor, within } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+import { freePort } from './helpers/local-server.js';
 
 const KILLS = 4;
 const EVENTS_PER_BATCH = 50;
 const KEY = 'crash-test-producer-key-0123456789';
 const BIN = fileURLToPath(new URL('../bin/policylens.js', import.meta.url));
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('collect killed with SIGKILL under load and restarted', () => {
   let t: TestWarehouse;
