@@ -1,7 +1,19 @@
 // NDJSON text of valid events, built by hand: a fixed key order and no JSON.stringify keeps
 // output byte-stable and fast. Every string written here is from a safe alphabet
 // ([A-Za-z0-9_-]), so no escaping is needed.
-import type { Channel, EngagementType, Frequency, SendCategory, SubscriptionType } from '../events/types.js';
+import type { Channel, EngagementType, EventFamily, Frequency, SendCategory, SubscriptionType } from '../events/types.js';
+
+/** One line of the simulated stream, as the simulator hands it to a file or to Kafka. */
+export interface SimulatedLine {
+  /** One NDJSON line, without the newline. */
+  line: string;
+  /** The Kafka key: user_id (for bad lines, some string). */
+  key: string;
+  /** null for a bad line. */
+  family: EventFamily | null;
+  /** An exact byte copy of an earlier line. */
+  duplicate: boolean;
+}
 
 const str = (s: string | null): string => (s === null ? 'null' : `"${s}"`);
 

@@ -1,6 +1,7 @@
 // The simulator's public surface: deterministic NDJSON events with exact ground truth.
 export type { SimulateOptions } from './options.js';
-export type { SimulatedLine, Simulation } from './simulation.js';
+export type { SimulatedLine } from './event-lines.js';
+export type { Simulation } from './simulation.js';
 export { createSimulation } from './simulation.js';
 export { simulateToFile, truthPathFor } from './to-file.js';
 export type { Truth, TruthCell, BadKind, RealizedRates } from './truth.js';

@@ -2,7 +2,6 @@
 // pseudo-random positions, with exact counts (sequential sampling without replacement).
 // Mixing, bad lines and duplicate choices draw from their own random streams, so the valid
 // events of a seed are the same whatever badRatio and dupRatio are.
-import type { EventFamily } from '../events/types.js';
 import { BadLineMaker } from './emit-bad.js';
 import { resolveOptions, type SimulateOptions } from './options.js';
 import { OUTPUT, WORLD } from './params-world.js';
@@ -10,17 +9,7 @@ import { Rng } from './rng.js';
 import { TruthRecorder, type Truth } from './truth.js';
 import { DAY } from './time.js';
 import { World } from './world.js';
-
-export interface SimulatedLine {
-  /** One NDJSON line, without the newline. */
-  line: string;
-  /** The Kafka key: user_id (for bad lines, some string). */
-  key: string;
-  /** null for a bad line. */
-  family: EventFamily | null;
-  /** An exact byte copy of an earlier line. */
-  duplicate: boolean;
-}
+import type { SimulatedLine } from './event-lines.js';
 
 export interface Simulation {
   /** Every line, in order. Each call starts the same run afresh. */

@@ -39,7 +39,7 @@ import {
 import type { TruthRecorder } from './truth.js';
 import { DAY, HOUR, SECOND, occurredAtJson } from './time.js';
 import { VolumeController } from './volume-controller.js';
-import type { SimulatedLine } from './simulation.js';
+import type { SimulatedLine } from './event-lines.js';
 
 type Item = Thread | Pending;
 

@@ -7,7 +7,8 @@ import { DATASET_SPECS } from './datasets.js';
 import type { DatasetName, ExportField, ExportFormat } from './spec.js';
 import type { ExportWindow } from './window.js';
 import { KEY_LABEL, MIN_SECRET_LENGTH, EXPORT_SECRET_ENV } from './pseudonym.js';
-import { FORMAT_INFO, PARQUET_ROW_GROUP_ROWS } from './stream.js';
+import { PARQUET_ROW_GROUP_ROWS } from './stream.js';
+import { FORMAT_INFO } from './spec.js';
 
 export const DATAPACKAGE_SCHEMA = 'https://datapackage.org/profiles/2.0/datapackage.json';
 export const TABLESCHEMA_SCHEMA = 'https://datapackage.org/profiles/2.0/tableschema.json';

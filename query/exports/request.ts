@@ -5,8 +5,7 @@ import { ApiError } from '../../common/errors.js';
 import { attributionWindowParam } from '../sql/attribution.js';
 import { DATASET_SPECS } from './datasets.js';
 import { checkExportSecret } from './pseudonym.js';
-import { FORMAT_INFO } from './stream.js';
-import { DATASETS, isDataset, type DatasetName, type ExportFormat } from './spec.js';
+import { DATASETS, FORMAT_INFO, isDataset, type DatasetName, type ExportFormat } from './spec.js';
 import { parseWindow, windowParams, windowSql, type ExportWindow } from './window.js';
 
 export interface ExportRequest {

@@ -104,3 +104,10 @@ export const commonFields = {
     constraints: { required: true, maxLength: 64 },
   }),
 };
+
+/** Each format: the engine's name for it, its media type and file extension, and its title in a datapackage. */
+export const FORMAT_INFO: Record<ExportFormat, { clickhouse: string; mediatype: string; extension: string; title: string }> = {
+  parquet: { clickhouse: 'Parquet', mediatype: 'application/vnd.apache.parquet', extension: 'parquet', title: 'Apache Parquet' },
+  csv: { clickhouse: 'CSVWithNames', mediatype: 'text/csv', extension: 'csv', title: 'CSV (RFC 4180) with a header row' },
+  jsonl: { clickhouse: 'JSONEachRow', mediatype: 'application/x-ndjson', extension: 'jsonl', title: 'JSON Lines' },
+};

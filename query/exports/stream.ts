@@ -13,14 +13,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Warehouse } from '../../warehouse/client.js';
 import type { ExportQuery } from './request.js';
-import type { ExportFormat } from './spec.js';
+import { FORMAT_INFO, type ExportFormat } from './spec.js';
 import { redactSecret } from './pseudonym.js';
-
-export const FORMAT_INFO: Record<ExportFormat, { clickhouse: string; mediatype: string; extension: string; title: string }> = {
-  parquet: { clickhouse: 'Parquet', mediatype: 'application/vnd.apache.parquet', extension: 'parquet', title: 'Apache Parquet' },
-  csv: { clickhouse: 'CSVWithNames', mediatype: 'text/csv', extension: 'csv', title: 'CSV (RFC 4180) with a header row' },
-  jsonl: { clickhouse: 'JSONEachRow', mediatype: 'application/x-ndjson', extension: 'jsonl', title: 'JSON Lines' },
-};
 
 /** Rows per Parquet row group: the engine holds about one row group per column in memory while writing. */
 export const PARQUET_ROW_GROUP_ROWS = 50_000;

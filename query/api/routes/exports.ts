@@ -14,7 +14,8 @@ import { DATASETS, FORMATS, type ExportFormat } from '../../exports/spec.js';
 import { DATASET_SPECS } from '../../exports/datasets.js';
 import { rowCounter } from '../../exports/row-counter.js';
 import { keyFingerprint } from '../../exports/pseudonym.js';
-import { drainExports, FORMAT_INFO, openExportStream, sweepStaleExports } from '../../exports/stream.js';
+import { drainExports, openExportStream, sweepStaleExports } from '../../exports/stream.js';
+import { FORMAT_INFO } from '../../exports/spec.js';
 
 interface Params {
   dataset: string;
