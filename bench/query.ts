@@ -20,7 +20,8 @@ const runs = Number(process.argv[3] ?? 30);
 const mode = process.argv[4] ?? 'all';
 if (mode !== 'all' && mode !== 'comparisons') throw new Error(`unknown mode ${mode}: use "comparisons" or nothing`);
 const dir = resolve(`.policylens/bench-query-${events}`);
-const config = loadConfig({ ...process.env, POLICYLENS_CLICKHOUSE_URL: '', POLICYLENS_DATA_DIR: join(dir, 'data') });
+// The answer cache is off: these runs time computing an answer, and they repeat the same requests.
+const config = loadConfig({ ...process.env, POLICYLENS_ANSWER_CACHE_ENTRIES: '0', POLICYLENS_CLICKHOUSE_URL: '', POLICYLENS_DATA_DIR: join(dir, 'data') });
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
