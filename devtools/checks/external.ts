@@ -9,12 +9,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools, MissingTool } from './tools.js';
-import { answers, freePort, policylens, runProgram, startPolicylens, waitFor, type Running } from './world.js';
+import { answers, exportDatasets, freePort, policylens, runProgram, startPolicylens, waitFor, type Running } from './world.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = join(ROOT, '.policylens/checks');
 const ROLES = ['analyst', 'product', 'researcher', 'admin'] as const;
-const DATASETS = ['sends', 'engagements', 'subscriptions', 'daily_metrics'] as const;
 /** Parquet is left out: frictionless reads it through pandas, which counts no bytes and turns null integers into NaN. */
 const FORMATS = ['csv', 'jsonl'] as const;
 const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'unsupported_method'];
@@ -109,7 +108,8 @@ async function main(): Promise<number> {
   await policylens(['simulate', '--events', opts.events, '--seed', opts.seed, '--out', events], env);
   await policylens(['load', events], env);
 
-  for (const dataset of DATASETS) {
+  // Every dataset the command offers, so a new one is checked without a list here to update.
+  for (const dataset of await exportDatasets(env)) {
     for (const format of FORMATS) {
       await check(`frictionless: CLI export ${dataset} (${format})`, async () => {
         const dir = join(OUT, 'exports-cli', `${dataset}-${format}`);

@@ -35,6 +35,14 @@ export async function policylens(args: string[], env: NodeJS.ProcessEnv): Promis
   return r.stdout;
 }
 
+/** The datasets `policylens export` offers, as the command itself names them when asked for none. */
+export async function exportDatasets(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const r = await runProgram(process.execPath, [COMMAND, 'export'], { env, cwd: ROOT });
+  const listed = /needs exactly one DATASET \(([a-z_, ]+)\)/.exec(r.stderr)?.[1];
+  if (!listed) throw new Error(`policylens export did not list its datasets:\n${r.stderr}`);
+  return listed.split(', ');
+}
+
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
