@@ -19,7 +19,7 @@ commands:
                       from the installed engine library; start prints the POLICYLENS_CLICKHOUSE_* to use it
   ingest [--until-idle SECONDS] [--metrics-port N | --no-metrics]
                       consume the topics into the warehouse; with --until-idle, exit once caught up
-  map [--from-beginning] [--until-idle SECONDS]
+  map [--from-beginning] [--until-idle SECONDS] [--metrics-port N]
                       map Meta's webhooks on the raw topic to events on the event topics (docs/sources.md);
                       --from-beginning maps the whole raw topic again
   export DATASET --out FILE [--format parquet|csv|jsonl] [--from YYYY-MM-DD] [--to YYYY-MM-DD]

@@ -14,6 +14,7 @@ import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../common/log.js';
 import { positiveInt } from './usage-error.js';
+import { Registry } from 'prom-client';
 
 const newKey = () => randomBytes(18).toString('base64url');
 
@@ -59,9 +60,13 @@ export async function startServer(config: Config, opts: { withIngest: boolean; d
   const { keys, generated, internal } = serverKeys(config.apiKeys);
   const app = await buildApp({ config, wh: ready.wh, keys, log });
   const ingestStop = new AbortController();
-  const ingest = opts.withIngest ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal }) : null;
+  // One registry for the ingest's /metrics and the mapping stage's counters, which run in this process beside it.
+  const registry = new Registry();
+  const ingest = opts.withIngest
+    ? runIngest({ config, warehouse: ready, log: log.child({ component: 'ingest' }), stopSignal: ingestStop.signal, registry })
+    : null;
   // Meta's webhooks on the raw topic become events beside the ingest that takes them (docs/sources.md).
-  const mapping = opts.withIngest ? keepMapping({ config, log: log.child({ component: 'map' }), stopSignal: ingestStop.signal }) : null;
+  const mapping = opts.withIngest ? keepMapping({ config, log: log.child({ component: 'map' }), stopSignal: ingestStop.signal, registry }) : null;
   const address = await app.listen({ port: config.port, host: config.host });
   const stopDashboards = opts.dashboards === false ? () => undefined : scheduleDashboards(app, internal, config, log);
   console.log(`policylens API on ${address}  (docs: ${address}/docs)`);

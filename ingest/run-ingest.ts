@@ -1,5 +1,6 @@
 // Runs the ingest as a process: warehouse, topics, metrics, consumer, clean shutdown on SIGTERM/SIGINT.
 import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { openReadyWarehouse, type ReadyWarehouse } from '../warehouse/open.js';
@@ -19,6 +20,8 @@ export interface RunIngestOptions {
   warehouse?: ReadyWarehouse;
   /** Stops the ingest when aborted; otherwise SIGTERM/SIGINT do. */
   stopSignal?: AbortSignal;
+  /** The registry /metrics serves; `up` passes one the mapping stage's metrics join too. */
+  registry?: Registry;
 }
 
 /** One line for people: what the ingest did, and how fast from its first message held to its last commit. */
@@ -34,7 +37,7 @@ export async function runIngest(opts: RunIngestOptions): Promise<IngestStats> {
   const log = opts.log ?? createLogger({ component: 'ingest' }, opts.config.log.level);
   const ready = opts.warehouse ?? (await openReadyWarehouse(opts.config));
   const kafka = createKafka(opts.config, log);
-  const metrics = createIngestMetrics(undefined, true);
+  const metrics = createIngestMetrics(opts.registry, true);
   let server: Server | null = null;
   const admin = kafka.admin();
   const consumer = new IngestConsumer({ config: opts.config, kafka, writer: ready.writer, log, metrics });

@@ -15,6 +15,7 @@ import { runMapStage } from '../sources/map-stage.js';
 import { queryRows } from '../warehouse/client.js';
 import { brokers } from './helpers/kafka.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
+import { Registry } from 'prom-client';
 
 const PAGE = 'page-1';
 const T = Date.parse('2024-05-01T12:00:00.000Z');
@@ -85,8 +86,13 @@ describe('the mapping stage on Kafka', () => {
     );
     // The watermark first, mapped and committed by a stage that then stops: it names no send it knows yet.
     await produceRaw(watermark, '{"object":"page","entry":', JSON.stringify({ object: 'user', entry: [] }));
-    const first = await runMapStage({ config, log, untilIdleSeconds: 1 });
+    const registry = new Registry();
+    const first = await runMapStage({ config, log, untilIdleSeconds: 1, registry });
     expect(first).toMatchObject({ bodies: 3, events: 0, deadLettered: 1, ignored: 1, rebuiltFrom: 0 });
+    // What /metrics serves (in `up`, beside the ingest's): the same counts as the stage's summary.
+    const counters = await registry.getMetricsAsJSON();
+    const total = (name: string) => counters.find((m) => m.name === name)?.values.reduce((a, v) => a + v.value, 0);
+    expect([total('policylens_map_bodies_total'), total('policylens_map_dlq_total'), total('policylens_map_ignored_total')]).toEqual([3, 1, 1]);
 
     // A new stage process sees the echoes: it has rebuilt the watermark from the raw topic, so the reads come now.
     await produceRaw(echoes);
