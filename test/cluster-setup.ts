@@ -8,8 +8,9 @@ export const TEST_SHARDS = 2;
 export default async function setup(): Promise<() => Promise<void>> {
   const cluster = await startTestServer('cluster', TEST_SHARDS);
   if (cluster.cluster === null) throw new Error('the local servers formed no cluster');
-  process.env.POLICYLENS_TEST_CLICKHOUSE_URL = cluster.url;
-  process.env.POLICYLENS_TEST_CLICKHOUSE_NODES = cluster.urls.join(',');
-  process.env.POLICYLENS_TEST_CLICKHOUSE_CLUSTER = cluster.cluster;
+  // Names of its own: the server project's setup, in the same process, sets POLICYLENS_TEST_CLICKHOUSE_URL.
+  process.env.POLICYLENS_TEST_CLUSTER_URL = cluster.url;
+  process.env.POLICYLENS_TEST_CLUSTER_NODES = cluster.urls.join(',');
+  process.env.POLICYLENS_TEST_CLUSTER_NAME = cluster.cluster;
   return () => cluster.dispose();
 }

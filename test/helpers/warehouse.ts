@@ -17,9 +17,12 @@ export function testMode(): WarehouseMode {
   return mode === 'server' || mode === 'cluster' ? mode : 'embedded';
 }
 
+// The server and cluster projects' global setups run in one process and both hand their servers to the test
+// processes through its environment, so each has variables of its own (a shared name would be whichever ran last).
 function serverUrl(): string {
-  const url = process.env.POLICYLENS_TEST_CLICKHOUSE_URL;
-  if (!url) throw new Error("POLICYLENS_TEST_CLICKHOUSE_URL is not set: the server project's global setup should have started the server");
+  const name = testMode() === 'cluster' ? 'POLICYLENS_TEST_CLUSTER_URL' : 'POLICYLENS_TEST_CLICKHOUSE_URL';
+  const url = process.env[name];
+  if (!url) throw new Error(`${name} is not set: the ${testMode()} project's global setup should have started the server`);
   return url;
 }
 
@@ -39,8 +42,8 @@ export function freshWarehouseEnv(dir: string): Record<string, string> {
     env.POLICYLENS_CLICKHOUSE_DATABASE = `t_${randomBytes(6).toString('hex')}`;
   }
   if (testMode() === 'cluster') {
-    const [cluster, nodes] = [process.env.POLICYLENS_TEST_CLICKHOUSE_CLUSTER, process.env.POLICYLENS_TEST_CLICKHOUSE_NODES];
-    if (!cluster || !nodes) throw new Error("POLICYLENS_TEST_CLICKHOUSE_CLUSTER/_NODES are not set: the cluster project's global setup should have started it");
+    const [cluster, nodes] = [process.env.POLICYLENS_TEST_CLUSTER_NAME, process.env.POLICYLENS_TEST_CLUSTER_NODES];
+    if (!cluster || !nodes) throw new Error("POLICYLENS_TEST_CLUSTER_NAME/_NODES are not set: the cluster project's global setup should have started it");
     Object.assign(env, { POLICYLENS_CLICKHOUSE_CLUSTER: cluster, POLICYLENS_CLICKHOUSE_NODES: nodes });
   }
   return env;
