@@ -27,6 +27,15 @@ export function categorical(present: readonly string[], colours: Record<string, 
   return { type: 'categorical', domain, range: domain.map((d) => colours[d] ?? OTHER), legend };
 }
 
+/** Estimates coloured by their (first) treated channel: the impact and event-study charts of the timeline. */
+export const treatedChannelColour = (rows: readonly { treated: string }[]): Plot.ScaleOptions => ({
+  ...categorical(
+    rows.map((r) => r.treated.split(',')[0]),
+    CHANNEL_COLOURS,
+  ),
+  label: 'Treated channel',
+});
+
 const rank = (order: readonly string[], v: string) => {
   const i = order.indexOf(v);
   return i < 0 ? order.length : i;

@@ -4,7 +4,7 @@
 import * as Plot from '@observablehq/plot';
 import type { EventStudyRow } from '../data.js';
 import { METHOD_NAMES } from './impact.js';
-import { CHANNEL_COLOURS, categorical, distinct, fmtUnit, STYLE, tickFormat, WIDTH, type ChartOptions, type Unit } from './common.js';
+import { distinct, fmtUnit, STYLE, tickFormat, treatedChannelColour, WIDTH, type ChartOptions, type Unit } from './common.js';
 
 export interface EventStudyChartOptions extends ChartOptions {
   label: string;
@@ -31,13 +31,7 @@ export function eventStudyChart(rows: readonly EventStudyRow[], options: EventSt
     x: { label: 'Weeks since the change →', grid: true },
     y: { label: `Effect on ${options.label}`, grid: true, nice: true, tickFormat: tickFormat(options.unit) },
     fy: { domain: keys, label: null, padding: 0.15 },
-    color: {
-      ...categorical(
-        rows.map((r) => r.treated.split(',')[0]),
-        CHANNEL_COLOURS,
-      ),
-      label: 'Treated channel',
-    },
+    color: treatedChannelColour(rows),
     marks: [
       Plot.frame({ stroke: '#d0d7de' }),
       Plot.ruleY([0], { stroke: '#57606a' }),

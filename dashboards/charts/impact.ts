@@ -3,7 +3,7 @@
 // changed), dot = estimate, bar = 95% interval; the method is in each row's label.
 import * as Plot from '@observablehq/plot';
 import type { ImpactRow } from '../data.js';
-import { CHANNEL_COLOURS, categorical, ciText, fmtNumber, fmtUnit, STYLE, tickFormat, WIDTH, type ChartOptions, type Unit } from './common.js';
+import { ciText, fmtNumber, fmtUnit, STYLE, tickFormat, treatedChannelColour, WIDTH, type ChartOptions, type Unit } from './common.js';
 
 export interface ImpactChartOptions extends ChartOptions {
   label: string;
@@ -34,13 +34,7 @@ export function impactChart(rows: readonly ImpactRow[], options: ImpactChartOpti
       nice: true,
       tickFormat: tickFormat(options.unit),
     },
-    color: {
-      ...categorical(
-        rows.map((r) => r.treated.split(',')[0]),
-        CHANNEL_COLOURS,
-      ),
-      label: 'Treated channel',
-    },
+    color: treatedChannelColour(rows),
     marks: [
       Plot.axisY({ anchor: 'left', lineWidth: 31, textOverflow: 'ellipsis', fontSize: 12, tickSize: 0, label: null }),
       Plot.ruleX([0], { stroke: '#57606a' }),
