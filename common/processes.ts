@@ -60,6 +60,18 @@ export async function stopPid(pid: number, timeoutMs: number): Promise<{ killed:
 }
 
 /** Whether a port on 127.0.0.1 is free. Binding tells more than connecting: it also catches a listener on 0.0.0.0 or one that does not accept. */
+/** A port nothing listens on now: the one the kernel picks for port 0. */
+export function kernelPickedPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();

@@ -2,7 +2,8 @@
 // directory of their own, and `policylens up` (the API and the Kafka ingest in one process) on free ports.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
+import { kernelPickedPort } from '../../common/processes.js';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -43,16 +44,7 @@ export async function exportDatasets(env: NodeJS.ProcessEnv): Promise<string[]> 
   return listed.split(', ');
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
+export const freePort = (): Promise<number> => kernelPickedPort();
 
 /** Whether something accepts TCP connections at host:port within a second. */
 export function answers(hostPort: string): Promise<boolean> {

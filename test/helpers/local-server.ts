@@ -1,10 +1,9 @@
 // A local ClickHouse server of a test's own (devtools/clickhouse): its own directory and free ports, stopped with
 // the test run even if the run is killed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { portFree } from '../../common/processes.js';
+import { kernelPickedPort, portFree } from '../../common/processes.js';
 import { startClickHouse, stopClickHouse } from '../../devtools/clickhouse/local-clickhouse.js';
 
 // Ports handed out in this process, so two calls never give the same one before a server binds it.
@@ -13,14 +12,7 @@ const taken = new Set<number>();
 /** n consecutive free ports (shard k of a local server listens on base + k - 1): the kernel's choice of port 0 and the next ones. */
 export async function freePorts(n: number): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    const base = await kernelPickedPort();
     const run = Array.from({ length: n }, (_, i) => base + i);
     if (run.some((p) => p > 65535 || taken.has(p))) continue;
     if (!(await Promise.all(run.map((p) => portFree(p)))).every(Boolean)) continue;
