@@ -13,7 +13,7 @@ import { queryRows } from '../warehouse/client.js';
 import { Rng } from '../simulator/rng.js';
 import { APP_SECRET, collectEnv, readTopic } from './helpers/collect.js';
 import { sendEvent } from './helpers/events.js';
-import { brokers, makeTestTopics } from './helpers/kafka.js';
+import { topicsEnv, makeTestTopics } from './helpers/kafka.js';
 import { distinctAndTotal } from './helpers/truth.js';
 import { waitFor, within } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
@@ -138,9 +138,7 @@ describe('collect killed with SIGKILL under load and restarted', () => {
     const config = loadConfig({
       ...process.env,
       ...t.env,
-      POLICYLENS_KAFKA_BROKERS: brokers(),
-      POLICYLENS_TOPIC_PREFIX: k.prefix,
-      POLICYLENS_KAFKA_GROUP: k.groupId,
+      ...topicsEnv(k),
     });
     await runIngest({ config, untilIdleSeconds: 2, metricsPort: null, log: createLogger({ test: 'collect-crash' }, 'error'), warehouse: t });
     const counts = await distinctAndTotal(t.wh);

@@ -8,7 +8,7 @@ import { Rng } from '../simulator/rng.js';
 import { queryRows } from '../warehouse/client.js';
 import { openReadyWarehouse } from '../warehouse/open.js';
 import { rawCounts } from '../warehouse/summary.js';
-import { brokers, makeTestTopics } from './helpers/kafka.js';
+import { makeTestTopics, topicsEnv } from './helpers/kafka.js';
 import { expectedFamilies, plainStream } from './helpers/stream.js';
 import { distinctAndTotal, expectRollupsToMatchRaw } from './helpers/truth.js';
 import { within } from './helpers/wait.js';
@@ -33,9 +33,7 @@ describe('ingest killed with SIGKILL and restarted', () => {
     env = {
       ...process.env,
       ...t.env,
-      POLICYLENS_KAFKA_BROKERS: brokers(),
-      POLICYLENS_TOPIC_PREFIX: k.prefix,
-      POLICYLENS_KAFKA_GROUP: k.groupId,
+      ...topicsEnv(k),
       // Small flushes (a flush takes all that is held, and reading waits past twice the bound): the stream takes ten
       // or more, so a kill after a few of them lands mid-stream even when the ingest fetches everything at once.
       POLICYLENS_BATCH_MAX_ROWS: '5000',

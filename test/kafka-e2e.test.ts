@@ -6,7 +6,7 @@ import { createLogger } from '../common/log.js';
 import { runIngest } from '../ingest/run-ingest.js';
 import { simulateToKafka } from '../ingest/simulate-to-kafka.js';
 import type { Truth } from '../simulator/index.js';
-import { brokers, makeTestTopics } from './helpers/kafka.js';
+import { makeTestTopics, topicsEnv } from './helpers/kafka.js';
 import { expectWarehouseToMatchTruth } from './helpers/truth.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
@@ -21,9 +21,7 @@ describe('simulate --kafka, then ingest --until-idle', () => {
     const config = loadConfig({
       ...process.env,
       ...t.env,
-      POLICYLENS_KAFKA_BROKERS: brokers(),
-      POLICYLENS_TOPIC_PREFIX: k.prefix,
-      POLICYLENS_KAFKA_GROUP: k.groupId,
+      ...topicsEnv(k),
     });
     const log = createLogger({ test: 'e2e' }, 'error');
     truth = await simulateToKafka(config, { events: 100_000, seed: 5, badRatio: 0.005, dupRatio: 0.01, truthFile: join(t.dir, 'truth.json'), log });

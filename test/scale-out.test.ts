@@ -15,7 +15,7 @@ import { createSimulation, type Truth } from '../simulator/index.js';
 import { Rng } from '../simulator/rng.js';
 import { queryRows } from '../warehouse/client.js';
 import { authAs, openTestApi, type TestApi } from './helpers/api.js';
-import { brokers, makeTestTopics } from './helpers/kafka.js';
+import { topicsEnv, makeTestTopics } from './helpers/kafka.js';
 import { expectWarehouseToMatchTruth } from './helpers/truth.js';
 import { waitFor } from './helpers/wait.js';
 import { testMode } from './helpers/warehouse.js';
@@ -51,9 +51,7 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
     env = {
       ...process.env,
       ...api.t.env,
-      POLICYLENS_KAFKA_BROKERS: brokers(),
-      POLICYLENS_TOPIC_PREFIX: k.prefix,
-      POLICYLENS_KAFKA_GROUP: k.groupId,
+      ...topicsEnv(k),
       POLICYLENS_BATCH_MAX_ROWS: '10000',
       POLICYLENS_BATCH_MAX_MS: '300',
       POLICYLENS_LOG_LEVEL: 'info',

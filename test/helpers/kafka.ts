@@ -30,6 +30,11 @@ export async function makeTestTopics(config: Config, partitions = 3): Promise<Te
   return { kafka, topics, dlqTopic, rawTopic: names.raw, groupId: `g${id}`, prefix: `t${id}` };
 }
 
+/** The settings that point a process (or loadConfig) at a test's own topics and group on the run's broker. */
+export function topicsEnv(k: { prefix: string; groupId: string }): Record<string, string> {
+  return { POLICYLENS_KAFKA_BROKERS: brokers(), POLICYLENS_TOPIC_PREFIX: k.prefix, POLICYLENS_KAFKA_GROUP: k.groupId };
+}
+
 export function brokers(): string {
   const b = process.env.POLICYLENS_KAFKA_BROKERS;
   if (!b) throw new Error('POLICYLENS_KAFKA_BROKERS is not set: the global setup should have started the broker');
