@@ -151,6 +151,20 @@ describe('a warehouse sharded over two servers', () => {
     await replaceRegimes(t.wh, regimes);
     await reloadRegimes(t.wh);
   });
+
+  it('gives a server without a regime table (added later, or down when it was replaced) a copy of the table the others hold', async () => {
+    const edited = (await readRegimes(t.wh)).map((r) => ({ ...r, label: `${r.label} (kept)` }));
+    await replaceRegimes(t.wh, edited);
+    await servers[1].command({ query: 'TRUNCATE TABLE regimes' });
+    await migrate(t.wh);
+    const labels = await rows<{ label: string }>(servers[1], 'SELECT label FROM regimes ORDER BY channel, start');
+    expect(labels.map((l) => l.label)).toEqual(edited.map((r) => r.label));
+    await replaceRegimes(
+      t.wh,
+      (await readRegimes(t.wh)).map((r) => ({ ...r, label: r.label.replace(' (kept)', '') })),
+    );
+    await reloadRegimes(t.wh);
+  });
 });
 
 describe('a shard down in the middle of a write', () => {

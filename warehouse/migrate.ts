@@ -107,11 +107,22 @@ async function migrateServer(client: ClickHouseClient, migrations: Migration[], 
   return result;
 }
 
-/** Loads the default regime table when the warehouse has none. */
+/**
+ * Loads the default regime table when the warehouse has none. On a cluster a server without one (added later, or
+ * down when the table was replaced) gets a copy of the first server's, so every server resolves regimes alike.
+ */
 async function seedRegimes(wh: Warehouse): Promise<void> {
-  const [{ n }] = await queryRows<{ n: string }>(wh, 'SELECT count() AS n FROM regimes');
-  if (Number(n) > 0) return;
-  await replaceRegimes(wh, loadDefaultRegimes());
+  const empty: ClickHouseClient[] = [];
+  let holder: ClickHouseClient | null = null;
+  await onEveryServer(wh, async (client) => {
+    const [{ n }] = await (await client.query({ query: 'SELECT count() AS n FROM regimes', format: 'JSONEachRow' })).json<{ n: string }>();
+    if (Number(n) === 0) empty.push(client);
+    else holder ??= client;
+  });
+  if (empty.length === 0) return;
+  const regimes = holder ? await readRegimes({ ...wh, client: holder }) : loadDefaultRegimes();
+  const token = `regimes-${Date.now()}`;
+  for (const client of empty) await writeRegimes(client, regimes, token);
 }
 
 /** Replaces the regime table; on a cluster on every server, since each server's views and dictionary read its own copy. */
@@ -119,14 +130,16 @@ export async function replaceRegimes(wh: Warehouse, regimes: Regime[]): Promise<
   const problems = checkRegimes(regimes);
   if (problems.length) throw new Error(`Invalid regime table:\n- ${problems.join('\n- ')}`);
   const token = `regimes-${Date.now()}`;
-  await onEveryServer(wh, async (client) => {
-    await client.command({ query: 'TRUNCATE TABLE regimes' });
-    await client.insert({
-      table: 'regimes',
-      values: regimes.map(({ channel, regime, start, end, label }) => ({ channel, regime, start, end, label })),
-      format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: token },
-    });
+  await onEveryServer(wh, (client) => writeRegimes(client, regimes, token));
+}
+
+async function writeRegimes(client: ClickHouseClient, regimes: Regime[], token: string): Promise<void> {
+  await client.command({ query: 'TRUNCATE TABLE regimes' });
+  await client.insert({
+    table: 'regimes',
+    values: regimes.map(({ channel, regime, start, end, label }) => ({ channel, regime, start, end, label })),
+    format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: token },
   });
 }
 
