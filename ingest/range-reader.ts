@@ -1,6 +1,7 @@
 // Reads given offset ranges of given partitions, whoever owns them in the ingest group: a throwaway group of one
 // member is given every partition, seeks to the ranges and stops at their ends. Used to rebuild an announced
 // flush after a crash, which may cover partitions another member now owns.
+import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../common/log.js';
 import { partitionKey } from './partition-buffers.js';
@@ -30,7 +31,7 @@ export async function readRanges(
   for (const r of await clampToLog(admin, ranges)) want.set(partitionKey(r.topic, r.partition), r);
   if (want.size === 0) return got;
 
-  const groupId = `${groupBase}.rebuild.${process.pid}.${Date.now()}`;
+  const groupId = rebuildGroupId(groupBase);
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 100 });
   const remaining = new Set(want.keys());
   let timer: NodeJS.Timeout | undefined;
@@ -81,6 +82,15 @@ export async function readRanges(
     await admin.deleteGroups([groupId]).catch((err) => log.debug('could not delete the rebuild group', { groupId, error: (err as Error).message }));
   }
   return got;
+}
+
+/**
+ * A group of its own for each read. Members that rebuild one flush together start in the same millisecond, and
+ * processes in containers share a pid, so neither names a read apart: two readers in one group would split the
+ * partitions between them and each wait for ranges it was never given.
+ */
+export function rebuildGroupId(groupBase: string): string {
+  return `${groupBase}.rebuild.${randomUUID()}`;
 }
 
 /** Trims ranges to what the log still holds: retention may have removed some or all of a range. */
