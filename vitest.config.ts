@@ -30,6 +30,7 @@ const CLUSTER = [
   'test/dashboards-data.test.ts',
   'test/query-conveniences.test.ts',
   'test/answer-cache.test.ts',
+  'test/writer-rebuild.test.ts',
 ];
 
 const shared = {

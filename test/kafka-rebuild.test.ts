@@ -15,7 +15,7 @@ import { expectRollupsToMatchRaw } from './helpers/truth.js';
 import { BatchWriter } from '../warehouse/writer.js';
 import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helpers/kafka.js';
 import { expectedFamilies, plainStream } from './helpers/stream.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor, waitForCount } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 const EVENTS = 20_000;
@@ -59,7 +59,7 @@ describe('a flush interrupted between its raw inserts and its id log', () => {
     const c = testConsumer(t, k, { name: 'c', metrics });
     consumers.push(b, c);
     await Promise.all([b.start(), c.start()]);
-    await waitFor(async () => (await count(t.wh, 'SELECT count() AS n FROM event_ids')) === EVENTS, 'every event recorded once', 60_000);
+    await waitForCount(() => count(t.wh, 'SELECT count() AS n FROM event_ids'), EVENTS, 'every event recorded once', 60_000);
     // The rebuild's rows land before its commit, and a rebalance while B and C join can send it round again:
     // wait until a rebuild has committed and the group has committed every offset.
     await waitFor(() => b.stats.rebuilt + c.stats.rebuilt >= 1, 'the interrupted flush rebuilt and committed', 60_000);

@@ -17,7 +17,7 @@ import { queryRows } from '../warehouse/client.js';
 import { authAs, openTestApi, type TestApi } from './helpers/api.js';
 import { topicsEnv, makeTestTopics } from './helpers/kafka.js';
 import { expectWarehouseToMatchTruth } from './helpers/truth.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor, waitForCount } from './helpers/wait.js';
 import { testMode } from './helpers/warehouse.js';
 
 const EVENTS = 150_000;
@@ -140,7 +140,7 @@ describe(`${PROCESSES} ingest processes in one group, one killed and restarted $
     console.error(`scale-out: member ${PROCESSES + 1} joined with ${atJoin} events written, one left cleanly with ${await written()}`);
 
     await producing;
-    await waitFor(async () => (await written()) === truth.counts.valid, 'every valid event written', 180_000, 500);
+    await waitForCount(written, truth.counts.valid, 'every valid event written', 180_000, 500);
     // A member still starting up has no SIGTERM handler yet; every member must be up before the clean stop.
     for (const m of members) await waitFor(() => m.running, 'every member running', RESTART_BUDGET_MS);
     const stopping = Date.now();

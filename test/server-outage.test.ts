@@ -11,7 +11,7 @@ import { brokers, makeTestTopics, testConsumer, type TestTopics } from './helper
 import { startTestServer, type TestServer } from './helpers/local-server.js';
 import { plainStream } from './helpers/stream.js';
 import { distinctAndTotal, expectRollupsToMatchRaw } from './helpers/truth.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor, waitForCount } from './helpers/wait.js';
 import { openTestWarehouse, type TestWarehouse } from './helpers/warehouse.js';
 
 describe('the ClickHouse server stopped and started again during ingest', () => {
@@ -55,7 +55,7 @@ describe('the ClickHouse server stopped and started again during ingest', () => 
     await new Promise((r) => setTimeout(r, 3_000));
     await server.start();
     await producing;
-    await waitFor(async () => (await written()) === N, 'every event written after the outage', 120_000, 500);
+    await waitForCount(written, N, 'every event written after the outage', 120_000, 500);
     const text = await metrics.registry.getSingleMetricAsString('policylens_ingest_retries_total');
     const retries = Number(/operation="(?:flush|rebuild)"\} (\d+)/.exec(text)?.[1] ?? 0);
     expect(retries, text).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 // The one way rows enter the warehouse, shared by file loading and Kafka ingest.
-// Exactly once: ids already accepted are filtered out, and every insert carries a token made of the
-// ids it holds, so a retry of the same rows is dropped by the raw table and by every rollup alike.
+// Exactly once: ids already accepted are filtered out, and every insert carries a token made of the ids of the
+// block as it was held, so a retry of the same block is dropped by the raw table and by every rollup alike.
 import { createHash } from 'node:crypto';
 import type { EngagementRow, EventFamily, NormalizedEvent, SendRow, SubscriptionRow } from '../events/types.js';
 import type { TextInsert, Warehouse } from './client.js';
@@ -182,13 +182,19 @@ export class BatchWriter {
     const results: WriteResult[] = [];
     for (let i = 0; i < blocks.length; i++) {
       const { family, ids, lines } = blocks[i];
+      // The token names the block as held, not what the look-up left of it: a rebuild whose look-up finds some of
+      // the interrupted attempt's own ids (its id log landed on one shard and not another, or it is still being
+      // written) must send the attempt's token, so that every block it sends is dropped where the first landed.
+      const token = tokenFor(
+        family,
+        firsts[i].map((j) => ids[j]),
+      );
+      tokens.push(token);
       const fresh = firsts[i].filter((j) => !existing.has(ids[j]));
       results.push({ written: fresh.length, duplicates: ids.length - fresh.length });
       if (fresh.length === 0) continue;
       const freshIds = fresh.map((j) => ids[j]);
-      const token = tokenFor(family, freshIds);
       await this.wh.insertText(rawInsert(family, fresh.length === lines.length ? lines.all() : [lines.pick(fresh)], token));
-      tokens.push(token);
       idLines.push(`${freshIds.map(tsvField).join(`\t${family}\n`)}\t${family}\n`);
     }
     if (idLines.length > 0) {

@@ -26,3 +26,20 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     clearTimeout(timer);
   }
 }
+
+/**
+ * Polls a count until it equals want. A timeout names the last count, so a failure says whether rows were missing or
+ * written twice.
+ */
+export async function waitForCount(read: () => Promise<number>, want: number, what: string, timeoutMs = 60_000, everyMs = 200): Promise<void> {
+  await waitFor(
+    async () => {
+      const n = await read();
+      if (n !== want) throw new Error(`${n.toLocaleString('en')} of ${want.toLocaleString('en')}${n > want ? ' (more than expected)' : ''}`);
+      return true;
+    },
+    what,
+    timeoutMs,
+    everyMs,
+  );
+}
