@@ -31,6 +31,7 @@ const CLUSTER = [
   'test/query-conveniences.test.ts',
   'test/answer-cache.test.ts',
   'test/writer-rebuild.test.ts',
+  'test/day-sums.test.ts',
 ];
 
 const shared = {

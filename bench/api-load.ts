@@ -1,13 +1,14 @@
 // The load generator of `npm run bench:api`, in a process of its own so that it does not share the server's event
 // loop: `connections` keep-alive connections, each sending POST /v1/query back to back for `seconds`, and optionally
 // one more connection running Parquet exports back to back. Prints one JSON line: requests/s, p50/p99 and statuses.
-//   node bin/run-ts.js bench/api-load.ts URL KEY CONNECTIONS SECONDS REPEAT_SHARE FIRST_NEW [--export]
+//   node bin/run-ts.js bench/api-load.ts URL KEY CONNECTIONS SECONDS REPEAT_SHARE FIRST_NEW [--export] [--novel]
 // FIRST_NEW numbers the first new question (bench/api-questions.ts), so that runs against one server never share one.
 import { Agent, request } from 'node:http';
 import { newQuestion, repeatedQuestions } from './api-questions.js';
 
 const [url, key, connectionsArg, secondsArg, repeatArg, firstNewArg] = process.argv.slice(2);
 const withExport = process.argv.includes('--export');
+const novel = process.argv.includes('--novel');
 const connections = Number(connectionsArg);
 const seconds = Number(secondsArg);
 const repeatShare = Number(repeatArg);
@@ -63,7 +64,7 @@ const deadline = performance.now() + seconds * 1000;
 
 async function connection(): Promise<void> {
   while (performance.now() < deadline) {
-    const body = random() < repeatShare ? repeated[Math.floor(random() * repeated.length)] : JSON.stringify(newQuestion(fresh++));
+    const body = random() < repeatShare ? repeated[Math.floor(random() * repeated.length)] : JSON.stringify(newQuestion(fresh++, novel));
     const started = performance.now();
     try {
       const a = await send('POST', '/v1/query', body);
@@ -105,6 +106,7 @@ console.log(
   JSON.stringify({
     connections,
     repeat_share: repeatShare,
+    novel,
     export_running: withExport,
     seconds: +elapsed.toFixed(1),
     requests: sorted.length,

@@ -30,10 +30,20 @@ export function repeatedQuestions(): QueryRequest[] {
 const DAY_MS = 86_400_000;
 const FIRST = Date.UTC(2020, 0, 1);
 
-/** The k-th new question: a range starting on one of 1,500 days and 30 to 400 days long, never asked before. */
-export function newQuestion(k: number): QueryRequest {
+/**
+ * The k-th new question: a range starting on one of 1,500 days and 30 to 400 days long, never asked before. A new
+ * question shares its metrics, dimensions and filters with others (a date picker moving over a dashboard's question),
+ * so the API answers most from kept day sums. `novel` adds a filter of its own that changes no answer (a category
+ * that does not exist), so nothing is shared and each takes a query of its own: the cost of questions nobody asked.
+ */
+export function newQuestion(k: number, novel = false): QueryRequest {
   const from = FIRST + (k % 1_500) * DAY_MS;
   const to = from + (30 + (Math.floor(k / 1_500) % 370)) * DAY_MS;
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  return { metrics: METRIC_SETS[k % METRIC_SETS.length], dimensions: DIMENSION_SETS[k % DIMENSION_SETS.length], date_range: [day(from), day(to)] };
+  const q: QueryRequest = {
+    metrics: METRIC_SETS[k % METRIC_SETS.length],
+    dimensions: DIMENSION_SETS[k % DIMENSION_SETS.length],
+    date_range: [day(from), day(to)],
+  };
+  return novel ? { ...q, filters: [['is_not', 'category', [`bench-novel-${k}`]]] } : q;
 }

@@ -1,7 +1,7 @@
 // npm run bench:api — POST /v1/query under concurrent load on N simulated events (default 10M), over HTTP: a mix in
 // which 80% of requests repeat one of 50 questions and 20% are new, and all-new (distinct) questions, at 10 and 50
-// connections, with and without Parquet exports running back to back, on the embedded engine and on a local
-// ClickHouse server. The load comes from another process (bench/api-load.ts). Prints and saves requests/s, p50, p99.
+// connections, with and without Parquet exports running back to back, and new questions that share nothing with any
+// other ("novel", which day sums cannot answer), on the embedded engine and on a local ClickHouse server. The load comes from another process (bench/api-load.ts). Prints and saves requests/s, p50, p99.
 // The embedded warehouse is the one `npm run bench:query -- N` builds and keeps (.policylens/bench-query-N); the
 // server's copy of it is made once, with the engine's remote(), and kept in .policylens/bench-api-clickhouse-N.
 // Usage: npm run bench:api -- [events=10000000] [--seconds 10] [--modes embedded,server]
@@ -54,6 +54,9 @@ const SCENARIOS = [
   { connections: 50, repeat: 0.8, export: true },
   { connections: 10, repeat: 0, export: true },
   { connections: 50, repeat: 0, export: true },
+  // New questions that share nothing with any other (bench/api-questions.ts): each takes a query of its own.
+  { connections: 10, repeat: 0, export: false, novel: true },
+  { connections: 50, repeat: 0.8, export: false, novel: true },
 ];
 
 const run = promisify(execFile);
@@ -72,8 +75,10 @@ async function measure(config: Config, mode: string): Promise<Record<string, unk
         if (r.statusCode !== 200) throw new Error(`/v1/query: ${r.statusCode} ${r.body.slice(0, 300)}`);
       }
       const argv = ['bin/run-ts.js', 'bench/api-load.ts', url, key, String(s.connections), String(seconds), String(s.repeat), String(i * 100_000)];
-      const { stdout } = await run(process.execPath, s.export ? [...argv, '--export'] : argv, { maxBuffer: 1 << 20 });
-      const row = { mode, mix: s.repeat > 0 ? '80% repeated' : 'distinct', ...JSON.parse(stdout.trim().split('\n').at(-1)!) };
+      const flags = [...(s.export ? ['--export'] : []), ...('novel' in s ? ['--novel'] : [])];
+      const { stdout } = await run(process.execPath, [...argv, ...flags], { maxBuffer: 1 << 20 });
+      const mix = `${s.repeat > 0 ? '80% repeated' : 'distinct'}${'novel' in s ? ', novel' : ''}`;
+      const row = { mode, mix, ...JSON.parse(stdout.trim().split('\n').at(-1)!) };
       console.log(JSON.stringify(row));
       rows.push(row);
     }
@@ -123,7 +128,7 @@ if (modes.includes('server')) {
 }
 
 const find = (mode: string, connections: number, distinct: boolean, exporting: boolean) =>
-  results.find((r) => r.mode === mode && r.connections === connections && (r.repeat_share === 0) === distinct && r.export_running === exporting) as
+  results.find((r) => r.mode === mode && !r.novel && r.connections === connections && (r.repeat_share === 0) === distinct && r.export_running === exporting) as
     | { requests_per_s: number; p99_ms: number }
     | undefined;
 const verdicts = [...new Set(results.map((r) => r.mode as string))].map((mode) => {

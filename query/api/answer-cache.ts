@@ -81,9 +81,9 @@ export class AnswerCache {
    * Sends the answer to `request` (what the answer depends on, as the route checked it) on the reply's route: kept,
    * shared, or computed by `compute` and serialised with the route's response schema. Sets the x-policylens-cache header to hit or miss.
    */
-  async reply(reply: FastifyReply, request: unknown, compute: () => Promise<unknown>): Promise<FastifyReply> {
+  async reply(reply: FastifyReply, request: unknown, compute: (version: string | null) => Promise<unknown>): Promise<FastifyReply> {
     const route = reply.request.routeOptions.url ?? reply.request.url;
-    const { body, hit } = await this.answer(route, request, async () => reply.serialize(await compute()) as string);
+    const { body, hit } = await this.answer(route, request, async (version) => reply.serialize(await compute(version)) as string);
     (hit ? this.hits : this.misses).inc({ route });
     return reply
       .header(CACHE_HEADER, hit ? 'hit' : 'miss')
@@ -91,9 +91,17 @@ export class AnswerCache {
       .send(body);
   }
 
-  /** The answer's JSON text, and whether it was had without computing it here. */
-  async answer(route: string, request: unknown, compute: () => Promise<string>): Promise<{ body: string; hit: boolean }> {
-    if (!this.enabled) return { body: await compute(), hit: false };
+  /** The warehouse version now (a read that began after the call; warehouse/version.ts). */
+  currentVersion(): Promise<string> {
+    return this.versions.current();
+  }
+
+  /**
+   * The answer's JSON text, and whether it was had without computing it here. `compute` is told the version the
+   * answer is kept under (null while the cache is off), so that what it reuses is of that version too.
+   */
+  async answer(route: string, request: unknown, compute: (version: string | null) => Promise<string>): Promise<{ body: string; hit: boolean }> {
+    if (!this.enabled) return { body: await compute(null), hit: false };
     const key = `${route}\n${canonicalJson(request)}`;
     const version = await this.versions.current();
     const kept = this.entries.get(key);
@@ -106,7 +114,7 @@ export class AnswerCache {
     const id = `${version}\n${key}`;
     const shared = this.computing.get(id);
     if (shared) return { body: await shared, hit: true };
-    const computed = compute();
+    const computed = compute(version);
     this.computing.set(id, computed);
     // Shared until it is kept or known too late to keep, so that no identical request computes it again meanwhile.
     void computed

@@ -12,6 +12,7 @@ import { assertRoleMay, bearer, type KeyRing, type Permission, type Role } from 
 import { ApiError } from '../../common/errors.js';
 import { clientErrorReplier, frameworkErrorReplier, installErrorReplies } from '../../common/error-replies.js';
 import { AnswerCache } from './answer-cache.js';
+import { DayPartials } from '../metrics/day-partials.js';
 import { addErrorResponses, forDocument } from './openapi.js';
 import { createRequestMetrics, installRequestMetrics } from '../../common/request-metrics.js';
 import { ROUTE_MODULES } from './routes/index.js';
@@ -105,7 +106,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const answers = new AnswerCache(deps.wh, deps.config.answerCache, metrics);
-  const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log, metrics, answers };
+  const daySums = new DayPartials(() => answers.currentVersion(), metrics);
+  const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log, metrics, answers, daySums };
   for (const routes of ROUTE_MODULES) await routes(app, full);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -5,6 +5,7 @@ import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import type { AnswerCache } from './answer-cache.js';
+import type { DayPartials } from '../metrics/day-partials.js';
 import type { KeyRing } from '../../common/api-keys.js';
 
 export interface RouteDeps {
@@ -16,6 +17,8 @@ export interface RouteDeps {
   metrics: Registry;
   /** Answers kept for reuse until the warehouse changes (query/api/answer-cache.ts). */
   answers: AnswerCache;
+  /** Day sums kept for reuse by /v1/query (query/metrics/day-partials.ts); used only while the answer cache is on. */
+  daySums: DayPartials;
 }
 
 export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => void | Promise<void>;

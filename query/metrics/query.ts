@@ -24,6 +24,7 @@ import {
   type MetricValue,
 } from './catalog.js';
 import { attachComparisons, comparesPageOnly, otherPeriodQuery } from './comparison.js';
+import { ALL_DAYS, readDayRows, sumRange, type DayPartials } from './day-partials.js';
 import { MAX_GROUPS, type NormalizedQuery } from './request.js';
 import { emptyMetrics, fillTimeLabels, orderOf, tooLarge } from './time-labels.js';
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   source?: SourceChoice;
   /** config.attributionWindowHours */
   attributionWindowHours: number;
+  /** Day sums kept for reuse, and the warehouse version this request is answered at (the API's; day-partials.ts). */
+  daySums?: { cache: DayPartials; version: string };
 }
 
 export interface QueryRow {
@@ -79,6 +82,8 @@ export interface Plan {
   sources: Partial<Record<MeasureGroup, Source>>;
   /** What each branch reads. */
   tables: string[];
+  /** The same question's sums per day over every day, for day sums kept for reuse (day-partials.ts). */
+  daySql: string;
 }
 
 /**
@@ -168,7 +173,16 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions, withComparison =
         'LIMIT {limit:UInt32} OFFSET {offset:UInt64}',
       ]);
   const countSql = `SELECT count() AS n FROM (${lines(['SELECT', [...dimSelect, ...sums].join(', '), ...bodyOf(false)])})`;
-  return { sql, countSql, params, measures, sources, tables: branches.map((b) => b.table) };
+  // Time dimensions are left out: their buckets are made from the day (the catalog's bucket), as zero-filling does.
+  const plain = q.dimensions.filter((d) => DIMENSIONS[d].kind !== 'time');
+  const daySql = lines([
+    `SELECT ${['toString(day) AS day', ...plain.map((d, i) => `${DIMENSIONS[d].sql} AS p${i}`), ...measures.map((m) => `toString(sum(${m})) AS s_${m}`)].join(', ')}`,
+    `FROM (${branches.map((b) => branchSql(b, measures)).join('\nUNION ALL\n')}) AS rel`,
+    where.length ? `WHERE ${where.join(' AND ')}` : '',
+    `GROUP BY ${['day', ...plain.map((_, i) => `p${i}`)].join(', ')}`,
+    'LIMIT {cap:UInt32}',
+  ]);
+  return { sql, countSql, params, measures, sources, tables: branches.map((b) => b.table), daySql };
 }
 
 export interface Groups {
@@ -181,19 +195,49 @@ export interface Groups {
   plan: Plan;
 }
 
+/** A group as the API answers it, from a row of the query (or of day sums) holding `d<i>` and `o_<measure>`. */
+function rowOf(q: NormalizedQuery, plan: Plan, r: Record<string, string | number | null>): QueryRow {
+  const dimensions: Record<string, string | null> = {};
+  q.dimensions.forEach((d, i) => {
+    dimensions[d] = r[`d${i}`] === null ? null : String(r[`d${i}`]);
+  });
+  const base = {} as BaseValues;
+  for (const m of Object.keys(BASE_MEASURES) as BaseMeasure[]) base[m] = plan.measures.includes(m) ? Number(r[`o_${m}`]) : 0;
+  return { dimensions, metrics: computeMetrics(q.metrics, base) };
+}
+
+/**
+ * The query's groups from kept day sums, or null when it must run its own query: day sums need every measure from
+ * rollups (the raw path is not read by day), an order the page can be cut by here (dimensions only), and a bucket
+ * function for each time dimension.
+ */
+async function fromDaySums(wh: Warehouse, q: NormalizedQuery, plan: Plan, opts: RunOptions): Promise<Record<string, string | null>[] | null> {
+  const ds = opts.daySums;
+  if (!ds) return null;
+  if (Object.values(plan.sources).some((s) => s !== 'rollup') || q.orderBy.some((o) => o.kind !== 'dimension')) return null;
+  const dims = q.dimensions.map((d) => ({ time: DIMENSIONS[d].kind === 'time' ? (DIMENSIONS[d].bucket ?? null) : null }));
+  if (q.dimensions.some((d, i) => DIMENSIONS[d].kind === 'time' && !dims[i].time)) return null;
+  const params = Object.fromEntries(Object.entries(plan.params).filter(([k]) => !['from', 'to', 'limit', 'offset'].includes(k)));
+  const key = JSON.stringify([q.dimensions, plan.daySql, params]);
+  const sums = await ds.cache.get(
+    key,
+    ds.version,
+    (cap) => readDayRows(wh, plan.daySql, { ...params, ...ALL_DAYS, cap }, dims, plan.measures),
+    plan.measures.length,
+  );
+  return sums && sumRange(sums, plan.measures, q.from, q.to, q.dimensions.length > 0);
+}
+
 /** The groups of one page of a query (rows offset+1 .. offset+limit in its order), and how many there are in all. */
 export async function readGroups(wh: Warehouse, q: NormalizedQuery, opts: RunOptions, withComparison = false): Promise<Groups> {
   const plan = planQuery(q, opts, withComparison);
+  const summed = withComparison ? null : await fromDaySums(wh, q, plan, opts);
+  if (summed) {
+    const all = summed.map((r) => rowOf(q, plan, r)).sort(orderOf(q));
+    return { rows: all.slice(q.offset, q.offset + q.limit), total: q.dimensions.length === 0 ? 1 : all.length, other: [], plan };
+  }
   const found = await queryRows<Record<string, string | number | null>>(wh, plan.sql, plan.params);
-  const toRow = (r: Record<string, string | number | null>): QueryRow => {
-    const dimensions: Record<string, string | null> = {};
-    q.dimensions.forEach((d, i) => {
-      dimensions[d] = r[`d${i}`] === null ? null : String(r[`d${i}`]);
-    });
-    const base = {} as BaseValues;
-    for (const m of Object.keys(BASE_MEASURES) as BaseMeasure[]) base[m] = plan.measures.includes(m) ? Number(r[`o_${m}`]) : 0;
-    return { dimensions, metrics: computeMetrics(q.metrics, base) };
-  };
+  const toRow = (r: Record<string, string | number | null>): QueryRow => rowOf(q, plan, r);
   if (withComparison) {
     if (found.length >= TAGGED_CAP) throw tooLarge('The two periods');
     const mine = found.filter((r) => Number(r.period) === 0).map(toRow);

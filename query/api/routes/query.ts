@@ -11,7 +11,7 @@ const answerKey = (q: NormalizedQuery, attributionWindowHours: number) => ({
   attributionWindowHours,
 });
 
-export const routes: RouteModule = (app, { wh, config, answers }) => {
+export const routes: RouteModule = (app, { wh, config, answers, daySums }) => {
   app.post<{ Body: QueryRequest }>(
     '/v1/query',
     {
@@ -30,7 +30,9 @@ export const routes: RouteModule = (app, { wh, config, answers }) => {
       const extent = needsExtent(req.body) ? await warehouseExtent(wh) : undefined;
       const q = normalizeQuery(req.body, { extent });
       const opts = { attributionWindowHours: config.attributionWindowHours };
-      return answers.reply(reply, answerKey(q, opts.attributionWindowHours), () => runMetricsQuery(wh, q, opts));
+      return answers.reply(reply, answerKey(q, opts.attributionWindowHours), (version) =>
+        runMetricsQuery(wh, q, version === null ? opts : { ...opts, daySums: { cache: daySums, version } }),
+      );
     },
   );
 };
