@@ -80,10 +80,11 @@ export class AnswerCache {
   /**
    * Sends the answer to `request` (what the answer depends on, as the route checked it) on the reply's route: kept,
    * shared, or computed by `compute` and serialised with the route's response schema. Sets the x-policylens-cache header to hit or miss.
+   * `version`: one the route already read for this request (`currentVersion`), so that it is not read twice.
    */
-  async reply(reply: FastifyReply, request: unknown, compute: (version: string | null) => Promise<unknown>): Promise<FastifyReply> {
+  async reply(reply: FastifyReply, request: unknown, compute: (version: string | null) => Promise<unknown>, version?: string | null): Promise<FastifyReply> {
     const route = reply.request.routeOptions.url ?? reply.request.url;
-    const { body, hit } = await this.answer(route, request, async (version) => reply.serialize(await compute(version)) as string);
+    const { body, hit } = await this.answer(route, request, async (v) => reply.serialize(await compute(v)) as string, version);
     (hit ? this.hits : this.misses).inc({ route });
     return reply
       .header(CACHE_HEADER, hit ? 'hit' : 'miss')
@@ -91,19 +92,24 @@ export class AnswerCache {
       .send(body);
   }
 
-  /** The warehouse version now (a read that began after the call; warehouse/version.ts). */
-  currentVersion(): Promise<string> {
-    return this.versions.current();
+  /** The warehouse version now (a read that began after the call; warehouse/version.ts); null while the cache is off. */
+  currentVersion(): Promise<string | null> {
+    return this.enabled ? this.versions.current() : Promise.resolve(null);
   }
 
   /**
    * The answer's JSON text, and whether it was had without computing it here. `compute` is told the version the
    * answer is kept under (null while the cache is off), so that what it reuses is of that version too.
    */
-  async answer(route: string, request: unknown, compute: (version: string | null) => Promise<string>): Promise<{ body: string; hit: boolean }> {
+  async answer(
+    route: string,
+    request: unknown,
+    compute: (version: string | null) => Promise<string>,
+    given?: string | null,
+  ): Promise<{ body: string; hit: boolean }> {
     if (!this.enabled) return { body: await compute(null), hit: false };
     const key = `${route}\n${canonicalJson(request)}`;
-    const version = await this.versions.current();
+    const version = given ?? (await this.versions.current());
     const kept = this.entries.get(key);
     if (kept?.version === version) {
       // Most recently used goes last; eviction takes from the front.

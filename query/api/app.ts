@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const answers = new AnswerCache(deps.wh, deps.config.answerCache, metrics);
-  const daySums = new DayPartials(() => answers.currentVersion(), metrics);
+  const daySums = new DayPartials(() => answers.currentVersion().then((v) => v ?? ''), metrics);
   const full = { config: deps.config, wh: deps.wh, keys: deps.keys, log, metrics, answers, daySums };
   for (const routes of ROUTE_MODULES) await routes(app, full);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

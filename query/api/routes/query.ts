@@ -1,5 +1,6 @@
 // POST /v1/query: metrics by dimensions over a date range, shaped like the Plausible Stats API v2.
 import type { RouteModule } from '../route-module.js';
+import type { Extent } from '../../metrics/date-range.js';
 import { warehouseExtent } from '../../metrics/extent.js';
 import { needsExtent, normalizeQuery, queryRequestSchema, queryResponseSchema, type NormalizedQuery, type QueryRequest } from '../../metrics/request.js';
 import { runMetricsQuery } from '../../metrics/query.js';
@@ -12,6 +13,7 @@ const answerKey = (q: NormalizedQuery, attributionWindowHours: number) => ({
 });
 
 export const routes: RouteModule = (app, { wh, config, answers, daySums }) => {
+  let extentKept: { version: string; extent: Extent | null } | null = null;
   app.post<{ Body: QueryRequest }>(
     '/v1/query',
     {
@@ -27,11 +29,24 @@ export const routes: RouteModule = (app, { wh, config, answers, daySums }) => {
       },
     },
     async (req, reply) => {
-      const extent = needsExtent(req.body) ? await warehouseExtent(wh) : undefined;
+      // One version read for the request: the extent of a relative range is kept per version like the answers,
+      // so that a kept answer to "30d" costs no query of the warehouse's extent.
+      const version = await answers.currentVersion();
+      let extent: Extent | null | undefined;
+      if (needsExtent(req.body)) {
+        if (version === null || extentKept?.version !== version) {
+          const read = await warehouseExtent(wh);
+          if (version !== null) extentKept = { version, extent: read };
+          extent = read;
+        } else extent = extentKept.extent;
+      }
       const q = normalizeQuery(req.body, { extent });
       const opts = { attributionWindowHours: config.attributionWindowHours };
-      return answers.reply(reply, answerKey(q, opts.attributionWindowHours), (version) =>
-        runMetricsQuery(wh, q, version === null ? opts : { ...opts, daySums: { cache: daySums, version } }),
+      return answers.reply(
+        reply,
+        answerKey(q, opts.attributionWindowHours),
+        (v) => runMetricsQuery(wh, q, v === null ? opts : { ...opts, daySums: { cache: daySums, version: v } }),
+        version,
       );
     },
   );
