@@ -125,7 +125,8 @@ export interface DayPartialsLimits {
   maxRows: number;
 }
 
-// A kept row costs about 32 bytes per measure (a BigInt and its slot): 500,000 rows of 9 measures are about 150 MB.
+// A kept row costs about 34 bytes per measure (measured: the day sums of 100,800 rows of 9 measures took 29.6 MB of
+// heap), so 500,000 rows of 9 measures are about 150 MB.
 export const DEFAULT_DAY_PARTIAL_LIMITS: DayPartialsLimits = { maxRowsPerQuestion: 100_000, maxRows: 500_000 };
 
 interface Entry {
