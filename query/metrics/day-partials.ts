@@ -129,6 +129,9 @@ export interface DayPartialsLimits {
 // heap), so 500,000 rows of 9 measures are about 150 MB.
 export const DEFAULT_DAY_PARTIAL_LIMITS: DayPartialsLimits = { maxRowsPerQuestion: 100_000, maxRows: 500_000 };
 
+/** Questions kept or sighted (each a digest and a version; a question over its row limit keeps no rows). */
+const MAX_QUESTIONS = 10_000;
+
 interface Entry {
   version: string;
   /** 'none': more rows than a question may keep, or the read failed (not kept). */
@@ -174,7 +177,7 @@ export class DayPartials {
       this.sighted.delete(key);
       this.sighted.set(key, version);
       for (const [oldest] of this.sighted) {
-        if (this.sighted.size <= 10_000) break;
+        if (this.sighted.size <= MAX_QUESTIONS) break;
         this.sighted.delete(oldest);
       }
       return null;
@@ -208,7 +211,7 @@ export class DayPartials {
     this.entries.set(key, entry);
     this.rows += entry.sums === 'none' ? 0 : entry.sums.rows;
     for (const [oldest] of this.entries) {
-      if (this.rows <= this.limits.maxRows) break;
+      if (this.rows <= this.limits.maxRows && this.entries.size <= MAX_QUESTIONS) break;
       this.remove(oldest);
     }
   }

@@ -7,6 +7,7 @@
 // window up to that is applied at query time; a longer one sends the spam-risk measures to raw tables
 // (meta.source "mixed"). docs/metrics.md has the details. Zero-filled time buckets (time-labels.ts) and the other
 // period of a comparison (comparison.ts) are added around that query here; docs/api.md describes them.
+import { createHash } from 'node:crypto';
 import type { Warehouse } from '../../warehouse/client.js';
 import { queryRows } from '../../warehouse/client.js';
 import { PAIRS_MAX_WINDOW_HOURS } from '../../events/attribution.js';
@@ -218,7 +219,10 @@ async function fromDaySums(wh: Warehouse, q: NormalizedQuery, plan: Plan, opts: 
   const dims = q.dimensions.map((d) => ({ time: DIMENSIONS[d].kind === 'time' ? (DIMENSIONS[d].bucket ?? null) : null }));
   if (q.dimensions.some((d, i) => DIMENSIONS[d].kind === 'time' && !dims[i].time)) return null;
   const params = Object.fromEntries(Object.entries(plan.params).filter(([k]) => !['from', 'to', 'limit', 'offset'].includes(k)));
-  const key = JSON.stringify([q.dimensions, plan.daySql, params]);
+  // A digest: the SQL text is kilobytes, and keys are held for every question sighted.
+  const key = createHash('sha256')
+    .update(JSON.stringify([q.dimensions, plan.daySql, params]))
+    .digest('base64');
   const sums = await ds.cache.get(
     key,
     ds.version,
