@@ -8,14 +8,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../../common/config.js';
 import type { Warehouse } from '../../warehouse/client.js';
 import { VersionReader } from '../../warehouse/version.js';
+import { VersionedStore } from '../versioned-store.js';
 
 export const CACHE_HEADER = 'x-policylens-cache';
-
-interface Entry {
-  version: string;
-  body: string;
-  bytes: number;
-}
 
 /** JSON with object keys sorted, so that key order in a request never makes two entries. */
 export function canonicalJson(value: unknown): string {
@@ -27,20 +22,17 @@ export function canonicalJson(value: unknown): string {
 }
 
 export class AnswerCache {
-  private readonly entries = new Map<string, Entry>();
-  /** Answers being computed, by version and key: identical requests meanwhile wait for the one computation. */
-  private readonly computing = new Map<string, Promise<string>>();
-  private bytes = 0;
+  /** Answers' JSON text by route and request, sized by their bytes. */
+  private readonly store: VersionedStore<string>;
   private readonly versions: VersionReader;
   private readonly maxEntries: number;
-  private readonly maxBytes: number;
   private readonly hits: Counter<'route'>;
   private readonly misses: Counter<'route'>;
 
   constructor(wh: Warehouse, settings: Config['answerCache'], registry: Registry, versions = new VersionReader(wh)) {
     this.versions = versions;
     this.maxEntries = settings.entries;
-    this.maxBytes = settings.maxBytes;
+    this.store = new VersionedStore({ entries: settings.entries, size: settings.maxBytes }, () => versions.current());
     this.hits = new Counter({
       name: 'policylens_api_cache_hits_total',
       help: 'Answers served without running their query: kept from before, or shared with an identical request running at the same time, by route pattern',
@@ -53,8 +45,8 @@ export class AnswerCache {
       labelNames: ['route'],
       registers: [registry],
     });
-    const entries = () => this.entries.size;
-    const bytes = () => this.bytes;
+    const entries = () => this.store.count;
+    const bytes = () => this.store.size;
     new Gauge({
       name: 'policylens_api_cache_entries',
       help: 'Answers kept',
@@ -110,45 +102,12 @@ export class AnswerCache {
     if (!this.enabled) return { body: await compute(null), hit: false };
     const key = `${route}\n${canonicalJson(request)}`;
     const version = given ?? (await this.versions.current());
-    const kept = this.entries.get(key);
-    if (kept?.version === version) {
-      // Most recently used goes last; eviction takes from the front.
-      this.entries.delete(key);
-      this.entries.set(key, kept);
-      return { body: kept.body, hit: true };
-    }
-    const id = `${version}\n${key}`;
-    const shared = this.computing.get(id);
-    if (shared) return { body: await shared, hit: true };
-    const computed = compute(version);
-    this.computing.set(id, computed);
-    // Shared until it is kept or known too late to keep, so that no identical request computes it again meanwhile.
-    void computed
-      .then((body) => this.keepIfCurrent(key, version, body))
-      .catch(() => undefined)
-      .finally(() => this.computing.delete(id));
-    return { body: await computed, hit: false };
-  }
-
-  /** Keeps an answer only if no write ended while it was computed (the version is the same after as before). */
-  private async keepIfCurrent(key: string, version: string, body: string): Promise<void> {
-    const after = await this.versions.current().catch(() => null);
-    if (after !== version) return;
-    const bytes = Buffer.byteLength(body);
-    if (bytes > this.maxBytes) return;
-    this.remove(key);
-    this.entries.set(key, { version, body, bytes });
-    this.bytes += bytes;
-    for (const [oldest] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.remove(oldest);
-    }
-  }
-
-  private remove(key: string): void {
-    const e = this.entries.get(key);
-    if (!e) return;
-    this.entries.delete(key);
-    this.bytes -= e.bytes;
+    const { value, shared } = await this.store.get(
+      key,
+      version,
+      () => compute(version),
+      (body) => Buffer.byteLength(body),
+    );
+    return { body: value, hit: shared };
   }
 }

@@ -6,6 +6,7 @@
 // Why the sums are additive by day, branch by branch: docs/metrics.md ("Day sums").
 import { Counter, type Registry } from 'prom-client';
 import { queryRows, type Warehouse } from '../../warehouse/client.js';
+import { VersionedStore } from '../versioned-store.js';
 import type { BaseMeasure } from './catalog.js';
 
 /** The whole date range a day-sum query reads: the first and last day a Date column holds, less the day after. */
@@ -132,29 +133,23 @@ export const DEFAULT_DAY_PARTIAL_LIMITS: DayPartialsLimits = { maxRowsPerQuestio
 /** Questions kept or sighted (each a digest and a version; a question over its row limit keeps no rows). */
 const MAX_QUESTIONS = 10_000;
 
-interface Entry {
-  version: string;
-  /** 'none': more rows than a question may keep, or the read failed (not kept). */
-  sums: DaySums | 'none';
-}
+/** A question's day sums, or 'none': more rows than a question may keep (kept, so it is not read again). */
+type Kept = DaySums | 'none';
 
 /**
- * Day sums by question and warehouse version. A question's sums are read on its second sighting in one version
- * (the first is answered by its own query, cheaper for a question asked once), kept only if the version did not move
- * while they were read, and shared with identical requests meanwhile.
+ * Day sums by question and warehouse version (query/versioned-store.ts). A question's sums are read on its second
+ * sighting in one version (the first is answered by its own query, cheaper for a question asked once), kept only if
+ * the version did not move while they were read, and shared with identical requests meanwhile.
  */
 export class DayPartials {
-  private readonly entries = new Map<string, Entry>();
-  private readonly building = new Map<string, Promise<Entry>>();
+  private readonly store: VersionedStore<Kept>;
   private readonly sighted = new Map<string, string>();
-  private rows = 0;
   private readonly answered: Counter;
   private readonly limits: DayPartialsLimits;
-  private readonly version: () => Promise<string>;
 
   constructor(version: () => Promise<string>, registry: Registry, limits: DayPartialsLimits = DEFAULT_DAY_PARTIAL_LIMITS) {
-    this.version = version;
     this.limits = limits;
+    this.store = new VersionedStore({ entries: MAX_QUESTIONS, size: limits.maxRows }, version);
     this.answered = new Counter({
       name: 'policylens_api_day_sums_answers_total',
       help: 'Metrics queries answered from kept day sums instead of a query of their own (docs/api.md, "Caching")',
@@ -164,16 +159,10 @@ export class DayPartials {
 
   /**
    * The day sums of `key` at `version`, or null when this request should run its own query: first sighting, too
-   * many rows, or the version moved. `read` runs the day-sum query; its rows come back as `DayRow`s.
+   * many rows, or a failed read. `read` runs the day-sum query; its rows come back as `DayRow`s.
    */
   async get(key: string, version: string, read: (cap: number) => Promise<DayRow[]>, measures: number): Promise<DaySums | null> {
-    const kept = this.entries.get(key);
-    if (kept?.version === version) {
-      this.entries.delete(key);
-      this.entries.set(key, kept);
-      return kept.sums === 'none' ? null : this.count(kept.sums);
-    }
-    if (this.sighted.get(key) !== version) {
+    if (this.store.lookup(key, version) === undefined && this.sighted.get(key) !== version) {
       this.sighted.delete(key);
       this.sighted.set(key, version);
       for (const [oldest] of this.sighted) {
@@ -182,45 +171,16 @@ export class DayPartials {
       }
       return null;
     }
-    const id = `${version}\n${key}`;
-    let shared = this.building.get(id);
-    if (!shared) {
-      shared = this.build(key, version, read, measures).finally(() => this.building.delete(id));
-      this.building.set(id, shared);
-    }
-    const entry = await shared;
-    return entry.sums === 'none' ? null : this.count(entry.sums);
-  }
-
-  private count(s: DaySums): DaySums {
-    this.answered.inc();
-    return s;
-  }
-
-  private async build(key: string, version: string, read: (cap: number) => Promise<DayRow[]>, measures: number): Promise<Entry> {
+    const cap = this.limits.maxRowsPerQuestion;
+    const build = async (): Promise<Kept> => {
+      const rows = await read(cap + 1);
+      return rows.length > cap ? 'none' : buildDaySums(rows, measures);
+    };
     // A day-sum query that fails leaves the request to its own query, which says what went wrong if it fails too.
-    const rows = await read(this.limits.maxRowsPerQuestion + 1).catch(() => null);
-    if (rows === null) return { version, sums: 'none' };
-    const entry: Entry = { version, sums: rows.length > this.limits.maxRowsPerQuestion ? 'none' : buildDaySums(rows, measures) };
-    if ((await this.version().catch(() => null)) === version) this.keep(key, entry);
-    return entry;
-  }
-
-  private keep(key: string, entry: Entry): void {
-    this.remove(key);
-    this.entries.set(key, entry);
-    this.rows += entry.sums === 'none' ? 0 : entry.sums.rows;
-    for (const [oldest] of this.entries) {
-      if (this.rows <= this.limits.maxRows && this.entries.size <= MAX_QUESTIONS) break;
-      this.remove(oldest);
-    }
-  }
-
-  private remove(key: string): void {
-    const e = this.entries.get(key);
-    if (!e) return;
-    this.entries.delete(key);
-    this.rows -= e.sums === 'none' ? 0 : e.sums.rows;
+    const got = await this.store.get(key, version, build, (k) => (k === 'none' ? 0 : k.rows)).catch(() => null);
+    if (!got || got.value === 'none') return null;
+    this.answered.inc();
+    return got.value;
   }
 }
 
