@@ -1,5 +1,6 @@
 // Meta's webhooks into the raw topic: the handshake, signatures over the bytes as received, and what reaches Kafka
 // (the body byte for byte, with its headers) only once Kafka acknowledged it.
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
@@ -18,8 +19,8 @@ beforeAll(async () => {
 });
 afterAll(async () => c?.close());
 
-const post = (body: string | Buffer, signature: string | null = signBody(body, APP_SECRET)) =>
-  c.app.inject({
+const post = (body: string | Buffer, signature: string | null = signBody(body, APP_SECRET), app: FastifyInstance = c.app) =>
+  app.inject({
     method: 'POST',
     url: URL,
     headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'x-hub-signature-256': signature }) },
@@ -181,12 +182,7 @@ describe('POST /v1/webhooks/meta', () => {
       log: createLogger({}, 'error'),
     });
     const body = pagePayload('page-too-large', 50);
-    const res = await small.inject({
-      method: 'POST',
-      url: URL,
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, APP_SECRET) },
-      payload: body,
-    });
+    const res = await post(body, undefined, small);
     expect(res.statusCode).toBe(413);
     expect(res.json().error.code).toBe('BODY_TOO_LARGE');
     await small.close();
@@ -201,12 +197,7 @@ describe('when Kafka does not answer', () => {
     const app = await buildCollectApp({ config, keys: createKeyRing([]), sink, log });
     try {
       const body = pagePayload('page-down', 1);
-      const res = await app.inject({
-        method: 'POST',
-        url: URL,
-        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, APP_SECRET) },
-        payload: body,
-      });
+      const res = await post(body, undefined, app);
       expect(res.statusCode).toBe(503);
       expect(res.json().error.code).toBe('KAFKA_UNAVAILABLE');
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);

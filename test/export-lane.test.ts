@@ -20,6 +20,15 @@ function startExport(port: number, path: string): Promise<IncomingMessage> {
   });
 }
 
+/** Waits until an export is taken again: the slot a finished or abandoned export held is free. */
+const expectSlotFree = () =>
+  expect
+    .poll(async () => (await api.app.inject({ url: '/v1/exports/daily_metrics?format=csv', headers: authAs('researcher') })).statusCode, {
+      timeout: 30_000,
+      interval: 200,
+    })
+    .toBe(200);
+
 describe('the export lane', () => {
   it('refuses an export beyond the limit with 503 EXPORTS_BUSY and Retry-After, answers queries meanwhile, and frees the slot', async () => {
     // Enough rows that the CSV cannot sit in socket buffers: the first export stays open while its client does not read.
@@ -46,12 +55,7 @@ describe('the export lane', () => {
     expect(metrics).toMatch(/^policylens_api_exports_running 1$/m);
 
     first.destroy();
-    await expect
-      .poll(async () => (await api.app.inject({ url: '/v1/exports/daily_metrics?format=csv', headers: authAs('researcher') })).statusCode, {
-        timeout: 30_000,
-        interval: 200,
-      })
-      .toBe(200);
+    await expectSlotFree();
     await drainExports();
   }, 120_000);
 });
@@ -69,12 +73,7 @@ describe('an export whose client leaves before it starts streaming', () => {
         }, 5);
       });
     }
-    await expect
-      .poll(async () => (await api.app.inject({ url: '/v1/exports/daily_metrics?format=csv', headers: authAs('researcher') })).statusCode, {
-        timeout: 30_000,
-        interval: 200,
-      })
-      .toBe(200);
+    await expectSlotFree();
     await drainExports();
     expect(lines.filter((l) => l.level === 'error' || l.level === 'warn').map((l) => `${l.msg} ${JSON.stringify(l.fields)}`)).toEqual([]);
   }, 60_000);
