@@ -142,11 +142,13 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions, withComparison =
   ];
   const grouped = q.dimensions.length > 0;
   const dimKeys = q.dimensions.map((_, i) => `d${i}`);
+  // The branches once: the page's query, its count and the day sums all read them.
+  const rel = `FROM (${branches.map((b) => branchSql(b, measures)).join('\nUNION ALL\n')}) AS rel`;
   const bodyOf = (tagged: boolean) => {
     const keys = tagged ? ['period', ...dimKeys] : dimKeys;
     const filters = tagged ? ['period < 2', ...where] : where;
     return [
-      `FROM (${branches.map((b) => branchSql(b, measures)).join('\nUNION ALL\n')}) AS rel`,
+      rel,
       filters.length ? `WHERE ${filters.join(' AND ')}` : '',
       keys.length ? `GROUP BY ${keys.join(', ')}` : '',
       // Keeps the two paths' groups identical should a rollup row ever sum to zero.
@@ -178,7 +180,7 @@ export function planQuery(q: NormalizedQuery, opts: RunOptions, withComparison =
   const plain = q.dimensions.filter((d) => DIMENSIONS[d].kind !== 'time');
   const daySql = lines([
     `SELECT ${['toString(day) AS day', ...plain.map((d, i) => `${DIMENSIONS[d].sql} AS p${i}`), ...measures.map((m) => `toString(sum(${m})) AS s_${m}`)].join(', ')}`,
-    `FROM (${branches.map((b) => branchSql(b, measures)).join('\nUNION ALL\n')}) AS rel`,
+    rel,
     where.length ? `WHERE ${where.join(' AND ')}` : '',
     `GROUP BY ${['day', ...plain.map((_, i) => `p${i}`)].join(', ')}`,
     'LIMIT {cap:UInt32}',
