@@ -4,6 +4,7 @@ import type { Extent } from '../../metrics/date-range.js';
 import { warehouseExtent } from '../../metrics/extent.js';
 import { needsExtent, normalizeQuery, queryRequestSchema, queryResponseSchema, type NormalizedQuery, type QueryRequest } from '../../metrics/request.js';
 import { runMetricsQuery } from '../../metrics/query.js';
+import { VersionedStore } from '../../versioned-store.js';
 
 /** The request as the answer depends on it: a filter's values are a set, so their order does not matter. */
 const answerKey = (q: NormalizedQuery, attributionWindowHours: number) => ({
@@ -13,7 +14,18 @@ const answerKey = (q: NormalizedQuery, attributionWindowHours: number) => ({
 });
 
 export const routes: RouteModule = (app, { wh, config, answers, daySums }) => {
-  let extentKept: { version: string; extent: Extent | null } | null = null;
+  // The extent of relative ranges, kept per warehouse version by the answers' own rule.
+  const extents = new VersionedStore<Extent | null>({ entries: 1, size: 1 }, async () => (await answers.currentVersion()) ?? '');
+  const extentAt = async (version: string | null): Promise<Extent | null> => {
+    if (version === null) return warehouseExtent(wh);
+    const { value } = await extents.get(
+      'extent',
+      version,
+      () => warehouseExtent(wh),
+      () => 0,
+    );
+    return value;
+  };
   app.post<{ Body: QueryRequest }>(
     '/v1/query',
     {
@@ -32,14 +44,7 @@ export const routes: RouteModule = (app, { wh, config, answers, daySums }) => {
       // One version read for the request: the extent of a relative range is kept per version like the answers,
       // so that a kept answer to "30d" costs no query of the warehouse's extent.
       const version = await answers.currentVersion();
-      let extent: Extent | null | undefined;
-      if (needsExtent(req.body)) {
-        if (version === null || extentKept?.version !== version) {
-          const read = await warehouseExtent(wh);
-          if (version !== null) extentKept = { version, extent: read };
-          extent = read;
-        } else extent = extentKept.extent;
-      }
+      const extent = needsExtent(req.body) ? await extentAt(version) : undefined;
       const q = normalizeQuery(req.body, { extent });
       const opts = { attributionWindowHours: config.attributionWindowHours };
       return answers.reply(
